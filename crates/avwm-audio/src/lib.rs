@@ -1,0 +1,1 @@
+//! avwm-audio (in progress).

@@ -1,0 +1,2 @@
+//! The `avwm` command-line tool.
+fn main() {}

@@ -1,0 +1,118 @@
+//! Plain data that crosses crate boundaries.
+
+use serde::{Deserialize, Serialize};
+
+/// An action of the agent. The discriminants are SoundSpaces' action ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// End the episode (success if within 1 m of the source).
+    Stop = 0,
+    /// Move forward [`crate::FORWARD_STEP_M`], sliding along walls.
+    Forward = 1,
+    /// Turn counter-clockwise by [`crate::TURN_DEG`].
+    TurnLeft = 2,
+    /// Turn clockwise by [`crate::TURN_DEG`].
+    TurnRight = 3,
+}
+
+impl Action {
+    /// All actions, in id order.
+    pub const ALL: [Action; 4] = [Action::Stop, Action::Forward, Action::TurnLeft, Action::TurnRight];
+
+    /// The SoundSpaces action id.
+    pub fn id(self) -> u8 {
+        self as u8
+    }
+
+    /// The action with this id, if any.
+    pub fn from_id(id: u8) -> Option<Action> {
+        Action::ALL.get(usize::from(id)).copied()
+    }
+
+    /// Lower-case name (`stop`, `forward`, `turn_left`, `turn_right`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Stop => "stop",
+            Action::Forward => "forward",
+            Action::TurnLeft => "turn_left",
+            Action::TurnRight => "turn_right",
+        }
+    }
+}
+
+/// Agent pose on the floor plane: position (m) and heading (rad, CCW from +x).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pose {
+    /// x position (m).
+    pub x: f32,
+    /// y position (m).
+    pub y: f32,
+    /// Heading (rad), counter-clockwise from +x, kept in (-π, π].
+    pub yaw: f32,
+}
+
+impl Pose {
+    /// A pose; `yaw` is wrapped into (-π, π].
+    pub fn new(x: f32, y: f32, yaw: f32) -> Pose {
+        Pose { x, y, yaw: wrap_angle(yaw) }
+    }
+
+    /// Unit heading vector in the floor plane.
+    pub fn forward(&self) -> glam::Vec2 {
+        glam::Vec2::new(self.yaw.cos(), self.yaw.sin())
+    }
+
+    /// Position in the floor plane.
+    pub fn xy(&self) -> glam::Vec2 {
+        glam::Vec2::new(self.x, self.y)
+    }
+}
+
+/// Wraps an angle (rad) into (-π, π].
+pub fn wrap_angle(a: f32) -> f32 {
+    let two_pi = std::f32::consts::TAU;
+    let mut r = a.rem_euclid(two_pi);
+    if r > std::f32::consts::PI {
+        r -= two_pi;
+    }
+    r
+}
+
+/// An 8-bit sRGB image, row-major from the top-left, 3 bytes per pixel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RgbImage {
+    /// Width (px).
+    pub width: u32,
+    /// Height (px).
+    pub height: u32,
+    /// `width * height * 3` bytes, RGB.
+    pub data: Vec<u8>,
+}
+
+impl RgbImage {
+    /// A black image.
+    pub fn new(width: u32, height: u32) -> RgbImage {
+        RgbImage { width, height, data: vec![0; width as usize * height as usize * 3] }
+    }
+}
+
+/// Two-channel audio at a fixed sample rate, samples in [-1, 1] nominally (not clipped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinauralAudio {
+    /// Sample rate (Hz).
+    pub sample_rate_hz: u32,
+    /// Left ear.
+    pub left: Vec<f32>,
+    /// Right ear.
+    pub right: Vec<f32>,
+}
+
+/// What the agent perceives after a reset or a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Egocentric RGB image.
+    pub rgb: RgbImage,
+    /// Binaural audio of the step (2 × [`crate::STEP_SAMPLES`] by default), time-aligned with the image.
+    pub audio: BinauralAudio,
+}

@@ -1,0 +1,1 @@
+//! avwm-nav (in progress).

@@ -1,0 +1,1 @@
+//! avwm-render (in progress).

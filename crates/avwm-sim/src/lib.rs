@@ -1,0 +1,1 @@
+//! avwm-sim (in progress).
