@@ -1,1 +1,13 @@
-//! avwm-audio (in progress).
+//! Room acoustics and binaural rendering.
+//!
+//! * [`paths`]: the contract between propagation and rendering: discrete propagation paths
+//!   (direct, diffracted, transmitted, specular reflections) with per-band gains and arrival
+//!   directions, plus a per-band energy histogram of the late (stochastic) part.
+//! * propagation (image sources, diffraction, ray-traced late tail) produces an [`AcousticResponse`];
+//! * binaural rendering (KEMAR HRTF or a spherical head) turns it into a two-channel RIR;
+//! * step audio convolves a looping source with consecutive RIRs, crossfading between them.
+#![warn(missing_docs)]
+
+pub mod paths;
+
+pub use paths::{AcousticResponse, EnergyHistogram, PathKind, PropagationPath};
