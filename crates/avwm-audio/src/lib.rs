@@ -8,6 +8,8 @@
 //! * step audio convolves a looping source with consecutive RIRs, crossfading between them.
 #![warn(missing_docs)]
 
+pub mod error;
 pub mod paths;
 
+pub use error::AudioError;
 pub use paths::{AcousticResponse, EnergyHistogram, PathKind, PropagationPath};
