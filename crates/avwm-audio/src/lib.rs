@@ -8,8 +8,14 @@
 //! * step audio convolves a looping source with consecutive RIRs, crossfading between them.
 #![warn(missing_docs)]
 
+pub mod binaural;
+pub mod dsp;
 pub mod error;
 pub mod paths;
+pub mod source;
 
+pub use binaural::{BinauralRir, Hrtf, RenderConfig, render_binaural, render_omni};
+pub use dsp::StepAudio;
 pub use error::AudioError;
 pub use paths::{AcousticResponse, EnergyHistogram, PathKind, PropagationPath};
+pub use source::{SourceSignal, write_wav};

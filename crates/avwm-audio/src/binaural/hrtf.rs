@@ -1,0 +1,315 @@
+//! Head-related impulse responses: the MIT KEMAR SOFA set (embedded) or a Brown–Duda spherical
+//! head, both tabulated on a fixed direction grid so that a lookup costs nanoseconds.
+//!
+//! Head frame (SOFA convention): **x forward, y left, z up**. Azimuth is counter-clockwise from
+//! x (left positive), elevation up from the horizontal plane.
+//!
+//! Normalisation (both models): the HRIR pair of the frontal direction has an energy of 1 per
+//! ear (mean of the two ears), so a frontal path of pressure amplitude `g` gives each ear an
+//! energy of ≈ `g²`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use glam::Vec3;
+
+use crate::dsp::{FRAC_DELAY_HALF, frac_delay_kernel};
+use crate::error::AudioError;
+
+/// The vendored MIT KEMAR HRIR set (Gardner & Martin 1994; see `assets/hrtf/NOTICE`).
+static KEMAR_SOFA: &[u8] = include_bytes!("../../../../assets/hrtf/MIT_KEMAR_normal_pinna.sofa");
+
+/// Azimuth step of the direction table (degrees).
+pub const AZIMUTH_STEP_DEG: f32 = 5.0;
+/// Elevation step of the direction table (degrees), from −90° to +90°.
+pub const ELEVATION_STEP_DEG: f32 = 10.0;
+const N_AZ: usize = 72; // 360 / 5
+const N_EL: usize = 19; // −90..=90 step 10
+
+/// Spherical-head radius (m), Brown & Duda (1998).
+pub const HEAD_RADIUS_M: f32 = 0.0875;
+/// Head-shadow minimum α (Brown & Duda 1998).
+const ALPHA_MIN: f32 = 0.1;
+/// Angle of the head-shadow minimum (degrees) (Brown & Duda 1998).
+const THETA_MIN_DEG: f32 = 150.0;
+/// HRIR length of the spherical head (samples at 16 kHz: 4 ms).
+const SPHERICAL_LEN_S: f32 = 0.004;
+
+/// Where an [`Hrtf`] came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HrtfSource {
+    /// The embedded MIT KEMAR set.
+    KemarEmbedded,
+    /// A SOFA file.
+    Sofa(PathBuf),
+    /// The Brown–Duda spherical-head model.
+    SphericalHead,
+}
+
+#[derive(Debug)]
+struct Table {
+    source: HrtfSource,
+    sample_rate_hz: u32,
+    /// Taps per HRIR.
+    len: usize,
+    /// `[(el · N_AZ + az) · 2 + ear] · len ..`, ear 0 = left.
+    data: Vec<f32>,
+}
+
+/// A tabulated HRIR set. Cloning is cheap (the table is shared).
+#[derive(Debug, Clone)]
+pub struct Hrtf {
+    table: Arc<Table>,
+}
+
+fn grid_direction(el_i: usize, az_i: usize) -> Vec3 {
+    let az = (az_i as f32 * AZIMUTH_STEP_DEG).to_radians();
+    let el = (el_i as f32 * ELEVATION_STEP_DEG - 90.0).to_radians();
+    Vec3::new(el.cos() * az.cos(), el.cos() * az.sin(), el.sin())
+}
+
+impl Hrtf {
+    /// The embedded MIT KEMAR set resampled to `sample_rate_hz`. Parsed once per sample rate
+    /// per process (≈ 0.4 s), then shared.
+    ///
+    /// # Errors
+    ///
+    /// [`AudioError::BadSofa`] if the embedded file cannot be parsed (it can: this is tested).
+    pub fn kemar(sample_rate_hz: u32) -> Result<Hrtf, AudioError> {
+        static CACHE: OnceLock<std::sync::Mutex<Vec<Hrtf>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = guard.iter().find(|h| h.sample_rate_hz() == sample_rate_hz) {
+            return Ok(h.clone());
+        }
+        let h = Hrtf::from_sofa_bytes(KEMAR_SOFA, sample_rate_hz, HrtfSource::KemarEmbedded)?;
+        guard.push(h.clone());
+        Ok(h)
+    }
+
+    /// The embedded MIT KEMAR set at 16 kHz (see [`Hrtf::kemar`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Hrtf::kemar`].
+    pub fn kemar_default() -> Result<Hrtf, AudioError> {
+        Hrtf::kemar(avwm_core::SAMPLE_RATE_HZ)
+    }
+
+    /// Loads a SOFA `SimpleFreeFieldHRIR` file, resampled to `sample_rate_hz`.
+    ///
+    /// # Errors
+    ///
+    /// [`AudioError::Io`] if the file cannot be read, [`AudioError::BadSofa`] if it cannot be
+    /// parsed or holds no usable filters; both name the file.
+    pub fn from_sofa(path: impl AsRef<Path>, sample_rate_hz: u32) -> Result<Hrtf, AudioError> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).map_err(|source| AudioError::Io { path: path.to_owned(), source })?;
+        Hrtf::from_sofa_bytes(&bytes, sample_rate_hz, HrtfSource::Sofa(path.to_owned()))
+    }
+
+    /// The SOFA file at `path` (or the embedded KEMAR set if `None`) at 16 kHz; if that fails,
+    /// logs a warning and returns the spherical head.
+    pub fn load_or_fallback(path: Option<&Path>) -> Hrtf {
+        let fs = avwm_core::SAMPLE_RATE_HZ;
+        let loaded = match path {
+            Some(p) => Hrtf::from_sofa(p, fs),
+            None => Hrtf::kemar(fs),
+        };
+        loaded.unwrap_or_else(|e| {
+            log::warn!("{e}; falling back to the Brown–Duda spherical-head HRTF");
+            Hrtf::spherical_head(fs)
+        })
+    }
+
+    fn from_sofa_bytes(bytes: &[u8], sample_rate_hz: u32, source: HrtfSource) -> Result<Hrtf, AudioError> {
+        let name = match &source {
+            HrtfSource::Sofa(p) => p.clone(),
+            _ => PathBuf::from("<embedded MIT_KEMAR_normal_pinna.sofa>"),
+        };
+        let bad = |reason: String| AudioError::BadSofa { path: name.clone(), reason };
+        if sample_rate_hz < 1000 {
+            return Err(bad(format!("sample rate {sample_rate_hz} Hz too low")));
+        }
+        // sofar's parser is young; make sure a malformed file is an error, never a crash.
+        let opened = std::panic::catch_unwind(|| {
+            sofar::reader::OpenOptions::new()
+                .sample_rate(sample_rate_hz as f32)
+                .normalized(false)
+                .open_data(bytes)
+        })
+        .map_err(|_| bad("the SOFA parser panicked on this file".into()))?
+        .map_err(|e| bad(e.to_string()))?;
+        let len = opened.filter_len();
+        if len == 0 || opened.num_measurements() == 0 {
+            return Err(bad("no measurements".into()));
+        }
+        let mut filter = sofar::reader::Filter::new(len);
+        let mut data = vec![0.0f32; N_EL * N_AZ * 2 * len];
+        for el_i in 0..N_EL {
+            for az_i in 0..N_AZ {
+                let d = grid_direction(el_i, az_i);
+                opened.filter(d.x, d.y, d.z, &mut filter);
+                // Apply the file's per-ear delays (zero for MIT KEMAR) as whole samples.
+                let base = (el_i * N_AZ + az_i) * 2 * len;
+                for (ear, (ir, delay_s)) in
+                    [(&filter.left, filter.ldelay), (&filter.right, filter.rdelay)].into_iter().enumerate()
+                {
+                    let shift = (delay_s * sample_rate_hz as f32).round().max(0.0) as usize;
+                    let dst = &mut data[base + ear * len..base + (ear + 1) * len];
+                    for (i, v) in ir.iter().enumerate() {
+                        if i + shift < len {
+                            dst[i + shift] = *v;
+                        }
+                    }
+                }
+            }
+        }
+        let table = Table { source, sample_rate_hz, len, data };
+        Ok(Hrtf { table: Arc::new(finish(table).map_err(bad)?) })
+    }
+
+    /// The Brown–Duda (1998) spherical-head model at `sample_rate_hz`, for when no SOFA file is
+    /// available: Woodworth's per-ear delay (head radius 8.75 cm) and the one-pole/one-zero
+    /// head-shadow filter `H(ω, θ) = (1 + jα(θ)ω/2ω₀) / (1 + jω/2ω₀)`, `ω₀ = c/a`,
+    /// `α(θ) = (1 + α_min/2) + (1 − α_min/2) cos(θ/θ_min · 180°)`, α_min = 0.1, θ_min = 150°,
+    /// discretised with the bilinear transform; θ is the angle between the source direction and
+    /// the ear's axis (±y). It models ITD and ILD only (no pinna, so no elevation cues). The
+    /// ITD at 90° is (a/c)(1 + π/2) ≈ 656 µs. Each HRIR carries a bulk delay of
+    /// a/c + 7 samples so that it is causal.
+    pub fn spherical_head(sample_rate_hz: u32) -> Hrtf {
+        let fs = sample_rate_hz as f32;
+        let c = avwm_core::SPEED_OF_SOUND_M_S;
+        let a_over_c = HEAD_RADIUS_M / c;
+        let len = ((SPHERICAL_LEN_S * fs).ceil() as usize).max(4 * FRAC_DELAY_HALF);
+        let bulk = a_over_c * fs + (FRAC_DELAY_HALF - 1) as f32;
+        let w0 = c / HEAD_RADIUS_M;
+        let k = 2.0 * fs;
+        let mut data = vec![0.0f32; N_EL * N_AZ * 2 * len];
+        for el_i in 0..N_EL {
+            for az_i in 0..N_AZ {
+                let d = grid_direction(el_i, az_i);
+                for (ear, axis_y) in [1.0f32, -1.0].into_iter().enumerate() {
+                    let theta = (d.y * axis_y).clamp(-1.0, 1.0).acos(); // angle from the ear axis
+                    let t = if theta < std::f32::consts::FRAC_PI_2 {
+                        -a_over_c * theta.cos()
+                    } else {
+                        a_over_c * (theta - std::f32::consts::FRAC_PI_2)
+                    };
+                    let delay = bulk + t * fs;
+                    let n0 = delay.floor();
+                    let kern = frac_delay_kernel(delay - n0);
+                    let mut x = vec![0.0f32; len];
+                    for (j, kv) in kern.iter().enumerate() {
+                        let idx = n0 as i64 + j as i64 - (FRAC_DELAY_HALF as i64 - 1);
+                        if (0..len as i64).contains(&idx) {
+                            x[idx as usize] = *kv;
+                        }
+                    }
+                    // Head shadow: H(s) = (2ω₀ + α s)/(2ω₀ + s), s = K(1 − z⁻¹)/(1 + z⁻¹).
+                    let alpha = (1.0 + ALPHA_MIN / 2.0)
+                        + (1.0 - ALPHA_MIN / 2.0) * (theta.to_degrees() / THETA_MIN_DEG * std::f32::consts::PI).cos();
+                    let a0 = 2.0 * w0 + k;
+                    let b0 = (2.0 * w0 + alpha * k) / a0;
+                    let b1 = (2.0 * w0 - alpha * k) / a0;
+                    let a1 = (2.0 * w0 - k) / a0;
+                    let base = (el_i * N_AZ + az_i) * 2 * len + ear * len;
+                    let (mut x1, mut y1) = (0.0f32, 0.0f32);
+                    for (i, xi) in x.iter().enumerate() {
+                        let y = b0 * xi + b1 * x1 - a1 * y1;
+                        data[base + i] = y;
+                        x1 = *xi;
+                        y1 = y;
+                    }
+                }
+            }
+        }
+        let table = Table { source: HrtfSource::SphericalHead, sample_rate_hz, len, data };
+        Hrtf { table: Arc::new(finish(table).expect("the spherical head is finite and non-zero")) }
+    }
+
+    /// The HRIR pair `(left, right)` for a direction in the head frame (x forward, y left,
+    /// z up; need not be normalised), from the nearest entry of the 5° × 10° table. A zero
+    /// vector means "front".
+    pub fn hrir(&self, direction_in_head_frame: Vec3) -> (&[f32], &[f32]) {
+        let (el_i, az_i) = grid_index(direction_in_head_frame);
+        let t = &self.table;
+        let base = (el_i * N_AZ + az_i) * 2 * t.len;
+        (&t.data[base..base + t.len], &t.data[base + t.len..base + 2 * t.len])
+    }
+
+    /// Taps per HRIR.
+    pub fn len(&self) -> usize {
+        self.table.len
+    }
+
+    /// Always `false`; provided for API symmetry.
+    pub fn is_empty(&self) -> bool {
+        self.table.len == 0
+    }
+
+    /// Sample rate (Hz).
+    pub fn sample_rate_hz(&self) -> u32 {
+        self.table.sample_rate_hz
+    }
+
+    /// Where this set came from.
+    pub fn source(&self) -> &HrtfSource {
+        &self.table.source
+    }
+}
+
+/// Table indices `(elevation, azimuth)` of the nearest grid direction.
+fn grid_index(d: Vec3) -> (usize, usize) {
+    let len = d.length();
+    if !(len > 1e-12) || !len.is_finite() {
+        return ((90.0 / ELEVATION_STEP_DEG) as usize, 0);
+    }
+    let el = (d.z / len).clamp(-1.0, 1.0).asin().to_degrees();
+    let az = d.y.atan2(d.x).to_degrees();
+    let el_i = (((el + 90.0) / ELEVATION_STEP_DEG).round() as usize).min(N_EL - 1);
+    let az_i = ((az / AZIMUTH_STEP_DEG).round() as i64).rem_euclid(N_AZ as i64) as usize;
+    (el_i, az_i)
+}
+
+/// Checks the table and normalises it to unit mean frontal energy per ear.
+fn finish(mut t: Table) -> Result<Table, String> {
+    if t.data.iter().any(|v| !v.is_finite()) {
+        return Err("non-finite HRIR samples".into());
+    }
+    let front = ((90.0 / ELEVATION_STEP_DEG) as usize * N_AZ) * 2 * t.len;
+    let e: f32 = t.data[front..front + 2 * t.len].iter().map(|v| v * v).sum::<f32>() / 2.0;
+    if !(e > 1e-20) {
+        return Err("the frontal HRIR is silent".into());
+    }
+    let g = 1.0 / e.sqrt();
+    for v in &mut t.data {
+        *v *= g;
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_index_maps_axes_to_expected_cells() {
+        assert_eq!(grid_index(Vec3::X), (9, 0));
+        assert_eq!(grid_index(Vec3::Y), (9, 18)); // left = azimuth +90°
+        assert_eq!(grid_index(-Vec3::Y), (9, 54)); // right = azimuth 270°
+        assert_eq!(grid_index(-Vec3::X), (9, 36));
+        assert_eq!(grid_index(Vec3::Z).0, 18);
+        assert_eq!(grid_index(Vec3::ZERO), (9, 0));
+    }
+
+    #[test]
+    fn spherical_head_frontal_pair_is_symmetric_with_unit_energy() {
+        let h = Hrtf::spherical_head(16_000);
+        let (l, r) = h.hrir(Vec3::X);
+        let el: f32 = l.iter().map(|v| v * v).sum();
+        let er: f32 = r.iter().map(|v| v * v).sum();
+        assert!((el - er).abs() < 1e-4 && ((el + er) / 2.0 - 1.0).abs() < 1e-4);
+    }
+}
