@@ -1,0 +1,420 @@
+//! Surface irradiance (point lights with shadow rays, ambient with ambient occlusion) and the
+//! per-scene lightmap cache that stores it.
+
+use crate::CameraConfig;
+use crate::pattern::hash3;
+use avwm_geom::{Bvh, Ray, TriMesh};
+use glam::{Vec2, Vec3};
+use rayon::prelude::*;
+
+/// Lighting samples are lifted this far (m) off their surface along the normal, so that shadow
+/// and occlusion rays do not hit the surface they start from. 1 mm is far above f32 rounding of
+/// coordinates up to ~100 m (≈ 8 µm) and below anything visible at 128 px.
+const SURFACE_OFFSET_M: f32 = 1e-3;
+/// Lights whose unshadowed contribution is below this irradiance are skipped (no shadow ray).
+const MIN_LIGHT_IRRADIANCE: f32 = 1e-4;
+
+/// A point light prepared for shading.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PointLight {
+    pub position: Vec3,
+    pub intensity: Vec3,
+}
+
+/// Everything needed to evaluate irradiance at a surface point.
+pub(crate) struct Illumination {
+    pub lights: Vec<PointLight>,
+    pub ambient: Vec3,
+    pub shadows: bool,
+    /// Cosine-weighted unit directions in a local frame (z = normal); empty if AO is off.
+    pub ao_dirs: Vec<Vec3>,
+    pub ao_radius_m: f32,
+    pub ao_strength: f32,
+    pub light_clearance_m: f32,
+}
+
+impl Illumination {
+    pub fn new(cfg: &CameraConfig, lights: Vec<PointLight>) -> Illumination {
+        let n = if cfg.ambient_occlusion && cfg.ao_radius_m > 0.0 {
+            cfg.ao_rays as usize
+        } else {
+            0
+        };
+        Illumination {
+            lights,
+            ambient: Vec3::from(cfg.ambient),
+            shadows: cfg.shadows,
+            ao_dirs: cosine_directions(n),
+            ao_radius_m: cfg.ao_radius_m,
+            ao_strength: cfg.ao_strength,
+            light_clearance_m: cfg.light_clearance_m,
+        }
+    }
+
+    /// Irradiance (linear RGB) at surface point `p` with unit normal `n` (the side being lit).
+    /// `key` selects the rotation of the ambient-occlusion direction set: a pure function of the
+    /// sample's identity, so the result never depends on scheduling.
+    pub fn irradiance(&self, bvh: &Bvh, p: Vec3, n: Vec3, key: u32) -> Vec3 {
+        let p = p + n * SURFACE_OFFSET_M;
+        let mut e = Vec3::ZERO;
+        for light in &self.lights {
+            let l = light.position - p;
+            let d2 = l.length_squared();
+            if d2 <= 1e-12 {
+                continue;
+            }
+            let d = d2.sqrt();
+            let dir = l / d;
+            let cos = n.dot(dir);
+            if cos <= 0.0 {
+                continue;
+            }
+            let contrib = light.intensity * (cos / d2);
+            if contrib.max_element() < MIN_LIGHT_IRRADIANCE {
+                continue;
+            }
+            if self.shadows && d > self.light_clearance_m {
+                let ray = Ray::bounded(p, dir, 0.0, d - self.light_clearance_m);
+                if bvh.occluded(&ray) {
+                    continue;
+                }
+            }
+            e += contrib;
+        }
+        let mut ambient = self.ambient;
+        if !self.ao_dirs.is_empty() {
+            let (t, b) = orthonormal_basis(n);
+            let angle = (key >> 8) as f32 * (std::f32::consts::TAU / 16_777_216.0);
+            let (s, c) = angle.sin_cos();
+            let mut blocked = 0u32;
+            for d in &self.ao_dirs {
+                let x = d.x * c - d.y * s;
+                let y = d.x * s + d.y * c;
+                let dir = t * x + b * y + n * d.z;
+                if bvh.occluded(&Ray::bounded(p, dir, 0.0, self.ao_radius_m)) {
+                    blocked += 1;
+                }
+            }
+            let occluded = blocked as f32 / self.ao_dirs.len() as f32;
+            ambient *= 1.0 - self.ao_strength * occluded;
+        }
+        e + ambient
+    }
+}
+
+/// `n` cosine-weighted directions on the upper hemisphere (z up), a deterministic
+/// Fibonacci-spiral set: equal-area in the projected disk, so each carries equal weight.
+pub(crate) fn cosine_directions(n: usize) -> Vec<Vec3> {
+    let golden = std::f32::consts::PI * (3.0 - 5f32.sqrt());
+    (0..n)
+        .map(|k| {
+            let r2 = (k as f32 + 0.5) / n as f32;
+            let r = r2.sqrt();
+            let phi = k as f32 * golden;
+            Vec3::new(r * phi.cos(), r * phi.sin(), (1.0 - r2).max(0.0).sqrt())
+        })
+        .collect()
+}
+
+/// Two unit tangents completing `n` to a right-handed orthonormal basis (Duff et al.,
+/// "Building an orthonormal basis, revisited", JCGT 2017).
+pub(crate) fn orthonormal_basis(n: Vec3) -> (Vec3, Vec3) {
+    let sign = 1f32.copysign(n.z);
+    let a = -1.0 / (sign + n.z);
+    let b = n.x * n.y * a;
+    (
+        Vec3::new(1.0 + sign * n.x * n.x * a, sign * b, -sign * n.x),
+        Vec3::new(b, sign + n.y * n.y * a, -n.y),
+    )
+}
+
+/// Closest point of triangle `abc` to `p` (Ericson, *Real-Time Collision Detection*, §5.1.5).
+pub(crate) fn closest_point_on_triangle(p: Vec3, a: Vec3, b: Vec3, c: Vec3) -> Vec3 {
+    let ab = b - a;
+    let ac = c - a;
+    let ap = p - a;
+    let d1 = ab.dot(ap);
+    let d2 = ac.dot(ap);
+    if d1 <= 0.0 && d2 <= 0.0 {
+        return a;
+    }
+    let bp = p - b;
+    let d3 = ab.dot(bp);
+    let d4 = ac.dot(bp);
+    if d3 >= 0.0 && d4 <= d3 {
+        return b;
+    }
+    let vc = d1 * d4 - d3 * d2;
+    if vc <= 0.0 && d1 >= 0.0 && d3 <= 0.0 {
+        return a + ab * (d1 / (d1 - d3));
+    }
+    let cp = p - c;
+    let d5 = ab.dot(cp);
+    let d6 = ac.dot(cp);
+    if d6 >= 0.0 && d5 <= d6 {
+        return c;
+    }
+    let vb = d5 * d2 - d1 * d6;
+    if vb <= 0.0 && d2 >= 0.0 && d6 <= 0.0 {
+        return a + ac * (d2 / (d2 - d6));
+    }
+    let va = d3 * d6 - d5 * d4;
+    if va <= 0.0 && (d4 - d3) >= 0.0 && (d5 - d6) >= 0.0 {
+        return b + (c - b) * ((d4 - d3) / ((d4 - d3) + (d5 - d6)));
+    }
+    let denom = 1.0 / (va + vb + vc);
+    a + ab * (vb * denom) + ac * (vc * denom)
+}
+
+/// Where one triangle's two lightmaps live and how barycentrics map to their grid.
+///
+/// The grid lies in the triangle's plane, axes `e_u = normalize(b − a)` and `e_v = n × e_u`,
+/// with samples at grid *vertices* `origin + (i·e_u + j·e_v)·spacing`, covering the triangle's
+/// bounding rectangle; a point's grid coordinate is affine in its barycentrics, so lookup needs
+/// no 3D math. Front side (normal `n`) first, then the back side (`−n`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LightmapRect {
+    /// Index of the first sample of the front side.
+    pub offset: usize,
+    /// Samples along `e_u` and `e_v` (≥ 1).
+    pub nu: u16,
+    pub nv: u16,
+    /// Grid coordinate of corner `a`, and of `b − a`, `c − a`.
+    pub g0: Vec2,
+    pub gu: Vec2,
+    pub gv: Vec2,
+}
+
+impl LightmapRect {
+    #[inline]
+    fn len(&self) -> usize {
+        usize::from(self.nu) * usize::from(self.nv)
+    }
+}
+
+/// Grid layout for one triangle; returns the rect (offset unset) and the 3D grid frame.
+fn layout(corners: [Vec3; 3], spacing: f32) -> (LightmapRect, Vec3, Vec3, Vec3) {
+    let [a, b, c] = corners;
+    let n = (b - a).cross(c - a).normalize_or_zero();
+    let eu = (b - a).normalize_or_zero();
+    let ev = n.cross(eu);
+    let to2 = |p: Vec3| Vec2::new((p - a).dot(eu), (p - a).dot(ev));
+    let (pa, pb, pc) = (Vec2::ZERO, to2(b), to2(c));
+    let lo = pa.min(pb).min(pc);
+    let hi = pa.max(pb).max(pc);
+    let axis = |lo: f32, hi: f32| -> (u16, f32) {
+        let extent = hi - lo;
+        if extent.is_nan() || extent < 0.5 * spacing {
+            // Narrower than half a texel (or degenerate): a single sample row at the middle.
+            return (1, 0.5 * (lo + hi));
+        }
+        let n = ((extent / spacing).ceil() as usize + 1).min(u16::MAX as usize);
+        (n as u16, lo)
+    };
+    let (nu, ou) = axis(lo.x, hi.x);
+    let (nv, ov) = axis(lo.y, hi.y);
+    let origin2 = Vec2::new(ou, ov);
+    let g = |p: Vec2| (p - origin2) / spacing;
+    let rect = LightmapRect {
+        offset: 0,
+        nu,
+        nv,
+        g0: g(pa),
+        gu: g(pb) - g(pa),
+        gv: g(pc) - g(pa),
+    };
+    let origin3 = a + eu * ou + ev * ov;
+    (rect, origin3, eu * spacing, ev * spacing)
+}
+
+/// Baked irradiance on both sides of every triangle.
+pub(crate) struct Lightmaps {
+    /// Per triangle (mesh order).
+    pub rects: Vec<LightmapRect>,
+    /// Irradiance samples (linear RGB).
+    pub texels: Vec<[f32; 3]>,
+    /// Grid spacing actually used (m).
+    pub spacing_m: f32,
+}
+
+impl Lightmaps {
+    /// Bakes the lightmaps. Parallel over triangles with rayon; every sample depends only on its
+    /// own identity, so the result is the same for any thread count.
+    pub fn bake(
+        mesh: &TriMesh,
+        bvh: &Bvh,
+        illum: &Illumination,
+        spacing_m: f32,
+        max_texels: usize,
+    ) -> Lightmaps {
+        let mut spacing = spacing_m;
+        let mut rects: Vec<LightmapRect>;
+        // Enlarge the spacing until the total fits the budget; tiny triangles keep ≥ 1 sample per
+        // side, so give up after a few rounds rather than loop forever.
+        let mut round = 0;
+        loop {
+            rects = (0..mesh.len())
+                .map(|t| layout(mesh.corners(t), spacing).0)
+                .collect();
+            let total: usize = rects.iter().map(|r| 2 * r.len()).sum();
+            if total <= max_texels || round >= 8 {
+                break;
+            }
+            spacing *= (total as f32 / max_texels as f32).sqrt() * 1.05;
+            round += 1;
+        }
+        let mut offset = 0usize;
+        for r in &mut rects {
+            r.offset = offset;
+            offset += 2 * r.len();
+        }
+        let per_triangle: Vec<Vec<[f32; 3]>> = (0..mesh.len())
+            .into_par_iter()
+            .map(|t| {
+                let corners = mesh.corners(t);
+                let [a, b, c] = corners;
+                let (rect, origin, du, dv) = layout(corners, spacing);
+                let n = mesh.normal(t);
+                let mut out = Vec::with_capacity(2 * rect.len());
+                if n == Vec3::ZERO {
+                    // Degenerate triangle: primary rays never hit it.
+                    out.resize(2 * rect.len(), [0.0; 3]);
+                    return out;
+                }
+                let reach2 = 2.0 * spacing * spacing * 1.01;
+                for side in 0..2u32 {
+                    let ns = if side == 0 { n } else { -n };
+                    for j in 0..rect.nv {
+                        for i in 0..rect.nu {
+                            let grid = origin + du * f32::from(i) + dv * f32::from(j);
+                            let p = closest_point_on_triangle(grid, a, b, c);
+                            if grid.distance_squared(p) > reach2 {
+                                // Bilinear lookups inside the triangle only read grid vertices of
+                                // cells that overlap it, all within one cell diagonal.
+                                out.push([0.0; 3]);
+                                continue;
+                            }
+                            let key = hash3(t as u32, (u32::from(j) << 16) | u32::from(i), side);
+                            out.push(illum.irradiance(bvh, p, ns, key).to_array());
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        let texels = per_triangle.concat();
+        Lightmaps {
+            rects,
+            texels,
+            spacing_m: spacing,
+        }
+    }
+
+    /// Bilinearly interpolated irradiance of triangle `t` at barycentrics `(u, v)`, front
+    /// (`back = false`) or back side.
+    #[inline]
+    pub fn lookup(&self, t: usize, u: f32, v: f32, back: bool) -> Vec3 {
+        let r = &self.rects[t];
+        let g = r.g0 + r.gu * u + r.gv * v;
+        let (nu, nv) = (usize::from(r.nu), usize::from(r.nv));
+        let fx = g.x.clamp(0.0, (nu - 1) as f32);
+        let fy = g.y.clamp(0.0, (nv - 1) as f32);
+        let i0 = (fx as usize).min(nu - 1);
+        let j0 = (fy as usize).min(nv - 1);
+        let i1 = (i0 + 1).min(nu - 1);
+        let j1 = (j0 + 1).min(nv - 1);
+        let (tx, ty) = (fx - i0 as f32, fy - j0 as f32);
+        let base = r.offset + if back { nu * nv } else { 0 };
+        let at = |i: usize, j: usize| Vec3::from(self.texels[base + j * nu + i]);
+        let top = at(i0, j0).lerp(at(i1, j0), tx);
+        let bottom = at(i0, j1).lerp(at(i1, j1), tx);
+        top.lerp(bottom, ty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_directions_are_unit_upper_hemisphere_with_cosine_mean_two_thirds() {
+        let d = cosine_directions(4096);
+        assert!(
+            d.iter()
+                .all(|v| (v.length() - 1.0).abs() < 1e-5 && v.z >= 0.0)
+        );
+        // For a cosine-weighted hemisphere E[cos θ] = 2/3 and E[x] = E[y] = 0.
+        let mean = d.iter().copied().sum::<Vec3>() / d.len() as f32;
+        assert!(
+            (mean.z - 2.0 / 3.0).abs() < 1e-3 && mean.x.abs() < 1e-2 && mean.y.abs() < 1e-2,
+            "{mean}"
+        );
+    }
+
+    #[test]
+    fn orthonormal_basis_is_orthonormal_for_many_normals() {
+        for k in 0..500 {
+            let n = Vec3::new(
+                (k as f32 * 0.37).sin(),
+                (k as f32 * 1.3).cos(),
+                (k as f32 * 0.11).sin() - 0.5,
+            )
+            .normalize();
+            let (t, b) = orthonormal_basis(n);
+            for (x, y) in [(t, b), (t, n), (b, n)] {
+                assert!(x.dot(y).abs() < 1e-5);
+            }
+            assert!((t.length() - 1.0).abs() < 1e-5 && (b.length() - 1.0).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn closest_point_on_triangle_matches_dense_search() {
+        let (a, b, c) = (
+            Vec3::new(0.0, 0.0, 0.0),
+            Vec3::new(2.0, 0.0, 0.5),
+            Vec3::new(0.3, 1.5, 0.0),
+        );
+        for k in 0..200 {
+            let p = Vec3::new(
+                (k as f32 * 0.7).sin() * 3.0,
+                (k as f32 * 0.3).cos() * 3.0,
+                (k as f32 * 1.1).sin(),
+            );
+            let q = closest_point_on_triangle(p, a, b, c);
+            let mut best = f32::INFINITY;
+            let m = 200;
+            for i in 0..=m {
+                for j in 0..=(m - i) {
+                    let (u, v) = (i as f32 / m as f32, j as f32 / m as f32);
+                    best = best.min((a + (b - a) * u + (c - a) * v).distance(p));
+                }
+            }
+            assert!(
+                q.distance(p) <= best + 1e-4,
+                "{p}: {} vs {best}",
+                q.distance(p)
+            );
+        }
+    }
+
+    #[test]
+    fn lightmap_grid_coordinates_of_corners_lie_inside_the_grid() {
+        let corners = [
+            Vec3::new(0.0, 0.0, 0.0),
+            Vec3::new(3.0, 0.0, 0.0),
+            Vec3::new(0.0, 0.0, 2.5),
+        ];
+        let (r, origin, du, dv) = layout(corners, 0.05);
+        assert_eq!((r.nu, r.nv), (61, 51));
+        for g in [r.g0, r.g0 + r.gu, r.g0 + r.gv] {
+            assert!(
+                g.x >= -1e-3 && g.y >= -1e-3 && g.x <= 60.001 && g.y <= 50.001,
+                "{g}"
+            );
+        }
+        // The grid point at the grid coordinate of corner c is corner c.
+        let gc = r.g0 + r.gv;
+        assert!((origin + du * gc.x + dv * gc.y).distance(corners[2]) < 1e-4);
+    }
+}
