@@ -11,7 +11,10 @@
 //! This crate does not render, simulate sound or navigate; see `avwm-render`, `avwm-audio`, `avwm-nav`.
 #![warn(missing_docs)]
 
+mod build;
+pub mod file;
 mod material;
+pub mod procedural;
 mod scene;
 
 pub use material::{AcousticMaterial, Material, Pattern, VisualMaterial, material_library};

@@ -94,7 +94,13 @@ fn mat(
 ) -> Material {
     Material {
         name: name.to_string(),
-        visual: VisualMaterial { color, color2, pattern, scale_m, emission: [0.0; 3] },
+        visual: VisualMaterial {
+            color,
+            color2,
+            pattern,
+            scale_m,
+            emission: [0.0; 3],
+        },
         acoustic: AcousticMaterial {
             absorption,
             scattering: [scattering; NUM_BANDS],
@@ -107,6 +113,7 @@ fn mat(
 /// The built-in acoustic material library, with absorption coefficients at
 /// 125/250/500/1k/2k/4k Hz from standard tables (Vorländer, *Auralization*, 2008, Annex; the same
 /// values pyroomacoustics ships). Names are what scene files refer to.
+#[rustfmt::skip]
 pub fn material_library() -> Vec<Material> {
     use Pattern::*;
     vec![

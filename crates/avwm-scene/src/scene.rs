@@ -141,30 +141,45 @@ impl Scene {
     /// # Errors
     /// A [`SceneError`] naming `path` (use `<procedural>` for generated scenes).
     pub fn validate(&self, path: &std::path::Path) -> Result<(), SceneError> {
-        self.mesh.validate().map_err(|source| SceneError::Mesh { path: path.to_path_buf(), source })?;
+        self.mesh.validate().map_err(|source| SceneError::Mesh {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let n = self.materials.len() as u32;
         if let Some(t) = self.mesh.material.iter().position(|&m| m >= n) {
             return Err(SceneError::Invalid {
                 path: path.to_path_buf(),
-                message: format!("triangle {t} uses material {} but only {n} materials exist", self.mesh.material[t]),
+                message: format!(
+                    "triangle {t} uses material {} but only {n} materials exist",
+                    self.mesh.material[t]
+                ),
             });
         }
         for m in &self.materials {
             if !m.acoustic.is_valid() {
                 return Err(SceneError::Invalid {
                     path: path.to_path_buf(),
-                    message: format!("material {:?} has an acoustic coefficient outside [0, 1]", m.name),
+                    message: format!(
+                        "material {:?} has an acoustic coefficient outside [0, 1]",
+                        m.name
+                    ),
                 });
             }
         }
         if !self.source.position.is_finite() {
-            return Err(SceneError::Invalid { path: path.to_path_buf(), message: "source position is not finite".into() });
+            return Err(SceneError::Invalid {
+                path: path.to_path_buf(),
+                message: "source position is not finite".into(),
+            });
         }
         Ok(())
     }
 
     /// Index of the material called `name`, if present.
     pub fn material_id(&self, name: &str) -> Option<u32> {
-        self.materials.iter().position(|m| m.name == name).map(|i| i as u32)
+        self.materials
+            .iter()
+            .position(|m| m.name == name)
+            .map(|i| i as u32)
     }
 }
