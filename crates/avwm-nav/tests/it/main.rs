@@ -7,6 +7,7 @@ mod build;
 mod geodesic;
 mod map;
 mod motion;
+mod procedural;
 
 use avwm_nav::{NavConfig, NavGrid};
 use avwm_scene::Scene;

@@ -51,9 +51,8 @@ fn map_shows_walls_free_space_source_and_trajectory_north_up() {
     assert!(door[0] > 180 && door[2] < 80, "door: {door:?}");
 
     let bytes = encode_png(&img);
-    let dir = std::env::var_os("CARGO_TARGET_TMPDIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
+    let dir = option_env!("CARGO_TARGET_TMPDIR")
+        .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
     std::fs::write(dir.join("avwm-nav-two-rooms.png"), &bytes).expect("write png");
     let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
         .read_info()
