@@ -1,2 +1,62 @@
-//! The `avwm` command-line tool.
-fn main() {}
+//! `avwm`: the command-line tool of the audio-visual world-model system.
+//!
+//! The binary owns error reporting (`anyhow`), argument parsing (`clap`), progress bars
+//! (`indicatif`) and logging (`tracing-subscriber`); the libraries only return typed errors.
+
+mod acoustics;
+mod bench;
+mod common;
+mod scene;
+mod sim;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Action-conditioned audio-visual world models: simulator, data, model, evaluation, planning.
+#[derive(Debug, Parser)]
+#[command(name = "avwm", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Indoor scenes (procedural or from meshes).
+    #[command(subcommand)]
+    Scene(scene::SceneCmd),
+    /// Run the simulator.
+    #[command(subcommand)]
+    Sim(sim::SimCmd),
+    /// Room impulse responses.
+    #[command(subcommand)]
+    Acoustics(acoustics::AcousticsCmd),
+    /// Benchmarks (JSON output).
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Scene(c) => scene::run(c),
+        Command::Sim(c) => sim::run(c),
+        Command::Acoustics(c) => acoustics::run(c),
+        Command::Bench(c) => bench::run(c),
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

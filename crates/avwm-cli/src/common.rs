@@ -1,0 +1,61 @@
+//! Helpers shared by the subcommands.
+
+use anyhow::{Context, Result, bail};
+use avwm_scene::Scene;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Parses `"a,b,c"` into exactly `N` floats.
+pub fn parse_floats<const N: usize>(s: &str, what: &str) -> Result<[f32; N]> {
+    let v: Vec<f32> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f32>().with_context(|| format!("{what}: {x:?} is not a number")))
+        .collect::<Result<_>>()?;
+    if v.len() != N {
+        bail!("{what}: expected {N} comma-separated numbers, got {} in {s:?}", v.len());
+    }
+    if v.iter().any(|x| !x.is_finite()) {
+        bail!("{what}: values must be finite, got {s:?}");
+    }
+    Ok(std::array::from_fn(|i| v[i]))
+}
+
+/// Loads a scene file, or generates the procedural scene of `seed` with default settings.
+pub fn load_scene(scene: Option<&Path>, seed: u64) -> Result<Arc<Scene>> {
+    let s = match scene {
+        Some(path) => avwm_scene::file::load_scene_file(path).with_context(|| format!("loading scene {}", path.display()))?,
+        None => avwm_scene::procedural::generate(seed, &avwm_scene::procedural::ProceduralConfig::default())
+            .with_context(|| format!("generating procedural scene {seed}"))?,
+    };
+    Ok(Arc::new(s))
+}
+
+/// Reads a TOML config file into `T`, or `T::default()` when no file is given.
+pub fn load_toml<T: serde::de::DeserializeOwned + Default>(path: Option<&Path>) -> Result<T> {
+    match path {
+        None => Ok(T::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))
+        }
+    }
+}
+
+/// Writes JSON atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(value)?;
+    avwm_sim::record::write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A progress bar with a count and ETA on stderr.
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .expect("a valid progress template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}

@@ -1,0 +1,59 @@
+//! Simulator configuration.
+
+use avwm_audio::binaural::RenderConfig;
+use avwm_audio::propagation::AcousticsConfig;
+use avwm_nav::NavConfig;
+use avwm_render::CameraConfig;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which head-related transfer function renders the binaural audio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HrtfChoice {
+    /// The vendored MIT KEMAR (normal pinna) measurements.
+    #[default]
+    Kemar,
+    /// Any SOFA `SimpleFreeFieldHRIR` file; falls back to the spherical head if it cannot be read.
+    Sofa {
+        /// Path of the SOFA file.
+        path: PathBuf,
+    },
+    /// The Brown–Duda spherical-head model (no data file).
+    SphericalHead,
+}
+
+/// The looping sound that the source plays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SourceChoice {
+    /// The synthesized telephone ring.
+    #[default]
+    Ringtone,
+    /// A WAV file (mixed to mono, resampled to 16 kHz), looped.
+    Wav {
+        /// Path of the WAV file.
+        path: PathBuf,
+    },
+}
+
+/// Everything the simulator needs besides the scene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// Seed of the scene's acoustic precomputation (late-tail ray tracing); responses are a
+    /// pure function of (scene, this seed, listener position).
+    pub acoustic_seed: u64,
+    /// Camera.
+    pub camera: CameraConfig,
+    /// Navigation grid.
+    pub nav: NavConfig,
+    /// Sound propagation.
+    pub acoustics: AcousticsConfig,
+    /// Binaural RIR synthesis.
+    pub binaural: RenderConfig,
+    /// HRTF.
+    pub hrtf: HrtfChoice,
+    /// Source signal.
+    pub source: SourceChoice,
+}
