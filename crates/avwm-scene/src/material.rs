@@ -82,6 +82,8 @@ impl AcousticMaterial {
     }
 }
 
+// One row of the library table: positional arguments keep the table readable.
+#[allow(clippy::too_many_arguments)]
 fn mat(
     name: &str,
     color: [f32; 3],

@@ -1,0 +1,189 @@
+//! glTF 2.0 (`.gltf` with embedded or external buffers, or binary `.glb`) through the `gltf`
+//! crate. Reads triangle primitives of the default scene with their node transforms, the material
+//! name and `baseColorFactor`; textures are ignored (no image decoding).
+
+use super::{RawMaterial, RawMesh};
+use avwm_geom::Vec3;
+use base64::Engine;
+use glam::Mat4;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Loads the buffers a document refers to. `blob` is the GLB binary chunk, if any.
+fn load_buffers(
+    doc: &gltf::Document,
+    blob: Option<&[u8]>,
+    dir: &Path,
+) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    for buffer in doc.buffers() {
+        let data = match buffer.source() {
+            gltf::buffer::Source::Bin => blob
+                .ok_or("buffer refers to a GLB binary chunk that is missing")?
+                .to_vec(),
+            gltf::buffer::Source::Uri(uri) => {
+                if let Some(rest) = uri.strip_prefix("data:") {
+                    let (_, payload) = rest
+                        .split_once(";base64,")
+                        .ok_or("only base64 data URIs are supported")?;
+                    base64::engine::general_purpose::STANDARD
+                        .decode(payload)
+                        .map_err(|e| format!("buffer {}: bad base64 data: {e}", buffer.index()))?
+                } else {
+                    let rel = uri.replace("%20", " ");
+                    let p = dir.join(&rel);
+                    std::fs::read(&p).map_err(|e| {
+                        format!(
+                            "buffer {}: cannot read {}: {e}",
+                            buffer.index(),
+                            p.display()
+                        )
+                    })?
+                }
+            }
+        };
+        if data.len() < buffer.length() {
+            return Err(format!(
+                "buffer {} holds {} bytes but declares {}",
+                buffer.index(),
+                data.len(),
+                buffer.length()
+            ));
+        }
+        out.push(data);
+    }
+    Ok(out)
+}
+
+struct Ctx<'a> {
+    buffers: &'a [Vec<u8>],
+    mesh: RawMesh,
+    materials: HashMap<Option<usize>, u32>,
+}
+
+impl Ctx<'_> {
+    fn add_mesh(&mut self, mesh: gltf::Mesh<'_>, world: Mat4) -> Result<(), String> {
+        let flip = world.determinant() < 0.0;
+        for prim in mesh.primitives() {
+            if prim.mode() != gltf::mesh::Mode::Triangles {
+                continue; // points and lines have no surface
+            }
+            let Some(pos_acc) = prim.get(&gltf::Semantic::Positions) else {
+                return Err(format!(
+                    "mesh {}: a primitive has no POSITION attribute",
+                    mesh.index()
+                ));
+            };
+            if pos_acc.count() == 0 || prim.indices().is_some_and(|a| a.count() == 0) {
+                continue;
+            }
+            let buffers = self.buffers;
+            let reader = prim.reader(|b| buffers.get(b.index()).map(|v| v.as_slice()));
+            let positions: Vec<Vec3> = reader
+                .read_positions()
+                .ok_or_else(|| {
+                    format!(
+                        "mesh {}: POSITION accessor lies outside its buffer",
+                        mesh.index()
+                    )
+                })?
+                .map(|p| world.transform_point3(Vec3::from(p)))
+                .collect();
+            let n = positions.len() as u32;
+            let indices: Vec<u32> = match (prim.indices(), reader.read_indices()) {
+                (None, _) => (0..n).collect(),
+                (Some(_), Some(i)) => i.into_u32().collect(),
+                (Some(_), None) => {
+                    return Err(format!(
+                        "mesh {}: index accessor lies outside its buffer",
+                        mesh.index()
+                    ));
+                }
+            };
+            if !indices.len().is_multiple_of(3) {
+                return Err(format!(
+                    "mesh {}: {} indices is not a multiple of 3",
+                    mesh.index(),
+                    indices.len()
+                ));
+            }
+            let material = prim.material();
+            let next = self.mesh.materials.len() as u32;
+            let id = *self.materials.entry(material.index()).or_insert(next);
+            if id == next {
+                let name = match (material.name(), material.index()) {
+                    (Some(name), _) => name.to_string(),
+                    (None, Some(i)) => format!("material_{i}"),
+                    (None, None) => "gltf_default".to_string(),
+                };
+                let [r, g, b, _] = material.pbr_metallic_roughness().base_color_factor();
+                self.mesh.materials.push(RawMaterial {
+                    name,
+                    color: Some([r, g, b]),
+                });
+            }
+            let base = self.mesh.positions.len() as u32;
+            self.mesh.positions.extend(positions);
+            for t in indices.chunks_exact(3) {
+                for &i in t {
+                    if i >= n {
+                        return Err(format!(
+                            "mesh {}: index {i} out of range ({n} vertices)",
+                            mesh.index()
+                        ));
+                    }
+                }
+                let tri = if flip {
+                    [t[0], t[2], t[1]]
+                } else {
+                    [t[0], t[1], t[2]]
+                };
+                self.mesh.triangles.push(tri.map(|i| base + i));
+                self.mesh.material.push(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn add_node(&mut self, node: gltf::Node<'_>, parent: Mat4, depth: usize) -> Result<(), String> {
+        if depth > 256 {
+            return Err("node hierarchy deeper than 256 levels (a cycle?)".into());
+        }
+        let world = parent * Mat4::from_cols_array_2d(&node.transform().matrix());
+        if let Some(mesh) = node.mesh() {
+            self.add_mesh(mesh, world)?;
+        }
+        for child in node.children() {
+            self.add_node(child, world, depth + 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a glTF or GLB file's bytes; `dir` resolves external buffers.
+pub(crate) fn read_gltf(bytes: &[u8], dir: &Path) -> Result<RawMesh, String> {
+    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| format!("glTF parse error: {e}"))?;
+    let buffers = load_buffers(&gltf.document, gltf.blob.as_deref(), dir)?;
+    let mut ctx = Ctx {
+        buffers: &buffers,
+        mesh: RawMesh::default(),
+        materials: HashMap::new(),
+    };
+    match gltf
+        .document
+        .default_scene()
+        .or_else(|| gltf.document.scenes().next())
+    {
+        Some(scene) => {
+            for node in scene.nodes() {
+                ctx.add_node(node, Mat4::IDENTITY, 0)?;
+            }
+        }
+        None => {
+            for mesh in gltf.document.meshes() {
+                ctx.add_mesh(mesh, Mat4::IDENTITY)?;
+            }
+        }
+    }
+    Ok(ctx.mesh)
+}
