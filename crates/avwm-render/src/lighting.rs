@@ -55,6 +55,11 @@ impl Illumination {
     /// `key` selects the rotation of the ambient-occlusion direction set: a pure function of the
     /// sample's identity, so the result never depends on scheduling.
     pub fn irradiance(&self, bvh: &Bvh, p: Vec3, n: Vec3, key: u32) -> Vec3 {
+        self.direct(bvh, p, n) + self.ambient * self.ambient_visibility(bvh, p, n, key)
+    }
+
+    /// Irradiance from the point lights only (Lambert cosine, 1/d², shadow rays).
+    pub fn direct(&self, bvh: &Bvh, p: Vec3, n: Vec3) -> Vec3 {
         let p = p + n * SURFACE_OFFSET_M;
         let mut e = Vec3::ZERO;
         for light in &self.lights {
@@ -81,24 +86,35 @@ impl Illumination {
             }
             e += contrib;
         }
-        let mut ambient = self.ambient;
-        if !self.ao_dirs.is_empty() {
-            let (t, b) = orthonormal_basis(n);
-            let angle = (key >> 8) as f32 * (std::f32::consts::TAU / 16_777_216.0);
-            let (s, c) = angle.sin_cos();
-            let mut blocked = 0u32;
-            for d in &self.ao_dirs {
-                let x = d.x * c - d.y * s;
-                let y = d.x * s + d.y * c;
-                let dir = t * x + b * y + n * d.z;
-                if bvh.occluded(&Ray::bounded(p, dir, 0.0, self.ao_radius_m)) {
-                    blocked += 1;
-                }
-            }
-            let occluded = blocked as f32 / self.ao_dirs.len() as f32;
-            ambient *= 1.0 - self.ao_strength * occluded;
+        e
+    }
+
+    /// Factor in [1 − strength, 1] applied to the ambient term: one minus `ao_strength` times
+    /// the fraction of the fixed cosine-weighted direction set (rotated about `n` by an angle
+    /// derived from `key`) blocked within `ao_radius_m`. 1 if ambient occlusion is off.
+    pub fn ambient_visibility(&self, bvh: &Bvh, p: Vec3, n: Vec3, key: u32) -> f32 {
+        if self.ao_dirs.is_empty() {
+            return 1.0;
         }
-        e + ambient
+        let p = p + n * SURFACE_OFFSET_M;
+        let (t, b) = orthonormal_basis(n);
+        let angle = (key >> 8) as f32 * (std::f32::consts::TAU / 16_777_216.0);
+        let (s, c) = angle.sin_cos();
+        let mut blocked = 0u32;
+        for d in &self.ao_dirs {
+            let x = d.x * c - d.y * s;
+            let y = d.x * s + d.y * c;
+            let dir = t * x + b * y + n * d.z;
+            if bvh.occluded(&Ray::bounded(p, dir, 0.0, self.ao_radius_m)) {
+                blocked += 1;
+            }
+        }
+        1.0 - self.ao_strength * (blocked as f32 / self.ao_dirs.len() as f32)
+    }
+
+    /// True if ambient occlusion is computed.
+    pub fn has_ao(&self) -> bool {
+        !self.ao_dirs.is_empty()
     }
 }
 
@@ -171,14 +187,14 @@ pub(crate) fn closest_point_on_triangle(p: Vec3, a: Vec3, b: Vec3, c: Vec3) -> V
 /// The grid lies in the triangle's plane, axes `e_u = normalize(b − a)` and `e_v = n × e_u`,
 /// with samples at grid *vertices* `origin + (i·e_u + j·e_v)·spacing`, covering the triangle's
 /// bounding rectangle; a point's grid coordinate is affine in its barycentrics, so lookup needs
-/// no 3D math. Front side (normal `n`) first, then the back side (`−n`).
+/// no 3D math. Side 0 is the front (normal `n`), side 1 the back (`−n`). A side the camera can
+/// never see gets a single sample (lookups clamp to it).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct LightmapRect {
-    /// Index of the first sample of the front side.
-    pub offset: usize,
-    /// Samples along `e_u` and `e_v` (≥ 1).
-    pub nu: u16,
-    pub nv: u16,
+    /// Index of the first sample of each side.
+    pub offset: [usize; 2],
+    /// Samples along `e_u` and `e_v` (≥ 1) of each side.
+    pub dims: [[u16; 2]; 2],
     /// Grid coordinate of corner `a`, and of `b − a`, `c − a`.
     pub g0: Vec2,
     pub gu: Vec2,
@@ -187,9 +203,20 @@ pub(crate) struct LightmapRect {
 
 impl LightmapRect {
     #[inline]
-    fn len(&self) -> usize {
-        usize::from(self.nu) * usize::from(self.nv)
+    fn len(&self, side: usize) -> usize {
+        usize::from(self.dims[side][0]) * usize::from(self.dims[side][1])
     }
+}
+
+/// Can a camera at height `eye_z` see the `side` of a triangle with normal `n` through `p`?
+/// Only horizontal surfaces are decided: a floor's underside or a ceiling's top is invisible
+/// from every camera pose, since all poses share the same eye height. Everything else may be seen.
+fn side_visible(n: Vec3, p: Vec3, side: usize, eye_z: f32) -> bool {
+    let ns = if side == 0 { n } else { -n };
+    if ns.z.abs() < 0.999 {
+        return true;
+    }
+    ns.z * (eye_z - p.z) > 0.0
 }
 
 /// Grid layout for one triangle; returns the rect (offset unset) and the 3D grid frame.
@@ -216,9 +243,8 @@ fn layout(corners: [Vec3; 3], spacing: f32) -> (LightmapRect, Vec3, Vec3, Vec3) 
     let origin2 = Vec2::new(ou, ov);
     let g = |p: Vec2| (p - origin2) / spacing;
     let rect = LightmapRect {
-        offset: 0,
-        nu,
-        nv,
+        offset: [0; 2],
+        dims: [[nu, nv]; 2],
         g0: g(pa),
         gu: g(pb) - g(pa),
         gv: g(pc) - g(pa),
@@ -246,47 +272,96 @@ impl Lightmaps {
         illum: &Illumination,
         spacing_m: f32,
         max_texels: usize,
+        eye_z: f32,
+        ao_radius_m: f32,
     ) -> Lightmaps {
         let mut spacing = spacing_m;
-        let mut rects: Vec<LightmapRect>;
+        let visible: Vec<[bool; 2]> = (0..mesh.len())
+            .map(|t| {
+                let (n, p) = (mesh.normal(t), mesh.corners(t)[0]);
+                [side_visible(n, p, 0, eye_z), side_visible(n, p, 1, eye_z)]
+            })
+            .collect();
+        let layout_all = |spacing: f32| -> Vec<LightmapRect> {
+            (0..mesh.len())
+                .map(|t| {
+                    let mut r = layout(mesh.corners(t), spacing).0;
+                    for side in 0..2 {
+                        if !visible[t][side] {
+                            r.dims[side] = [1, 1];
+                        }
+                    }
+                    r
+                })
+                .collect()
+        };
+        let mut rects = layout_all(spacing);
         // Enlarge the spacing until the total fits the budget; tiny triangles keep ≥ 1 sample per
         // side, so give up after a few rounds rather than loop forever.
-        let mut round = 0;
-        loop {
-            rects = (0..mesh.len())
-                .map(|t| layout(mesh.corners(t), spacing).0)
-                .collect();
-            let total: usize = rects.iter().map(|r| 2 * r.len()).sum();
-            if total <= max_texels || round >= 8 {
+        for _ in 0..8 {
+            let total: usize = rects.iter().map(|r| r.len(0) + r.len(1)).sum();
+            if total <= max_texels {
                 break;
             }
             spacing *= (total as f32 / max_texels as f32).sqrt() * 1.05;
-            round += 1;
+            rects = layout_all(spacing);
         }
         let mut offset = 0usize;
         for r in &mut rects {
-            r.offset = offset;
-            offset += 2 * r.len();
+            for side in 0..2 {
+                r.offset[side] = offset;
+                offset += r.len(side);
+            }
         }
+        let ao_step = ((ao_radius_m / (4.0 * spacing)).floor() as usize).clamp(1, 16);
         let per_triangle: Vec<Vec<[f32; 3]>> = (0..mesh.len())
             .into_par_iter()
             .map(|t| {
                 let corners = mesh.corners(t);
                 let [a, b, c] = corners;
-                let (rect, origin, du, dv) = layout(corners, spacing);
+                let (_, origin, du, dv) = layout(corners, spacing);
+                let rect = rects[t];
                 let n = mesh.normal(t);
-                let mut out = Vec::with_capacity(2 * rect.len());
+                let mut out = Vec::with_capacity(rect.len(0) + rect.len(1));
                 if n == Vec3::ZERO {
                     // Degenerate triangle: primary rays never hit it.
-                    out.resize(2 * rect.len(), [0.0; 3]);
+                    out.resize(rect.len(0) + rect.len(1), [0.0; 3]);
                     return out;
                 }
                 let reach2 = 2.0 * spacing * spacing * 1.01;
-                for side in 0..2u32 {
+                // Ambient occlusion varies over the AO radius, not over a texel: it is sampled on
+                // a grid `ao_step` times coarser (every `ao_step`-th vertex of the fine grid) and
+                // interpolated bilinearly, which divides its cost by about `ao_step²`.
+                let k = ao_step;
+                let coarse_reach2 = 2.0 * (k as f32 * spacing).powi(2) * 1.01;
+                let mut vis = Vec::new();
+                for side in 0..2usize {
                     let ns = if side == 0 { n } else { -n };
-                    for j in 0..rect.nv {
-                        for i in 0..rect.nu {
-                            let grid = origin + du * f32::from(i) + dv * f32::from(j);
+                    let [nu, nv] = rect.dims[side].map(usize::from);
+                    if !visible[t][side] {
+                        let key = hash3(t as u32, u32::MAX, side as u32);
+                        out.push(illum.irradiance(bvh, (a + b + c) / 3.0, ns, key).to_array());
+                        continue;
+                    }
+                    let point = |i: usize, j: usize| origin + du * i as f32 + dv * j as f32;
+                    let (cu, cv) = ((nu - 1).div_ceil(k) + 1, (nv - 1).div_ceil(k) + 1);
+                    vis.clear();
+                    for cj in 0..cv {
+                        for ci in 0..cu {
+                            let grid = point(ci * k, cj * k);
+                            let p = closest_point_on_triangle(grid, a, b, c);
+                            if !illum.has_ao() || grid.distance_squared(p) > coarse_reach2 {
+                                vis.push(1.0);
+                                continue;
+                            }
+                            let key =
+                                hash3(t as u32, ((cj as u32) << 16) | ci as u32, side as u32 | 2);
+                            vis.push(illum.ambient_visibility(bvh, p, ns, key));
+                        }
+                    }
+                    for j in 0..nv {
+                        for i in 0..nu {
+                            let grid = point(i, j);
                             let p = closest_point_on_triangle(grid, a, b, c);
                             if grid.distance_squared(p) > reach2 {
                                 // Bilinear lookups inside the triangle only read grid vertices of
@@ -294,8 +369,15 @@ impl Lightmaps {
                                 out.push([0.0; 3]);
                                 continue;
                             }
-                            let key = hash3(t as u32, (u32::from(j) << 16) | u32::from(i), side);
-                            out.push(illum.irradiance(bvh, p, ns, key).to_array());
+                            let (ci0, cj0) = (i / k, j / k);
+                            let (ci1, cj1) = ((ci0 + 1).min(cu - 1), (cj0 + 1).min(cv - 1));
+                            let (tx, ty) = ((i % k) as f32 / k as f32, (j % k) as f32 / k as f32);
+                            let at = |ci: usize, cj: usize| vis[cj * cu + ci];
+                            let top = at(ci0, cj0) + (at(ci1, cj0) - at(ci0, cj0)) * tx;
+                            let bottom = at(ci0, cj1) + (at(ci1, cj1) - at(ci0, cj1)) * tx;
+                            let v = top + (bottom - top) * ty;
+                            let e = illum.direct(bvh, p, ns) + illum.ambient * v;
+                            out.push(e.to_array());
                         }
                     }
                 }
@@ -315,8 +397,9 @@ impl Lightmaps {
     #[inline]
     pub fn lookup(&self, t: usize, u: f32, v: f32, back: bool) -> Vec3 {
         let r = &self.rects[t];
+        let side = usize::from(back);
         let g = r.g0 + r.gu * u + r.gv * v;
-        let (nu, nv) = (usize::from(r.nu), usize::from(r.nv));
+        let [nu, nv] = r.dims[side].map(usize::from);
         let fx = g.x.clamp(0.0, (nu - 1) as f32);
         let fy = g.y.clamp(0.0, (nv - 1) as f32);
         let i0 = (fx as usize).min(nu - 1);
@@ -324,7 +407,7 @@ impl Lightmaps {
         let i1 = (i0 + 1).min(nu - 1);
         let j1 = (j0 + 1).min(nv - 1);
         let (tx, ty) = (fx - i0 as f32, fy - j0 as f32);
-        let base = r.offset + if back { nu * nv } else { 0 };
+        let base = r.offset[side];
         let at = |i: usize, j: usize| Vec3::from(self.texels[base + j * nu + i]);
         let top = at(i0, j0).lerp(at(i1, j0), tx);
         let bottom = at(i0, j1).lerp(at(i1, j1), tx);
@@ -406,7 +489,7 @@ mod tests {
             Vec3::new(0.0, 0.0, 2.5),
         ];
         let (r, origin, du, dv) = layout(corners, 0.05);
-        assert_eq!((r.nu, r.nv), (61, 51));
+        assert_eq!(r.dims, [[61, 51]; 2]);
         for g in [r.g0, r.g0 + r.gu, r.g0 + r.gv] {
             assert!(
                 g.x >= -1e-3 && g.y >= -1e-3 && g.x <= 60.001 && g.y <= 50.001,
