@@ -40,14 +40,22 @@ impl SourceSignal {
     /// # Errors
     ///
     /// [`AudioError::Config`] if `samples` is empty, holds non-finite values or the sample rate is 0.
-    pub fn from_samples(samples: Vec<f32>, sample_rate_hz: u32) -> Result<SourceSignal, AudioError> {
+    pub fn from_samples(
+        samples: Vec<f32>,
+        sample_rate_hz: u32,
+    ) -> Result<SourceSignal, AudioError> {
         if samples.is_empty() || sample_rate_hz == 0 {
-            return Err(AudioError::Config("a source needs ≥ 1 sample and a sample rate > 0".into()));
+            return Err(AudioError::Config(
+                "a source needs ≥ 1 sample and a sample rate > 0".into(),
+            ));
         }
         if samples.iter().any(|v| !v.is_finite()) {
             return Err(AudioError::Config("source samples must be finite".into()));
         }
-        Ok(SourceSignal { samples: samples.into(), sample_rate_hz })
+        Ok(SourceSignal {
+            samples: samples.into(),
+            sample_rate_hz,
+        })
     }
 
     /// The synthesized looping telephone ring (the default source of the paper's task).
@@ -85,7 +93,10 @@ impl SourceSignal {
         for v in &mut x {
             *v *= RING_RMS / rms;
         }
-        SourceSignal { samples: x.into(), sample_rate_hz }
+        SourceSignal {
+            samples: x.into(),
+            sample_rate_hz,
+        }
     }
 
     /// Loads a WAV file as a looping source at [`SAMPLE_RATE_HZ`] (16 kHz): integer or float
@@ -105,15 +116,22 @@ impl SourceSignal {
     /// # Errors
     ///
     /// As [`SourceSignal::from_wav`].
-    pub fn from_wav_at(path: impl AsRef<Path>, sample_rate_hz: u32) -> Result<SourceSignal, AudioError> {
+    pub fn from_wav_at(
+        path: impl AsRef<Path>,
+        sample_rate_hz: u32,
+    ) -> Result<SourceSignal, AudioError> {
         let path = path.as_ref();
         let (channels, rate) = read_wav(path)?;
         let n = channels[0].len();
         let inv = 1.0 / channels.len() as f32;
-        let mono: Vec<f32> = (0..n).map(|i| channels.iter().map(|c| c[i]).sum::<f32>() * inv).collect();
+        let mono: Vec<f32> = (0..n)
+            .map(|i| channels.iter().map(|c| c[i]).sum::<f32>() * inv)
+            .collect();
         let resampled = resample_looping(&mono, rate, sample_rate_hz);
-        SourceSignal::from_samples(resampled, sample_rate_hz)
-            .map_err(|e| AudioError::BadWav { path: path.to_owned(), reason: e.to_string() })
+        SourceSignal::from_samples(resampled, sample_rate_hz).map_err(|e| AudioError::BadWav {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
     }
 
     /// The samples of one period.
@@ -145,10 +163,16 @@ impl SourceSignal {
 /// decodable WAV file, has no channels or no samples.
 pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<Vec<f32>>, u32), AudioError> {
     let path = path.as_ref();
-    let bad = |reason: String| AudioError::BadWav { path: path.to_owned(), reason };
-    let file = std::fs::File::open(path)
-        .map_err(|source| AudioError::Io { path: path.to_owned(), source })?;
-    let reader = hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| bad(e.to_string()))?;
+    let bad = |reason: String| AudioError::BadWav {
+        path: path.to_owned(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|source| AudioError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let reader =
+        hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| bad(e.to_string()))?;
     let spec = reader.spec();
     let nch = spec.channels as usize;
     if nch == 0 || spec.sample_rate == 0 {
@@ -161,7 +185,10 @@ pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<Vec<f32>>, u32), AudioErr
             .map_err(|e| bad(e.to_string()))?,
         hound::SampleFormat::Int => {
             if spec.bits_per_sample == 0 || spec.bits_per_sample > 32 {
-                return Err(bad(format!("unsupported bit depth {}", spec.bits_per_sample)));
+                return Err(bad(format!(
+                    "unsupported bit depth {}",
+                    spec.bits_per_sample
+                )));
             }
             let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
             reader
@@ -175,7 +202,9 @@ pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<Vec<f32>>, u32), AudioErr
     if n == 0 {
         return Err(bad("no samples".into()));
     }
-    let channels = (0..nch).map(|c| (0..n).map(|i| interleaved[i * nch + c]).collect()).collect();
+    let channels = (0..nch)
+        .map(|c| (0..n).map(|i| interleaved[i * nch + c]).collect())
+        .collect();
     Ok((channels, spec.sample_rate))
 }
 
@@ -234,11 +263,21 @@ fn write_wav_to<W: Write + std::io::Seek>(
 ///
 /// [`AudioError::Config`] for bad channel layouts (see [`encode_wav`]), [`AudioError::Io`]
 /// (naming the file) if writing or renaming fails.
-pub fn write_wav(path: impl AsRef<Path>, channels: &[&[f32]], sample_rate_hz: u32) -> Result<(), AudioError> {
+pub fn write_wav(
+    path: impl AsRef<Path>,
+    channels: &[&[f32]],
+    sample_rate_hz: u32,
+) -> Result<(), AudioError> {
     let path = path.as_ref();
     check_channels(channels)?;
-    let io = |source: std::io::Error| AudioError::Io { path: path.to_owned(), source };
-    let mut tmp_name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let io = |source: std::io::Error| AudioError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut tmp_name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     tmp_name.push(format!(".tmp{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
@@ -269,11 +308,16 @@ mod tests {
         let audible = (0..s.len())
             .step_by(100)
             .filter(|&i| {
-                let e: f32 = (0..win).map(|k| s.samples()[(i + k) % s.len()].powi(2)).sum();
+                let e: f32 = (0..win)
+                    .map(|k| s.samples()[(i + k) % s.len()].powi(2))
+                    .sum();
                 (e / win as f32).sqrt() > 0.01
             })
             .count();
         let total = s.len() / 100;
-        assert!(audible as f32 / total as f32 > 0.95, "{audible}/{total} windows audible");
+        assert!(
+            audible as f32 / total as f32 > 0.95,
+            "{audible}/{total} windows audible"
+        );
     }
 }

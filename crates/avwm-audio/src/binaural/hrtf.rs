@@ -104,8 +104,10 @@ impl Hrtf {
     /// parsed or holds no usable filters; both name the file.
     pub fn from_sofa(path: impl AsRef<Path>, sample_rate_hz: u32) -> Result<Hrtf, AudioError> {
         let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).map_err(|source| AudioError::Io { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         Hrtf::from_sofa_bytes(&bytes, sample_rate_hz, HrtfSource::Sofa(path.to_owned()))
     }
 
@@ -123,12 +125,19 @@ impl Hrtf {
         })
     }
 
-    fn from_sofa_bytes(bytes: &[u8], sample_rate_hz: u32, source: HrtfSource) -> Result<Hrtf, AudioError> {
+    fn from_sofa_bytes(
+        bytes: &[u8],
+        sample_rate_hz: u32,
+        source: HrtfSource,
+    ) -> Result<Hrtf, AudioError> {
         let name = match &source {
             HrtfSource::Sofa(p) => p.clone(),
             _ => PathBuf::from("<embedded MIT_KEMAR_normal_pinna.sofa>"),
         };
-        let bad = |reason: String| AudioError::BadSofa { path: name.clone(), reason };
+        let bad = |reason: String| AudioError::BadSofa {
+            path: name.clone(),
+            reason,
+        };
         if sample_rate_hz < 1000 {
             return Err(bad(format!("sample rate {sample_rate_hz} Hz too low")));
         }
@@ -153,8 +162,12 @@ impl Hrtf {
                 opened.filter(d.x, d.y, d.z, &mut filter);
                 // Apply the file's per-ear delays (zero for MIT KEMAR) as whole samples.
                 let base = (el_i * N_AZ + az_i) * 2 * len;
-                for (ear, (ir, delay_s)) in
-                    [(&filter.left, filter.ldelay), (&filter.right, filter.rdelay)].into_iter().enumerate()
+                for (ear, (ir, delay_s)) in [
+                    (&filter.left, filter.ldelay),
+                    (&filter.right, filter.rdelay),
+                ]
+                .into_iter()
+                .enumerate()
                 {
                     let shift = (delay_s * sample_rate_hz as f32).round().max(0.0) as usize;
                     let dst = &mut data[base + ear * len..base + (ear + 1) * len];
@@ -166,8 +179,15 @@ impl Hrtf {
                 }
             }
         }
-        let table = Table { source, sample_rate_hz, len, data };
-        Ok(Hrtf { table: Arc::new(finish(table).map_err(bad)?) })
+        let table = Table {
+            source,
+            sample_rate_hz,
+            len,
+            data,
+        };
+        Ok(Hrtf {
+            table: Arc::new(finish(table).map_err(bad)?),
+        })
     }
 
     /// The Brown–Duda (1998) spherical-head model at `sample_rate_hz`, for when no SOFA file is
@@ -209,7 +229,8 @@ impl Hrtf {
                     }
                     // Head shadow: H(s) = (2ω₀ + α s)/(2ω₀ + s), s = K(1 − z⁻¹)/(1 + z⁻¹).
                     let alpha = (1.0 + ALPHA_MIN / 2.0)
-                        + (1.0 - ALPHA_MIN / 2.0) * (theta.to_degrees() / THETA_MIN_DEG * std::f32::consts::PI).cos();
+                        + (1.0 - ALPHA_MIN / 2.0)
+                            * (theta.to_degrees() / THETA_MIN_DEG * std::f32::consts::PI).cos();
                     let a0 = 2.0 * w0 + k;
                     let b0 = (2.0 * w0 + alpha * k) / a0;
                     let b1 = (2.0 * w0 - alpha * k) / a0;
@@ -225,8 +246,15 @@ impl Hrtf {
                 }
             }
         }
-        let table = Table { source: HrtfSource::SphericalHead, sample_rate_hz, len, data };
-        Hrtf { table: Arc::new(finish(table).expect("the spherical head is finite and non-zero")) }
+        let table = Table {
+            source: HrtfSource::SphericalHead,
+            sample_rate_hz,
+            len,
+            data,
+        };
+        Hrtf {
+            table: Arc::new(finish(table).expect("the spherical head is finite and non-zero")),
+        }
     }
 
     /// The HRIR pair `(left, right)` for a direction in the head frame (x forward, y left,
@@ -236,7 +264,10 @@ impl Hrtf {
         let (el_i, az_i) = grid_index(direction_in_head_frame);
         let t = &self.table;
         let base = (el_i * N_AZ + az_i) * 2 * t.len;
-        (&t.data[base..base + t.len], &t.data[base + t.len..base + 2 * t.len])
+        (
+            &t.data[base..base + t.len],
+            &t.data[base + t.len..base + 2 * t.len],
+        )
     }
 
     /// Taps per HRIR.
@@ -263,7 +294,7 @@ impl Hrtf {
 /// Table indices `(elevation, azimuth)` of the nearest grid direction.
 fn grid_index(d: Vec3) -> (usize, usize) {
     let len = d.length();
-    if !(len > 1e-12) || !len.is_finite() {
+    if len.is_nan() || len <= 1e-12 || !len.is_finite() {
         return ((90.0 / ELEVATION_STEP_DEG) as usize, 0);
     }
     let el = (d.z / len).clamp(-1.0, 1.0).asin().to_degrees();
@@ -279,8 +310,12 @@ fn finish(mut t: Table) -> Result<Table, String> {
         return Err("non-finite HRIR samples".into());
     }
     let front = ((90.0 / ELEVATION_STEP_DEG) as usize * N_AZ) * 2 * t.len;
-    let e: f32 = t.data[front..front + 2 * t.len].iter().map(|v| v * v).sum::<f32>() / 2.0;
-    if !(e > 1e-20) {
+    let e: f32 = t.data[front..front + 2 * t.len]
+        .iter()
+        .map(|v| v * v)
+        .sum::<f32>()
+        / 2.0;
+    if e.is_nan() || e <= 1e-20 {
         return Err("the frontal HRIR is silent".into());
     }
     let g = 1.0 / e.sqrt();

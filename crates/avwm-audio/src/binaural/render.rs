@@ -55,7 +55,11 @@ pub struct RenderConfig {
 
 impl Default for RenderConfig {
     fn default() -> Self {
-        RenderConfig { sample_rate_hz: avwm_core::SAMPLE_RATE_HZ, max_rir_len_s: 1.0, truncate_db: 60.0 }
+        RenderConfig {
+            sample_rate_hz: avwm_core::SAMPLE_RATE_HZ,
+            max_rir_len_s: 1.0,
+            truncate_db: 60.0,
+        }
     }
 }
 
@@ -67,20 +71,30 @@ impl RenderConfig {
     /// [`AudioError::Config`] naming the offending field.
     pub fn validate(&self) -> Result<(), AudioError> {
         if !(1000..=192_000).contains(&self.sample_rate_hz) {
-            return Err(AudioError::Config(format!("sample_rate_hz {} out of 1000..=192000", self.sample_rate_hz)));
+            return Err(AudioError::Config(format!(
+                "sample_rate_hz {} out of 1000..=192000",
+                self.sample_rate_hz
+            )));
         }
         let max_s = NOISE_BANK_LEN as f32 / self.sample_rate_hz as f32;
         if !(self.max_rir_len_s > 0.0 && self.max_rir_len_s <= max_s) {
-            return Err(AudioError::Config(format!("max_rir_len_s {} out of (0, {max_s}]", self.max_rir_len_s)));
+            return Err(AudioError::Config(format!(
+                "max_rir_len_s {} out of (0, {max_s}]",
+                self.max_rir_len_s
+            )));
         }
         if !(self.truncate_db > 0.0 && self.truncate_db.is_finite()) {
-            return Err(AudioError::Config(format!("truncate_db {} must be > 0", self.truncate_db)));
+            return Err(AudioError::Config(format!(
+                "truncate_db {} must be > 0",
+                self.truncate_db
+            )));
         }
         Ok(())
     }
 
     fn max_len(&self) -> usize {
-        ((self.max_rir_len_s * self.sample_rate_hz as f32).round() as usize).clamp(1, NOISE_BANK_LEN)
+        ((self.max_rir_len_s * self.sample_rate_hz as f32).round() as usize)
+            .clamp(1, NOISE_BANK_LEN)
     }
 }
 
@@ -98,7 +112,11 @@ pub struct BinauralRir {
 impl BinauralRir {
     /// A unit impulse at time 0 in both ears (the identity RIR).
     pub fn unit_impulse(sample_rate_hz: u32) -> BinauralRir {
-        BinauralRir { left: vec![1.0], right: vec![1.0], sample_rate_hz }
+        BinauralRir {
+            left: vec![1.0],
+            right: vec![1.0],
+            sample_rate_hz,
+        }
     }
 
     /// Length (samples).
@@ -116,7 +134,11 @@ impl BinauralRir {
 /// (CCW from +x): head x = heading, head y = left, z up.
 pub fn world_to_head(dir_world: Vec3, yaw_rad: f32) -> Vec3 {
     let (s, c) = yaw_rad.sin_cos();
-    Vec3::new(dir_world.x * c + dir_world.y * s, -dir_world.x * s + dir_world.y * c, dir_world.z)
+    Vec3::new(
+        dir_world.x * c + dir_world.y * s,
+        -dir_world.x * s + dir_world.y * c,
+        dir_world.z,
+    )
 }
 
 /// Renders the binaural RIR of `resp` for a listener whose head has yaw `head_yaw_rad`
@@ -132,9 +154,25 @@ pub fn render_binaural(
     cfg: &RenderConfig,
     seed: Seed,
 ) -> BinauralRir {
-    assert_eq!(hrtf.sample_rate_hz(), cfg.sample_rate_hz, "render_binaural: HRTF and RenderConfig sample rates differ");
-    let [left, right] = render(resp, Ears::Binaural { hrtf, yaw: head_yaw_rad }, cfg, seed);
-    BinauralRir { left, right, sample_rate_hz: cfg.sample_rate_hz }
+    assert_eq!(
+        hrtf.sample_rate_hz(),
+        cfg.sample_rate_hz,
+        "render_binaural: HRTF and RenderConfig sample rates differ"
+    );
+    let [left, right] = render(
+        resp,
+        Ears::Binaural {
+            hrtf,
+            yaw: head_yaw_rad,
+        },
+        cfg,
+        seed,
+    );
+    BinauralRir {
+        left,
+        right,
+        sample_rate_hz: cfg.sample_rate_hz,
+    }
 }
 
 /// Renders the omnidirectional (single-microphone, no head) RIR of `resp`: each path is its
@@ -150,13 +188,21 @@ enum Ears<'a> {
     Omni,
 }
 
+/// Band masks by (FFT length, sample rate).
+type MaskCache = HashMap<(usize, u32), Arc<Vec<Vec<f32>>>>;
+
 thread_local! {
     static FFT: RefCell<FftCache> = RefCell::new(FftCache::new());
-    static MASKS: RefCell<HashMap<(usize, u32), Arc<Vec<Vec<f32>>>>> = RefCell::new(HashMap::new());
+    static MASKS: RefCell<MaskCache> = RefCell::new(HashMap::new());
 }
 
 fn masks_for(n: usize, fs: u32) -> Arc<Vec<Vec<f32>>> {
-    MASKS.with(|m| m.borrow_mut().entry((n, fs)).or_insert_with(|| Arc::new(band_masks(n, fs))).clone())
+    MASKS.with(|m| {
+        m.borrow_mut()
+            .entry((n, fs))
+            .or_insert_with(|| Arc::new(band_masks(n, fs)))
+            .clone()
+    })
 }
 
 struct PlacedPath {
@@ -166,7 +212,12 @@ struct PlacedPath {
     dir_head: Vec3,
 }
 
-fn render(resp: &AcousticResponse, ears: Ears<'_>, cfg: &RenderConfig, seed: Seed) -> [Vec<f32>; 2] {
+fn render(
+    resp: &AcousticResponse,
+    ears: Ears<'_>,
+    cfg: &RenderConfig,
+    seed: Seed,
+) -> [Vec<f32>; 2] {
     let fs = cfg.sample_rate_hz;
     let fsf = fs as f32;
     let max_len = cfg.max_len();
@@ -180,11 +231,15 @@ fn render(resp: &AcousticResponse, ears: Ears<'_>, cfg: &RenderConfig, seed: See
     };
 
     // Discrete paths.
+    let guard = (GUARD_S * fsf).ceil() as usize;
     let mut placed = Vec::with_capacity(resp.paths.len());
     let mut early_end = 0usize;
     for p in &resp.paths {
         let d = p.delay_s * fsf;
-        if !(d.is_finite() && d >= 0.0) || p.gain.iter().any(|g| !g.is_finite()) || p.gain.iter().all(|g| *g == 0.0) {
+        if !(d.is_finite() && d >= 0.0)
+            || p.gain.iter().any(|g| !g.is_finite())
+            || p.gain.iter().all(|g| *g == 0.0)
+        {
             continue;
         }
         let n0 = d.floor();
@@ -195,8 +250,14 @@ fn render(resp: &AcousticResponse, ears: Ears<'_>, cfg: &RenderConfig, seed: See
             Ears::Binaural { yaw, .. } => world_to_head(p.direction, yaw),
             Ears::Omni => Vec3::X,
         };
-        early_end = early_end.max(n0 as usize + FRAC_DELAY_HALF + 1 + hrir_len);
-        placed.push(PlacedPath { n0: n0 as i64, frac: d - n0, gain: p.gain, dir_head });
+        // The band filters ring for up to `guard` samples after the path.
+        early_end = early_end.max(n0 as usize + FRAC_DELAY_HALF + 1 + hrir_len + guard);
+        placed.push(PlacedPath {
+            n0: n0 as i64,
+            frac: d - n0,
+            gain: p.gain,
+            dir_head,
+        });
     }
 
     // Late histogram: where does it end?
@@ -204,7 +265,11 @@ fn render(resp: &AcousticResponse, ears: Ears<'_>, cfg: &RenderConfig, seed: See
     let bin_samples = late.bin_s * fsf;
     let mut late_end = 0usize;
     if bin_samples.is_finite() && bin_samples > 0.0 && !late.bins.is_empty() {
-        let tot: Vec<f32> = late.bins.iter().map(|b| b.iter().filter(|v| v.is_finite()).map(|v| v.max(0.0)).sum()).collect();
+        let tot: Vec<f32> = late
+            .bins
+            .iter()
+            .map(|b| b.iter().filter(|v| v.is_finite()).map(|v| v.max(0.0)).sum())
+            .collect();
         let peak = tot.iter().fold(0.0f32, |a, v| a.max(*v));
         if peak > 0.0 {
             let thr = peak * 10f32.powf(-cfg.truncate_db / 10.0);
@@ -214,7 +279,14 @@ fn render(resp: &AcousticResponse, ears: Ears<'_>, cfg: &RenderConfig, seed: See
         }
     }
     let m = early_end.max(late_end).min(max_len);
-    let mut out = [vec![0.0f32; m], if n_ch == 2 { vec![0.0f32; m] } else { Vec::new() }];
+    let mut out = [
+        vec![0.0f32; m],
+        if n_ch == 2 {
+            vec![0.0f32; m]
+        } else {
+            Vec::new()
+        },
+    ];
     if m == 0 {
         return out;
     }
@@ -238,7 +310,8 @@ fn render_early(
     out: &mut [Vec<f32>; 2],
 ) {
     let guard = (GUARD_S * fs as f32).ceil() as usize;
-    let n = fast_fft_len(early_end + 2 * guard);
+    // `early_end` already includes the post-ringing guard; one more guard for the pre-ringing.
+    let n = fast_fft_len(early_end + guard);
     // bufs[(ch * NUM_BANDS + b) * n ..]
     let mut bufs = vec![0.0f32; n_ch * NUM_BANDS * n];
     let tap_len = hrir_len + 2 * FRAC_DELAY_HALF - 1;
@@ -281,7 +354,13 @@ fn render_early(
     FFT.with(|f| {
         let plans = f.borrow_mut().plans(n);
         let bins = n / 2 + 1;
-        let mut scratch = vec![Complex::default(); plans.forward.get_scratch_len().max(plans.inverse.get_scratch_len())];
+        let mut scratch = vec![
+            Complex::default();
+            plans
+                .forward
+                .get_scratch_len()
+                .max(plans.inverse.get_scratch_len())
+        ];
         let mut spec = vec![Complex::<f32>::default(); bins];
         let mut acc = vec![Complex::<f32>::default(); bins];
         let mut time = vec![0.0f32; n];
@@ -293,14 +372,20 @@ fn render_early(
                 if buf.iter().all(|v| *v == 0.0) {
                     continue;
                 }
-                plans.forward.process_with_scratch(buf, &mut spec, &mut scratch).expect("buffer lengths match the plan");
+                plans
+                    .forward
+                    .process_with_scratch(buf, &mut spec, &mut scratch)
+                    .expect("buffer lengths match the plan");
                 for ((a, s), w) in acc.iter_mut().zip(&spec).zip(mask) {
                     *a += *s * *w;
                 }
             }
             acc[0].im = 0.0;
             acc[bins - 1].im = 0.0;
-            plans.inverse.process_with_scratch(&mut acc, &mut time, &mut scratch).expect("buffer lengths match the plan");
+            plans
+                .inverse
+                .process_with_scratch(&mut acc, &mut time, &mut scratch)
+                .expect("buffer lengths match the plan");
             let scale = 1.0 / n as f32;
             for (o, t) in out[ch][..keep].iter_mut().zip(&time) {
                 *o += t * scale;
@@ -324,7 +409,11 @@ fn render_tail(
     let mut env = vec![0.0f32; m];
     let amp = |i: usize, b: usize| -> f32 {
         let e = bins[i][b];
-        if e.is_finite() && e > 0.0 { (e / bin_samples).sqrt() } else { 0.0 }
+        if e.is_finite() && e > 0.0 {
+            (e / bin_samples).sqrt()
+        } else {
+            0.0
+        }
     };
     for b in 0..NUM_BANDS {
         // Amplitude at bin centres, linear in between; constant before the first centre,

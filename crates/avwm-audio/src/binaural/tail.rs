@@ -65,7 +65,8 @@ pub(crate) struct NoiseBank {
 impl NoiseBank {
     /// The bank for `sample_rate_hz` (generated on first use, ≈ 10 ms, then shared).
     pub fn get(sample_rate_hz: u32) -> Arc<NoiseBank> {
-        static BANKS: OnceLock<Mutex<Vec<(u32, Arc<NoiseBank>)>>> = OnceLock::new();
+        type Banks = Mutex<Vec<(u32, Arc<NoiseBank>)>>;
+        static BANKS: OnceLock<Banks> = OnceLock::new();
         let banks = BANKS.get_or_init(Default::default);
         let mut guard = banks.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, b)) = guard.iter().find(|(fs, _)| *fs == sample_rate_hz) {
@@ -87,7 +88,9 @@ impl NoiseBank {
         // A fixed seed: the bank is a constant of the program; per-render randomness is the offset.
         let root = Seed(0x7A11_5EED_0000_0001);
         let mut noise = |band: usize, stream: u64| -> Vec<f32> {
-            let mut rng = root.derive("tail-noise-bank", band as u64 * 2 + stream).rng();
+            let mut rng = root
+                .derive("tail-noise-bank", band as u64 * 2 + stream)
+                .rng();
             let mut spec = vec![Complex::<f32>::default(); bins];
             for (k, s) in spec.iter_mut().enumerate() {
                 let m = band_weight(band, k as f32 * df).sqrt();
@@ -135,7 +138,11 @@ fn doubled(x: Vec<f32>) -> Vec<f32> {
 
 fn normalise(x: &mut [f32]) {
     let p = x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / x.len() as f64;
-    let g = if p > 0.0 { (1.0 / p.sqrt()) as f32 } else { 0.0 };
+    let g = if p > 0.0 {
+        (1.0 / p.sqrt()) as f32
+    } else {
+        0.0
+    };
     for v in x {
         *v *= g;
     }
@@ -158,7 +165,10 @@ mod tests {
     fn coherence_is_high_at_low_bands_and_low_at_high_bands() {
         let rho = band_coherence(16_000);
         assert!(rho[0] > 0.7, "{rho:?}");
-        assert!(rho[3].abs() < 0.2 && rho[4].abs() < 0.1 && rho[5].abs() < 0.1, "{rho:?}");
+        assert!(
+            rho[3].abs() < 0.2 && rho[4].abs() < 0.1 && rho[5].abs() < 0.1,
+            "{rho:?}"
+        );
     }
 
     #[test]
@@ -166,14 +176,23 @@ mod tests {
         let bank = NoiseBank::get(16_000);
         let rho = band_coherence(16_000);
         let n = NOISE_BANK_LEN;
-        for b in 0..NUM_BANDS {
+        for (b, &rho_b) in rho.iter().enumerate() {
             let (l, r) = (&bank.left[b][..n], &bank.right[b][..n]);
             let pl: f64 = l.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / n as f64;
             let pr: f64 = r.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / n as f64;
-            let c: f64 = l.iter().zip(r).map(|(x, y)| (*x as f64) * (*y as f64)).sum::<f64>() / n as f64;
+            let c: f64 = l
+                .iter()
+                .zip(r)
+                .map(|(x, y)| (*x as f64) * (*y as f64))
+                .sum::<f64>()
+                / n as f64;
             assert!((pl - 1.0).abs() < 1e-3 && (pr - 1.0).abs() < 1e-3);
             // Few independent samples in the narrow low bands: allow sampling error.
-            assert!((c as f32 - rho[b]).abs() < 0.08, "band {b}: coherence {c} vs {}", rho[b]);
+            assert!(
+                (c as f32 - rho_b).abs() < 0.08,
+                "band {b}: coherence {c} vs {}",
+                rho_b
+            );
             assert_eq!(bank.left[b][..n], bank.left[b][n..]);
         }
     }

@@ -11,11 +11,11 @@ pub fn fast_fft_len(min_len: usize) -> usize {
     loop {
         let mut m = n;
         for p in [2, 3, 5] {
-            while m % p == 0 {
+            while m.is_multiple_of(p) {
                 m /= p;
             }
         }
-        if m == 1 && n % 2 == 0 {
+        if m == 1 && n.is_multiple_of(2) {
             return n;
         }
         n += 1;
@@ -40,7 +40,10 @@ pub struct FftCache {
 
 impl Clone for FftCache {
     fn clone(&self) -> Self {
-        FftCache { planner: RealFftPlanner::new(), plans: self.plans.clone() }
+        FftCache {
+            planner: RealFftPlanner::new(),
+            plans: self.plans.clone(),
+        }
     }
 }
 
@@ -83,7 +86,7 @@ mod tests {
         assert_eq!(fast_fft_len(1), 2);
         for n in 2..3000 {
             let f = fast_fft_len(n);
-            assert!(f >= n && f % 2 == 0);
+            assert!(f >= n && f.is_multiple_of(2));
         }
     }
 }

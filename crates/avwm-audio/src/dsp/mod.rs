@@ -61,7 +61,10 @@ mod tests {
             assert!((sum - 1.0).abs() < 1e-5);
             // Centroid of a symmetric-about-the-delay kernel is the delay.
             let c: f32 = k.iter().enumerate().map(|(j, v)| j as f32 * v).sum::<f32>() / sum;
-            assert!((c - (FRAC_DELAY_HALF as f32 - 1.0 + f)).abs() < 0.05, "frac {f}: centroid {c}");
+            assert!(
+                (c - (FRAC_DELAY_HALF as f32 - 1.0 + f)).abs() < 0.05,
+                "frac {f}: centroid {c}"
+            );
         }
     }
 }

@@ -42,8 +42,9 @@ mod tests {
     #[test]
     fn resampling_a_periodic_sine_keeps_frequency_and_amplitude() {
         // 441 Hz at 44.1 kHz, exactly 441 periods in one second → 16 kHz.
-        let x: Vec<f32> =
-            (0..44100).map(|n| (2.0 * std::f32::consts::PI * 441.0 * n as f32 / 44100.0).sin()).collect();
+        let x: Vec<f32> = (0..44100)
+            .map(|n| (2.0 * std::f32::consts::PI * 441.0 * n as f32 / 44100.0).sin())
+            .collect();
         let y = resample_looping(&x, 44100, 16000);
         assert_eq!(y.len(), 16000);
         let mut err = 0.0f32;

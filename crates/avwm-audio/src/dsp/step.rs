@@ -63,7 +63,12 @@ impl StepAudio {
     /// [`StepAudio::render`] has no crossfade.
     pub fn new(source: SourceSignal, start_index: usize) -> StepAudio {
         let index = start_index % source.len();
-        StepAudio { source, index, prev: None, scratch: Scratch::default() }
+        StepAudio {
+            source,
+            index,
+            prev: None,
+            scratch: Scratch::default(),
+        }
     }
 
     /// A start index drawn uniformly from `[0, N)` (SoundSpaces' `i_0`), from `seed`.
@@ -107,7 +112,10 @@ impl StepAudio {
             self.source.samples(),
             self.index,
         );
-        let mut out = [ys[0][..STEP_SAMPLES].to_vec(), ys[1][..STEP_SAMPLES].to_vec()];
+        let mut out = [
+            ys[0][..STEP_SAMPLES].to_vec(),
+            ys[1][..STEP_SAMPLES].to_vec(),
+        ];
         if let Some(prev) = &self.prev {
             let off = if advance { STEP_SAMPLES } else { 0 };
             for (o, p) in out.iter_mut().zip(prev) {
@@ -119,7 +127,11 @@ impl StepAudio {
         }
         self.prev = Some(ys);
         let [left, right] = out;
-        BinauralAudio { sample_rate_hz: self.source.sample_rate_hz(), left, right }
+        BinauralAudio {
+            sample_rate_hz: self.source.sample_rate_hz(),
+            left,
+            right,
+        }
     }
 }
 
@@ -148,8 +160,10 @@ fn convolve_looped(sc: &mut Scratch, h: [&[f32]; 2], s: &[f32], index: usize) ->
     }
     sc.xs.resize(bins, Complex::default());
     sc.hs.resize(bins, Complex::default());
-    let scratch_len =
-        plans.forward.get_scratch_len().max(plans.inverse.get_scratch_len());
+    let scratch_len = plans
+        .forward
+        .get_scratch_len()
+        .max(plans.inverse.get_scratch_len());
     sc.fft_scratch.resize(scratch_len, Complex::default());
     plans
         .forward
@@ -199,8 +213,12 @@ mod tests {
 
     #[test]
     fn fft_convolution_equals_brute_force_circular_sum() {
-        let s: Vec<f32> = (0..3001).map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0).collect();
-        let h0: Vec<f32> = (0..5000).map(|i| (-(i as f32) / 700.0).exp() * ((i * 31) % 7) as f32).collect();
+        let s: Vec<f32> = (0..3001)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let h0: Vec<f32> = (0..5000)
+            .map(|i| (-(i as f32) / 700.0).exp() * ((i * 31) % 7) as f32)
+            .collect();
         let h1: Vec<f32> = vec![0.0, 0.5, -0.25];
         let mut sc = Scratch::default();
         for &index in &[0usize, 17, 2999] {
@@ -208,8 +226,14 @@ mod tests {
             for (y, h) in ys.iter().zip([&h0, &h1]) {
                 let want = brute(h, &s, index, EXT);
                 let peak = want.iter().fold(0.0f32, |a, v| a.max(v.abs()));
-                let err = y.iter().zip(&want).fold(0.0f32, |a, (p, q)| a.max((p - q).abs()));
-                assert!(err <= 1e-4 * peak.max(1.0), "index {index}: err {err}, peak {peak}");
+                let err = y
+                    .iter()
+                    .zip(&want)
+                    .fold(0.0f32, |a, (p, q)| a.max((p - q).abs()));
+                assert!(
+                    err <= 1e-4 * peak.max(1.0),
+                    "index {index}: err {err}, peak {peak}"
+                );
             }
         }
     }
