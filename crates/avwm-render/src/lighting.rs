@@ -286,9 +286,9 @@ impl Lightmaps {
             (0..mesh.len())
                 .map(|t| {
                     let mut r = layout(mesh.corners(t), spacing).0;
-                    for side in 0..2 {
-                        if !visible[t][side] {
-                            r.dims[side] = [1, 1];
+                    for (dims, seen) in r.dims.iter_mut().zip(visible[t]) {
+                        if !seen {
+                            *dims = [1, 1];
                         }
                     }
                     r
@@ -335,10 +335,10 @@ impl Lightmaps {
                 let k = ao_step;
                 let coarse_reach2 = 2.0 * (k as f32 * spacing).powi(2) * 1.01;
                 let mut vis = Vec::new();
-                for side in 0..2usize {
+                for (side, seen) in visible[t].into_iter().enumerate() {
                     let ns = if side == 0 { n } else { -n };
                     let [nu, nv] = rect.dims[side].map(usize::from);
-                    if !visible[t][side] {
+                    if !seen {
                         let key = hash3(t as u32, u32::MAX, side as u32);
                         out.push(illum.irradiance(bvh, (a + b + c) / 3.0, ns, key).to_array());
                         continue;
