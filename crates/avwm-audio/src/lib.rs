@@ -12,10 +12,12 @@ pub mod binaural;
 pub mod dsp;
 pub mod error;
 pub mod paths;
+pub mod propagation;
 pub mod source;
 
 pub use binaural::{BinauralRir, Hrtf, RenderConfig, render_binaural, render_omni};
 pub use dsp::StepAudio;
 pub use error::AudioError;
 pub use paths::{AcousticResponse, EnergyHistogram, PathKind, PropagationPath};
+pub use propagation::{AcousticScene, AcousticsConfig};
 pub use source::{SourceSignal, write_wav};

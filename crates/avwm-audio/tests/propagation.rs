@@ -1,0 +1,539 @@
+//! Physical checks of the propagation engine on small hand-built scenes.
+
+use avwm_audio::propagation::shoebox::ShoeboxRoom;
+use avwm_audio::propagation::{AcousticScene, AcousticsConfig};
+use avwm_audio::{AcousticResponse, PathKind};
+use avwm_core::{NUM_BANDS, SPEED_OF_SOUND_M_S, Seed};
+use avwm_geom::{Bvh, TriMesh, Vec2, Vec3};
+use avwm_scene::{DiffractionEdge, Room, Scene, SceneOrigin, SoundSource, material_library};
+use std::sync::Arc;
+
+/// Appends an axis-aligned box; `inward` makes the faces look into the box (a room shell).
+fn add_box(mesh: &mut TriMesh, lo: Vec3, hi: Vec3, material: u32, inward: bool) {
+    let base = mesh.positions.len() as u32;
+    for k in 0..8 {
+        let pick = |bit: usize, a: f32, b: f32| if k & bit != 0 { b } else { a };
+        mesh.positions.push(Vec3::new(
+            pick(1, lo.x, hi.x),
+            pick(2, lo.y, hi.y),
+            pick(4, lo.z, hi.z),
+        ));
+    }
+    // Outward-facing quads (counter-clockwise seen from outside).
+    let quads = [
+        [0, 4, 6, 2],
+        [1, 3, 7, 5],
+        [0, 1, 5, 4],
+        [2, 6, 7, 3],
+        [0, 2, 3, 1],
+        [4, 5, 7, 6],
+    ];
+    for q in quads {
+        let q = q.map(|i| base + i);
+        let (t1, t2) = ([q[0], q[1], q[2]], [q[0], q[2], q[3]]);
+        if inward {
+            mesh.triangles.push([t1[0], t1[2], t1[1]]);
+            mesh.triangles.push([t2[0], t2[2], t2[1]]);
+        } else {
+            mesh.triangles.push(t1);
+            mesh.triangles.push(t2);
+        }
+        mesh.material.extend([material; 2]);
+    }
+}
+
+fn scene_from(mesh: TriMesh, source: Vec3, edges: Vec<DiffractionEdge>) -> Scene {
+    Scene {
+        name: "test".into(),
+        origin: SceneOrigin::Procedural { seed: 0 },
+        mesh,
+        materials: material_library(),
+        floor_z: 0.0,
+        ceiling_h: 3.0,
+        source: SoundSource { position: source },
+        lights: Vec::new(),
+        rooms: vec![Room {
+            kind: "test".into(),
+            min: Vec2::ZERO,
+            max: Vec2::new(10.2, 4.0),
+        }],
+        doors: Vec::new(),
+        edges,
+    }
+}
+
+fn mat(name: &str) -> u32 {
+    material_library()
+        .iter()
+        .position(|m| m.name == name)
+        .expect("library material") as u32
+}
+
+/// Room A = x ∈ [0, 5], room B = x ∈ [5.2, 10.2], y ∈ [0, 4], z ∈ [0, 3], separated by a 0.2 m
+/// wall with a door y ∈ [1.5, 2.5], z ∈ [0, 2.1] whose jambs and lintel are diffraction edges on
+/// both wall faces (as the procedural generator does).
+fn two_rooms(source: Vec3) -> Scene {
+    let mut m = TriMesh::default();
+    let plaster = mat("plaster");
+    add_box(&mut m, Vec3::ZERO, Vec3::new(10.2, 4.0, 3.0), plaster, true);
+    add_box(
+        &mut m,
+        Vec3::new(5.0, 0.0, 0.0),
+        Vec3::new(5.2, 1.5, 3.0),
+        plaster,
+        false,
+    );
+    add_box(
+        &mut m,
+        Vec3::new(5.0, 2.5, 0.0),
+        Vec3::new(5.2, 4.0, 3.0),
+        plaster,
+        false,
+    );
+    add_box(
+        &mut m,
+        Vec3::new(5.0, 1.5, 2.1),
+        Vec3::new(5.2, 2.5, 3.0),
+        plaster,
+        false,
+    );
+    let mut edges = Vec::new();
+    for x in [5.0, 5.2] {
+        for y in [1.5, 2.5] {
+            edges.push(DiffractionEdge {
+                a: Vec3::new(x, y, 0.0),
+                b: Vec3::new(x, y, 2.1),
+                wedge_rad: 1.5 * std::f32::consts::PI,
+            });
+        }
+        edges.push(DiffractionEdge {
+            a: Vec3::new(x, 1.5, 2.1),
+            b: Vec3::new(x, 2.5, 2.1),
+            wedge_rad: 1.5 * std::f32::consts::PI,
+        });
+    }
+    scene_from(m, source, edges)
+}
+
+fn test_cfg() -> AcousticsConfig {
+    AcousticsConfig {
+        field_rays: 1500,
+        receiver_rays: 1500,
+        max_rir_s: 1.2,
+        ..AcousticsConfig::default()
+    }
+}
+
+fn acoustic(scene: &Scene, cfg: &AcousticsConfig) -> AcousticScene {
+    AcousticScene::new(scene, Arc::new(Bvh::build(&scene.mesh)), cfg, Seed(11))
+        .expect("valid scene")
+}
+
+/// Omnidirectional energy per band: discrete paths (gain²) plus the late histogram.
+fn total_energy(r: &AcousticResponse) -> [f32; NUM_BANDS] {
+    std::array::from_fn(|b| {
+        r.paths.iter().map(|p| p.gain[b] * p.gain[b]).sum::<f32>()
+            + r.late.bins.iter().map(|e| e[b]).sum::<f32>()
+    })
+}
+
+fn early_energy(r: &AcousticResponse, b: usize) -> f32 {
+    r.paths.iter().map(|p| p.gain[b] * p.gain[b]).sum()
+}
+
+fn db(x: f32) -> f32 {
+    10.0 * x.log10()
+}
+
+/// Image positions of a box for all plane sequences of length ≤ 2 (no plane twice in a row),
+/// deduplicated: the analytic reference (6 first-order + 18 second-order images).
+fn box_images(size: Vec3, s: Vec3) -> Vec<(usize, Vec3)> {
+    let mirror = |p: Vec3, w: usize| {
+        let a = w / 2;
+        let mut q = p;
+        q[a] = if w % 2 == 0 {
+            -p[a]
+        } else {
+            2.0 * size[a] - p[a]
+        };
+        q
+    };
+    let mut out: Vec<(usize, Vec3)> = Vec::new();
+    for w in 0..6 {
+        out.push((1, mirror(s, w)));
+        for w2 in 0..6 {
+            if w2 != w {
+                let p = mirror(mirror(s, w), w2);
+                if !out.iter().any(|(_, q)| (*q - p).length() < 1e-4) {
+                    out.push((2, p));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn shoebox_image_delays_equal_mirrored_distances_in_both_engines() {
+    let size = Vec3::new(6.0, 5.0, 3.0);
+    let room = ShoeboxRoom::uniform(size, 0.2, 0.1);
+    let (s, l) = (Vec3::new(4.5, 3.5, 1.2), Vec3::new(1.5, 1.8, 1.5));
+    let reference = box_images(size, s);
+    assert_eq!(reference.iter().filter(|r| r.0 == 1).count(), 6);
+    assert_eq!(reference.iter().filter(|r| r.0 == 2).count(), 18);
+    let mut expect: Vec<f32> = reference
+        .iter()
+        .map(|(_, p)| (*p - l).length() / SPEED_OF_SOUND_M_S)
+        .collect();
+    expect.sort_by(f32::total_cmp);
+
+    let cfg = test_cfg();
+    // Analytic shoebox model.
+    let analytic = room.image_sources(s, l, 2, &cfg).expect("inside");
+    let mut got: Vec<f32> = analytic
+        .iter()
+        .filter(|p| matches!(p.kind, PathKind::Reflection { .. }))
+        .map(|p| p.delay_s)
+        .collect();
+    got.sort_by(f32::total_cmp);
+    assert_eq!(got.len(), expect.len());
+    for (g, e) in got.iter().zip(&expect) {
+        assert!((g - e).abs() < 1e-6, "{g} vs {e}");
+    }
+
+    // Generic mesh engine on the same room as 12 triangles.
+    let scene = room.to_scene(s);
+    let eng = acoustic(&scene, &cfg);
+    assert_eq!(eng.plane_count(), 6);
+    let resp = eng.response(l, Seed(1));
+    let direct: Vec<_> = resp
+        .paths
+        .iter()
+        .filter(|p| p.kind == PathKind::Direct)
+        .collect();
+    assert_eq!(direct.len(), 1);
+    assert!((direct[0].delay_s - (s - l).length() / SPEED_OF_SOUND_M_S).abs() < 1e-6);
+    let mut mesh_paths: Vec<_> = resp
+        .paths
+        .iter()
+        .filter(|p| matches!(p.kind, PathKind::Reflection { .. }))
+        .collect();
+    mesh_paths.sort_by(|a, b| a.delay_s.total_cmp(&b.delay_s));
+    assert_eq!(
+        mesh_paths.len(),
+        24,
+        "the mesh engine must find all 6 + 18 images"
+    );
+    for m in &mesh_paths {
+        // The analytic image arriving at the same time from the same direction.
+        let a = analytic
+            .iter()
+            .find(|a| (m.delay_s - a.delay_s).abs() < 2e-6 && m.direction.dot(a.direction) > 0.9999)
+            .expect("every mesh image is an analytic image");
+        assert_eq!(m.kind, a.kind);
+        for b in 0..NUM_BANDS {
+            assert!(
+                (m.gain[b] / a.gain[b] - 1.0).abs() < 1e-3,
+                "gain band {b}: {} vs {}",
+                m.gain[b],
+                a.gain[b]
+            );
+        }
+    }
+}
+
+/// Reverberation time from Schroeder backward integration of the omnidirectional energy
+/// (paths + late histogram), linear fit of the decay between −5 and −25 dB (T20 × 3).
+fn schroeder_rt60(r: &AcousticResponse, b: usize) -> f32 {
+    let bin = r.late.bin_s;
+    let mut e = r.late.bins.iter().map(|x| x[b]).collect::<Vec<f32>>();
+    for p in &r.paths {
+        let i = (p.delay_s / bin) as usize;
+        if i >= e.len() {
+            e.resize(i + 1, 0.0);
+        }
+        e[i] += p.gain[b] * p.gain[b];
+    }
+    let mut edc = vec![0.0f64; e.len()];
+    let mut acc = 0.0f64;
+    for i in (0..e.len()).rev() {
+        acc += f64::from(e[i]);
+        edc[i] = acc;
+    }
+    let pts: Vec<(f64, f64)> = edc
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            (
+                (i as f64 + 0.5) * f64::from(bin),
+                10.0 * (v / edc[0]).log10(),
+            )
+        })
+        .filter(|&(_, d)| (-25.0..=-5.0).contains(&d))
+        .collect();
+    assert!(pts.len() > 5, "not enough decay to fit");
+    let n = pts.len() as f64;
+    let (sx, sy) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+    let (mx, my) = (sx / n, sy / n);
+    let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+        / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
+    (-60.0 / slope) as f32
+}
+
+#[test]
+fn shoebox_rt60_agrees_with_eyring_within_20_percent() {
+    let cfg = AcousticsConfig {
+        air_absorption: false,
+        receiver_rays: 3000,
+        max_rir_s: 2.0,
+        ..AcousticsConfig::default()
+    };
+    for alpha in [0.15f32, 0.35] {
+        let room = ShoeboxRoom::uniform(Vec3::new(6.0, 5.0, 3.0), alpha, 0.3);
+        let r = room
+            .response(
+                Vec3::new(4.5, 3.5, 1.2),
+                Vec3::new(1.5, 1.8, 1.5),
+                &cfg,
+                Seed(5),
+            )
+            .expect("inside");
+        let eyring = room.eyring_rt60_s()[0];
+        for b in [0, 5] {
+            let t = schroeder_rt60(&r, b);
+            eprintln!("alpha {alpha} band {b}: RT60 {t:.3} s, Eyring {eyring:.3} s");
+            assert!(
+                (t / eyring - 1.0).abs() < 0.2,
+                "alpha {alpha} band {b}: RT60 {t:.3} s vs Eyring {eyring:.3} s"
+            );
+        }
+    }
+}
+
+#[test]
+fn late_energy_is_finite_non_negative_and_decays() {
+    let room = ShoeboxRoom::uniform(Vec3::new(6.0, 5.0, 3.0), 0.2, 0.3);
+    let r = room
+        .response(
+            Vec3::new(4.5, 3.5, 1.2),
+            Vec3::new(1.5, 1.8, 1.5),
+            &test_cfg(),
+            Seed(2),
+        )
+        .expect("inside");
+    assert!(
+        r.late
+            .bins
+            .iter()
+            .flatten()
+            .all(|e| e.is_finite() && *e >= 0.0)
+    );
+    // Energy in successive 100 ms windows falls (Eyring RT60 ≈ 0.6 s ⇒ ≈ 10 dB per window; we ask ≥ 3 dB).
+    let window = |t0: f32| -> f32 {
+        let (a, b) = (
+            (t0 / r.late.bin_s) as usize,
+            ((t0 + 0.1) / r.late.bin_s) as usize,
+        );
+        r.late.bins.iter().take(b).skip(a).map(|e| e[2]).sum()
+    };
+    let w: Vec<f32> = [0.05, 0.15, 0.25, 0.35, 0.45]
+        .iter()
+        .map(|&t| window(t))
+        .collect();
+    for pair in w.windows(2) {
+        assert!(pair[1] < pair[0] * 0.5, "late energy does not decay: {w:?}");
+    }
+}
+
+#[test]
+fn direct_level_falls_six_db_per_doubling_in_free_field() {
+    let mut scene = scene_from(TriMesh::default(), Vec3::new(0.0, 0.0, 1.5), Vec::new());
+    scene.rooms.clear();
+    let eng = acoustic(&scene, &test_cfg());
+    let s = Vec3::new(0.0, 0.0, 1.5);
+    let mut prev: Option<[f32; NUM_BANDS]> = None;
+    for d in [1.0f32, 2.0, 4.0, 8.0, 16.0] {
+        let r = eng.response_between(s, s + Vec3::new(d, 0.0, 0.0), Seed(0));
+        assert_eq!(r.paths.len(), 1);
+        assert_eq!(r.paths[0].kind, PathKind::Direct);
+        assert!(r.late.bins.is_empty());
+        let g = r.paths[0].gain;
+        if let Some(p) = prev {
+            for b in 0..NUM_BANDS {
+                let drop = 20.0 * (p[b] / g[b]).log10();
+                assert!((drop - 6.02).abs() < 0.5, "band {b} at {d} m: {drop} dB");
+            }
+        }
+        prev = Some(g);
+    }
+}
+
+#[test]
+fn source_behind_a_wall_is_at_least_10_db_quieter_at_4_khz() {
+    // Direct + early energy (all discrete paths: direct, diffracted, transmitted, image sources)
+    // at 4 kHz, same 3 m distance: in line of sight in room A vs behind the partition in room B.
+    let src = Vec3::new(3.5, 0.8, 1.5);
+    let scene = two_rooms(src);
+    let eng = acoustic(&scene, &test_cfg());
+    let los = eng.response(Vec3::new(3.5, 3.8, 1.5), Seed(0));
+    let hidden = eng.response(Vec3::new(6.5, 0.8, 1.5), Seed(0));
+    // Same distance: |(3.5,3.8)-(3.5,0.8)| = 3 = |(6.5,0.8)-(3.5,0.8)|.
+    assert!(los.paths.iter().any(|p| p.kind == PathKind::Direct));
+    assert!(!hidden.paths.iter().any(|p| p.kind == PathKind::Direct));
+    let (a, b) = (early_energy(&los, 5), early_energy(&hidden, 5));
+    assert!(
+        db(a) - db(b) >= 10.0,
+        "LOS {:.1} dB vs hidden {:.1} dB",
+        db(a),
+        db(b)
+    );
+}
+
+#[test]
+fn diffraction_level_rises_continuously_towards_line_of_sight_and_costs_more_at_4_khz() {
+    let src = Vec3::new(2.5, 2.0, 1.5);
+    let scene = two_rooms(src);
+    let eng = acoustic(&scene, &test_cfg());
+    let level = |y: f32, b: usize| -> f32 {
+        let r = eng.response(Vec3::new(7.0, y, 1.5), Seed(0));
+        db(r.paths
+            .iter()
+            .filter(|p| matches!(p.kind, PathKind::Direct | PathKind::Diffracted { .. }))
+            .map(|p| p.gain[b] * p.gain[b])
+            .sum())
+    };
+    // Shadow boundary of the jamb edge (5.2, 1.5) at x = 7 is y ≈ 1.17; walk from 0.3 to 1.6.
+    for b in [0, 5] {
+        let ys: Vec<f32> = (0..=26).map(|i| 0.3 + 0.05 * i as f32).collect();
+        let lv: Vec<f32> = ys.iter().map(|&y| level(y, b)).collect();
+        for (i, w) in lv.windows(2).enumerate() {
+            assert!(
+                w[1] >= w[0] - 0.05,
+                "band {b}: level falls from {} to {} at y = {}",
+                w[0],
+                w[1],
+                ys[i + 1]
+            );
+            assert!(
+                w[1] - w[0] < 3.0,
+                "band {b}: jump of {:.1} dB at y = {}",
+                w[1] - w[0],
+                ys[i + 1]
+            );
+        }
+    }
+    // Deep in the shadow the diffraction loss (relative to spherical spreading) is larger at 4 kHz.
+    let r = eng.response(Vec3::new(7.0, 0.4, 1.5), Seed(0));
+    let d = r
+        .paths
+        .iter()
+        .find(|p| matches!(p.kind, PathKind::Diffracted { order: 1 }))
+        .expect("a diffracted path");
+    let spread = 1.0 / (d.delay_s * SPEED_OF_SOUND_M_S);
+    let loss = |b: usize| -20.0 * (d.gain[b] / spread).log10();
+    assert!(
+        loss(5) > loss(0) + 6.0,
+        "loss 125 Hz {:.1} dB, 4 kHz {:.1} dB",
+        loss(0),
+        loss(5)
+    );
+}
+
+#[test]
+fn swapping_source_and_listener_keeps_energy_within_1_db() {
+    let cfg = AcousticsConfig {
+        receiver_rays: 4000,
+        ..test_cfg()
+    };
+    let scene = two_rooms(Vec3::new(1.0, 1.0, 1.5));
+    let eng = acoustic(&scene, &cfg);
+    for (a, b) in [
+        (Vec3::new(1.0, 1.0, 1.4), Vec3::new(4.0, 3.0, 1.6)),
+        (Vec3::new(2.0, 2.5, 1.5), Vec3::new(8.0, 1.0, 1.5)),
+    ] {
+        let ab = total_energy(&eng.response_between(a, b, Seed(3)));
+        let ba = total_energy(&eng.response_between(b, a, Seed(4)));
+        for k in 0..NUM_BANDS {
+            assert!(
+                (db(ab[k]) - db(ba[k])).abs() < 1.0,
+                "band {k}: {:.2} vs {:.2} dB",
+                db(ab[k]),
+                db(ba[k])
+            );
+        }
+    }
+}
+
+#[test]
+fn field_tail_matches_a_fresh_single_receiver_trace() {
+    // The volumetric field (0.5 m cells) and a fresh trace (0.8 m cube) estimate the same late energy.
+    let room = ShoeboxRoom::uniform(Vec3::new(6.0, 5.0, 3.0), 0.2, 0.3);
+    let s = Vec3::new(4.5, 3.5, 1.2);
+    let cfg = AcousticsConfig {
+        field_rays: 6000,
+        receiver_rays: 3000,
+        ..test_cfg()
+    };
+    let eng = acoustic(&room.to_scene(s), &cfg);
+    let l = Vec3::new(1.6, 1.8, 1.5);
+    let field: f32 = eng
+        .response(l, Seed(1))
+        .late
+        .bins
+        .iter()
+        .map(|e| e[1])
+        .sum();
+    let fresh: f32 = eng
+        .response_between(s, l, Seed(1))
+        .late
+        .bins
+        .iter()
+        .map(|e| e[1])
+        .sum();
+    assert!(
+        (db(field) - db(fresh)).abs() < 1.0,
+        "field {:.2} dB vs fresh {:.2} dB",
+        db(field),
+        db(fresh)
+    );
+}
+
+#[test]
+fn same_seed_same_response_for_any_thread_count() {
+    let scene = two_rooms(Vec3::new(2.0, 1.0, 1.5));
+    let cfg = test_cfg();
+    let build = |threads: usize, seed: u64| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        pool.install(|| {
+            let eng =
+                AcousticScene::new(&scene, Arc::new(Bvh::build(&scene.mesh)), &cfg, Seed(seed))
+                    .expect("valid");
+            (
+                eng.response(Vec3::new(7.0, 3.0, 1.5), Seed(0)),
+                eng.response_between(Vec3::new(1.0, 3.0, 1.2), Vec3::new(4.0, 1.0, 1.5), Seed(9)),
+            )
+        })
+    };
+    let one = build(1, 7);
+    let two = build(2, 7);
+    assert!(!one.0.late.bins.is_empty());
+    assert_eq!(one, two);
+    let other = build(2, 8);
+    assert_ne!(one.0.late, other.0.late);
+}
+
+#[test]
+fn config_roundtrips_through_toml_and_rejects_unknown_fields() {
+    let cfg = AcousticsConfig::default();
+    let text = toml::to_string(&cfg).expect("serialise");
+    let back: AcousticsConfig = toml::from_str(&text).expect("parse");
+    assert_eq!(back, cfg);
+    let partial: AcousticsConfig = toml::from_str("ism_order = 3\n").expect("partial table");
+    assert_eq!(partial.ism_order, 3);
+    assert_eq!(partial.bin_s, cfg.bin_s);
+    assert!(toml::from_str::<AcousticsConfig>("ism_ordr = 3\n").is_err());
+}
+
