@@ -18,6 +18,7 @@
 
 mod config;
 mod error;
+mod follow;
 mod grid;
 mod map;
 mod motion;

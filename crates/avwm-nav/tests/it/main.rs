@@ -4,6 +4,7 @@
 mod scenes;
 
 mod build;
+mod follow;
 mod geodesic;
 mod map;
 mod motion;
