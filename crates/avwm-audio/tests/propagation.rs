@@ -151,7 +151,7 @@ fn box_images(size: Vec3, s: Vec3) -> Vec<(usize, Vec3)> {
     let mirror = |p: Vec3, w: usize| {
         let a = w / 2;
         let mut q = p;
-        q[a] = if w % 2 == 0 {
+        q[a] = if w.is_multiple_of(2) {
             -p[a]
         } else {
             2.0 * size[a] - p[a]
@@ -536,4 +536,3 @@ fn config_roundtrips_through_toml_and_rejects_unknown_fields() {
     assert_eq!(partial.bin_s, cfg.bin_s);
     assert!(toml::from_str::<AcousticsConfig>("ism_ordr = 3\n").is_err());
 }
-

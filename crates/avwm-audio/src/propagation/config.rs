@@ -89,7 +89,12 @@ impl Default for AcousticsConfig {
 impl AcousticsConfig {
     /// A cheap preset for tests and previews: fewer rays, shorter responses.
     pub fn fast() -> Self {
-        AcousticsConfig { field_rays: 3000, receiver_rays: 1500, max_rir_s: 1.5, ..Self::default() }
+        AcousticsConfig {
+            field_rays: 3000,
+            receiver_rays: 1500,
+            max_rir_s: 1.5,
+            ..Self::default()
+        }
     }
 
     /// Checks ranges.
@@ -110,7 +115,10 @@ impl AcousticsConfig {
         if self.field_rays == 0 || self.receiver_rays == 0 {
             return bad("field_rays and receiver_rays must be positive");
         }
-        if !(self.energy_cutoff_db.is_finite() && self.energy_cutoff_db > 0.0 && self.energy_cutoff_db <= 200.0) {
+        if !(self.energy_cutoff_db.is_finite()
+            && self.energy_cutoff_db > 0.0
+            && self.energy_cutoff_db <= 200.0)
+        {
             return bad("energy_cutoff_db must be in (0, 200]");
         }
         if !(self.bin_s.is_finite() && self.bin_s >= 1e-4 && self.bin_s <= 0.1) {
@@ -125,13 +133,19 @@ impl AcousticsConfig {
             (self.receiver_size_m, "receiver_size_m"),
         ] {
             if !(v.is_finite() && v > 0.01 && v <= 10.0) {
-                return Err(AudioError::Config(format!("{name} must be in (0.01, 10] m")));
+                return Err(AudioError::Config(format!(
+                    "{name} must be in (0.01, 10] m"
+                )));
             }
         }
         if !(self.edge_clearance_m.is_finite() && (0.0..=1.0).contains(&self.edge_clearance_m)) {
             return bad("edge_clearance_m must be in [0, 1] m");
         }
-        if self.air_absorption_per_m.iter().any(|a| !a.is_finite() || *a < 0.0 || *a > 1.0) {
+        if self
+            .air_absorption_per_m
+            .iter()
+            .any(|a| !a.is_finite() || *a < 0.0 || *a > 1.0)
+        {
             return bad("air_absorption_per_m must be in [0, 1] per metre");
         }
         Ok(())
@@ -139,7 +153,11 @@ impl AcousticsConfig {
 
     /// Air-absorption energy coefficients per metre actually applied (zero when disabled).
     pub(crate) fn air_per_m(&self) -> Bands {
-        if self.air_absorption { self.air_absorption_per_m } else { [0.0; NUM_BANDS] }
+        if self.air_absorption {
+            self.air_absorption_per_m
+        } else {
+            [0.0; NUM_BANDS]
+        }
     }
 }
 
@@ -151,7 +169,10 @@ mod tests {
     fn default_is_valid_and_order_below_two_is_rejected() {
         assert!(AcousticsConfig::default().validate().is_ok());
         assert!(AcousticsConfig::fast().validate().is_ok());
-        let cfg = AcousticsConfig { ism_order: 1, ..AcousticsConfig::default() };
+        let cfg = AcousticsConfig {
+            ism_order: 1,
+            ..AcousticsConfig::default()
+        };
         assert!(matches!(cfg.validate(), Err(AudioError::Config(_))));
     }
 }

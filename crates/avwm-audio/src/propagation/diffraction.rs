@@ -14,7 +14,10 @@
 //! Higher bands have larger N for the same geometry and therefore lose more. The loss is capped
 //! at [`MAX_IL_DB`] per edge. The wedge angle of the edges is not used by this thin-screen model.
 //! Second order (edge → edge, two doors in series) sums the losses of both edges, each with its
-//! own detour.
+//! own detour. Paths through nearly the same point from redundant edges (both faces of a wall)
+//! are merged, a path counts only if it bends around an obstacle at each edge (the corner-cutting
+//! chord is blocked, see `bends_around_obstacle`), first-order points clamped to an edge's end (corners, covered by the adjoining
+//! edge) are skipped, and the lit-zone correction takes the largest loss of any edge, not the product.
 
 use super::config::AcousticsConfig;
 use super::geometry::AcousticMesh;
@@ -54,18 +57,28 @@ pub fn edge_amplitude(delta_m: f32, shadow: bool) -> Bands {
 /// The point on the edge segment minimising `|s−x| + |x−l|` (exact: unfold `l` about the edge
 /// line into the half-plane opposite `s`).
 pub fn shortest_point_on_edge(edge: &DiffractionEdge, s: Vec3, l: Vec3) -> Vec3 {
+    shortest_point_interior(edge, s, l).0
+}
+
+/// [`shortest_point_on_edge`] and whether the unconstrained optimum lies strictly inside the
+/// edge (`false`: it was clamped to an end point, a corner that the adjoining edge covers).
+fn shortest_point_interior(edge: &DiffractionEdge, s: Vec3, l: Vec3) -> (Vec3, bool) {
     let ab = edge.b - edge.a;
     let len = ab.length();
     if len < 1e-6 {
-        return edge.a;
+        return (edge.a, false);
     }
     let u = ab / len;
     let sp = (s - edge.a).dot(u);
     let lp = (l - edge.a).dot(u);
     let sr = (s - edge.a - sp * u).length();
     let lr = (l - edge.a - lp * u).length();
-    let x = if sr + lr < 1e-9 { 0.5 * (sp + lp) } else { sp + (lp - sp) * sr / (sr + lr) };
-    edge.a + x.clamp(0.0, len) * u
+    let x = if sr + lr < 1e-9 {
+        0.5 * (sp + lp)
+    } else {
+        sp + (lp - sp) * sr / (sr + lr)
+    };
+    (edge.a + x.clamp(0.0, len) * u, x > 0.0 && x < len)
 }
 
 /// True if the segment `a → b` is free, ignoring `clear_a` metres at `a` and `clear_b` at `b`.
@@ -78,7 +91,14 @@ fn leg_free(bvh: &Bvh, a: Vec3, b: Vec3, clear_a: f32, clear_b: f32) -> bool {
     !bvh.occluded(&Ray::bounded(a, d / len, clear_a, len - clear_b))
 }
 
-fn path(points_len: f32, amp: Bands, from: Vec3, listener: Vec3, order: u8, air: &Bands) -> PropagationPath {
+fn path(
+    points_len: f32,
+    amp: Bands,
+    from: Vec3,
+    listener: Vec3,
+    order: u8,
+    air: &Bands,
+) -> PropagationPath {
     let gain = std::array::from_fn(|b| amp[b] * (-0.5 * air[b] * points_len).exp() / points_len);
     PropagationPath {
         kind: PathKind::Diffracted { order },
@@ -86,6 +106,31 @@ fn path(points_len: f32, amp: Bands, from: Vec3, listener: Vec3, order: u8, air:
         direction: (from - listener).normalize_or_zero(),
         gain,
     }
+}
+
+/// True if the path `prev → x → next` really bends *around an obstacle* at `x`: the chord that
+/// cuts the corner (from 0.5 m before `x` on the incoming leg to 0.5 m after it on the outgoing
+/// leg, at most half of each leg) is blocked. Around the far jamb of a door, seen through the
+/// opening, the chord is free: the listener is in that edge's lit zone, not its shadow.
+fn bends_around_obstacle(bvh: &Bvh, prev: Vec3, x: Vec3, next: Vec3) -> bool {
+    let (din, dout) = (x - prev, next - x);
+    let (lin, lout) = (din.length(), dout.length());
+    if lin < 1e-4 || lout < 1e-4 {
+        return false;
+    }
+    let a = x - din / lin * (0.5f32).min(0.5 * lin);
+    let b = x + dout / lout * (0.5f32).min(0.5 * lout);
+    !bvh.visible(a, b, 1e-5)
+}
+
+/// Several edges often describe one opening (the jamb on both faces of a wall, the lintel's
+/// end): a path is a duplicate of an accepted (shorter) one when it arrives from nearly the same
+/// direction (within ≈ 6°) with nearly the same length (within 0.3 m).
+fn is_duplicate(accepted: &[(f32, Vec3)], len: f32, x: Vec3, listener: Vec3) -> bool {
+    let dir = (x - listener).normalize_or_zero();
+    accepted
+        .iter()
+        .any(|&(l, y)| (l - len).abs() < 0.3 && (y - listener).normalize_or_zero().dot(dir) > 0.995)
 }
 
 /// Diffracted paths for an occluded source–listener pair: all valid first-order paths, or, if
@@ -103,15 +148,27 @@ pub(crate) fn diffracted_paths(
     let bvh = &*mesh.bvh;
     let direct = (listener - source).length();
     let mut out = Vec::new();
-    for e in edges {
-        let x = shortest_point_on_edge(e, source, listener);
+    let mut first: Vec<(f32, Vec3)> = edges
+        .iter()
+        .filter_map(|e| {
+            let (x, interior) = shortest_point_interior(e, source, listener);
+            interior.then(|| ((x - source).length() + (listener - x).length(), x))
+        })
+        .collect();
+    first.sort_by(|p, q| p.0.total_cmp(&q.0));
+    let mut accepted: Vec<(f32, Vec3)> = Vec::new();
+    for (len, x) in first {
         let (a, b) = ((x - source).length(), (listener - x).length());
-        if a < 1e-4 || b < 1e-4 {
+        if a < 1e-4 || b < 1e-4 || is_duplicate(&accepted, len, x, listener) {
             continue;
         }
-        if leg_free(bvh, source, x, EPS, clear) && leg_free(bvh, x, listener, clear, EPS) {
-            let amp = edge_amplitude(a + b - direct, true);
-            out.push(path(a + b, amp, x, listener, 1, &air));
+        if leg_free(bvh, source, x, EPS, clear)
+            && leg_free(bvh, x, listener, clear, EPS)
+            && bends_around_obstacle(bvh, source, x, listener)
+        {
+            let amp = edge_amplitude(len - direct, true);
+            out.push(path(len, amp, x, listener, 1, &air));
+            accepted.push((len, x));
         }
     }
     if !out.is_empty() || !cfg.diffraction_order2 {
@@ -143,16 +200,30 @@ pub(crate) fn diffracted_paths(
                 x1 = shortest_point_on_edge(e1, source, x2);
                 x2 = shortest_point_on_edge(e2, x1, listener);
             }
-            let (a, m, b) = ((x1 - source).length(), (x2 - x1).length(), (listener - x2).length());
+            let (a, m, b) = (
+                (x1 - source).length(),
+                (x2 - x1).length(),
+                (listener - x2).length(),
+            );
             if a < 1e-4 || m < 1e-4 || b < 1e-4 {
                 continue;
             }
-            if leg_free(bvh, source, x1, EPS, clear) && leg_free(bvh, x1, x2, clear, clear) && leg_free(bvh, x2, listener, clear, EPS) {
+            let len = a + m + b;
+            if is_duplicate(&accepted, len, x2, listener) {
+                continue;
+            }
+            if leg_free(bvh, source, x1, EPS, clear)
+                && leg_free(bvh, x1, x2, clear, clear)
+                && leg_free(bvh, x2, listener, clear, EPS)
+                && bends_around_obstacle(bvh, source, x1, x2)
+                && bends_around_obstacle(bvh, x1, x2, listener)
+            {
                 let d1 = a + m - (x2 - source).length();
                 let d2 = m + b - (listener - x1).length();
                 let (g1, g2) = (edge_amplitude(d1, true), edge_amplitude(d2, true));
                 let amp: Bands = std::array::from_fn(|k| g1[k] * g2[k]);
-                out.push(path(a + m + b, amp, x2, listener, 2, &air));
+                out.push(path(len, amp, x2, listener, 2, &air));
+                accepted.push((len, x2));
             }
         }
     }
@@ -164,15 +235,19 @@ pub(crate) fn lit_zone_factor(edges: &[DiffractionEdge], source: Vec3, listener:
     let mut f = [1.0f32; NUM_BANDS];
     let direct = (listener - source).length();
     for e in edges {
-        let x = shortest_point_on_edge(e, source, listener);
+        let (x, interior) = shortest_point_interior(e, source, listener);
+        if !interior {
+            continue;
+        }
         let delta = (x - source).length() + (listener - x).length() - direct;
         // Beyond N = 0.2 at the lowest band the factor is exactly 1.
         if delta * 2.0 * BAND_CENTERS_HZ[0] / SPEED_OF_SOUND_M_S >= 0.2 {
             continue;
         }
+        // The strongest loss of any edge (not the product: the edges of one opening are redundant).
         let g = edge_amplitude(delta, false);
         for (f, g) in f.iter_mut().zip(g) {
-            *f *= g;
+            *f = f.min(g);
         }
     }
     f
@@ -186,8 +261,16 @@ mod tests {
     fn kurze_anderson_matches_maekawa_reference_points() {
         // Maekawa's chart: ≈5 dB at the shadow boundary, ≈13 dB at N = 1, ≈23 dB at N = 10.
         assert!((kurze_anderson_il_db(0.0) - 5.0).abs() < 1e-3);
-        assert!((kurze_anderson_il_db(1.0) - 13.0).abs() < 0.3, "{}", kurze_anderson_il_db(1.0));
-        assert!((kurze_anderson_il_db(10.0) - 23.0).abs() < 0.3, "{}", kurze_anderson_il_db(10.0));
+        assert!(
+            (kurze_anderson_il_db(1.0) - 13.0).abs() < 0.3,
+            "{}",
+            kurze_anderson_il_db(1.0)
+        );
+        assert!(
+            (kurze_anderson_il_db(10.0) - 23.0).abs() < 0.3,
+            "{}",
+            kurze_anderson_il_db(10.0)
+        );
         assert_eq!(kurze_anderson_il_db(-0.5), 0.0);
         // Continuous at the shadow boundary from the lit side.
         assert!((kurze_anderson_il_db(-1e-6) - 5.0).abs() < 0.01);
@@ -201,7 +284,11 @@ mod tests {
 
     #[test]
     fn shortest_point_on_edge_minimises_the_detour() {
-        let e = DiffractionEdge { a: Vec3::new(0.0, 0.0, 0.0), b: Vec3::new(0.0, 0.0, 3.0), wedge_rad: std::f32::consts::PI };
+        let e = DiffractionEdge {
+            a: Vec3::new(0.0, 0.0, 0.0),
+            b: Vec3::new(0.0, 0.0, 3.0),
+            wedge_rad: std::f32::consts::PI,
+        };
         let s = Vec3::new(-2.0, 1.0, 0.5);
         let l = Vec3::new(3.0, 2.0, 2.5);
         let x = shortest_point_on_edge(&e, s, l);

@@ -28,7 +28,11 @@ impl SurfaceCoeffs {
     /// Specular pressure reflection factor `√((1−α)(1−s))` per band (what the image-source
     /// method uses; the scattered share is left to the ray tracer).
     pub fn specular_amplitude(&self) -> Bands {
-        std::array::from_fn(|b| ((1.0 - self.absorption[b]) * (1.0 - self.scattering[b])).max(0.0).sqrt())
+        std::array::from_fn(|b| {
+            ((1.0 - self.absorption[b]) * (1.0 - self.scattering[b]))
+                .max(0.0)
+                .sqrt()
+        })
     }
 }
 
@@ -117,7 +121,15 @@ impl AcousticMesh {
             .collect();
         let normal: Vec<Vec3> = (0..mesh.len()).map(|t| mesh.normal(t)).collect();
         let (plane_of, planes) = group_planes(mesh, &normal);
-        AcousticMesh { bvh, normal, material: mesh.material.clone(), plane_of, planes, coeffs, bounds: mesh.bounds() }
+        AcousticMesh {
+            bvh,
+            normal,
+            material: mesh.material.clone(),
+            plane_of,
+            planes,
+            coeffs,
+            bounds: mesh.bounds(),
+        }
     }
 
     /// Energy transmission factor per band along the segment `a → b` (product of τ of every
@@ -148,9 +160,15 @@ impl AcousticMesh {
 impl TraceGeometry for AcousticMesh {
     #[inline]
     fn closest_hit(&self, origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Option<SurfaceHit> {
-        let hit = self.bvh.cast_ray(&Ray::bounded(origin, dir, t_min, t_max))?;
+        let hit = self
+            .bvh
+            .cast_ray(&Ray::bounded(origin, dir, t_min, t_max))?;
         let t = hit.triangle as usize;
-        Some(SurfaceHit { t: hit.t, normal: self.normal[t], surface: self.material[t] })
+        Some(SurfaceHit {
+            t: hit.t,
+            normal: self.normal[t],
+            surface: self.material[t],
+        })
     }
 
     #[inline]
@@ -183,7 +201,9 @@ fn group_planes(mesh: &TriMesh, normal: &[Vec3]) -> (Vec<u32>, Vec<Plane>) {
         }
         let [a, b, c] = mesh.corners(t);
         let d = n.dot((a + b + c) / 3.0);
-        let found = planes.iter().position(|p| p.n.dot(n) > 1.0 - PLANE_NORMAL_TOL && (p.d - d).abs() < PLANE_OFFSET_TOL_M);
+        let found = planes.iter().position(|p| {
+            p.n.dot(n) > 1.0 - PLANE_NORMAL_TOL && (p.d - d).abs() < PLANE_OFFSET_TOL_M
+        });
         let pad = Vec3::splat(1e-2);
         let lo = a.min(b).min(c) - pad;
         let hi = a.max(b).max(c) + pad;
@@ -231,7 +251,12 @@ mod tests {
 
     #[test]
     fn plane_mirror_is_an_involution_and_preserves_distance_to_plane_points() {
-        let p = Plane { n: Vec3::new(0.6, 0.8, 0.0), d: 1.5, lo: Vec3::splat(-9.0), hi: Vec3::splat(9.0) };
+        let p = Plane {
+            n: Vec3::new(0.6, 0.8, 0.0),
+            d: 1.5,
+            lo: Vec3::splat(-9.0),
+            hi: Vec3::splat(9.0),
+        };
         let x = Vec3::new(0.3, -2.0, 4.0);
         let m = p.mirror(x);
         assert!((p.mirror(m) - x).length() < 1e-5);

@@ -83,7 +83,13 @@ pub(crate) fn candidates(src: &GuideSet, lis: &GuideSet, max_order: usize) -> Ve
             .chains
             .iter()
             .filter(|c| c.len() >= len)
-            .map(|c| if reverse { c[..len].iter().rev().copied().collect() } else { c[..len].to_vec() })
+            .map(|c| {
+                if reverse {
+                    c[..len].iter().rev().copied().collect()
+                } else {
+                    c[..len].to_vec()
+                }
+            })
             .collect();
         v.sort_unstable();
         v.dedup();
@@ -146,7 +152,8 @@ pub(crate) fn validate(
         let img = images[j + 1];
         let dt = plane.dist(target);
         let di = plane.dist(img);
-        if !(dt * di < 0.0) {
+        // Strictly opposite sides (a NaN product also fails).
+        if dt * di >= 0.0 || (dt * di).is_nan() {
             return None;
         }
         let u = dt / (dt - di);
@@ -170,7 +177,9 @@ pub(crate) fn validate(
         }
         let dir = delta / dist;
         let tol = 2e-3 + 1e-4 * dist;
-        let hit = mesh.bvh.cast_ray(&Ray::bounded(from, dir, t_min, dist + tol))?;
+        let hit = mesh
+            .bvh
+            .cast_ray(&Ray::bounded(from, dir, t_min, dist + tol))?;
         let tri = hit.triangle as usize;
         if (hit.t - dist).abs() > tol || mesh.plane_of[tri] != seq[j] {
             return None;

@@ -12,7 +12,7 @@
 //! * The **late** histogram from stochastic ray tracing ([`tracer`]).
 //!
 //! For the scene's own (fixed) source, [`AcousticScene::new`] traces `field_rays` rays once into
-//! a volumetric receiver field: a slab of `field_cell_m`-sized cells at ear height ± 
+//! a volumetric receiver field: a slab of `field_cell_m`-sized cells at ear height ±
 //! `field_half_height_m`, each with its own late histogram. [`AcousticScene::response`] then
 //! computes only the exact per-pose paths and reads the field (bilinear weights over the four
 //! nearest cell centres that are visible from the listener), so its cost does not depend on the
@@ -76,7 +76,12 @@ impl AcousticScene {
     /// # Errors
     /// [`AudioError::Config`] if `cfg` is invalid, the BVH does not match the mesh, or the scene
     /// has material ids out of range or a non-finite source.
-    pub fn new(scene: &Scene, bvh: Arc<Bvh>, cfg: &AcousticsConfig, seed: Seed) -> Result<AcousticScene, AudioError> {
+    pub fn new(
+        scene: &Scene,
+        bvh: Arc<Bvh>,
+        cfg: &AcousticsConfig,
+        seed: Seed,
+    ) -> Result<AcousticScene, AudioError> {
         cfg.validate()?;
         if bvh.len() != scene.mesh.len() {
             return Err(AudioError::Config(format!(
@@ -86,11 +91,17 @@ impl AcousticScene {
             )));
         }
         let n_mat = scene.materials.len() as u32;
-        if scene.mesh.material.len() != scene.mesh.len() || scene.mesh.material.iter().any(|&m| m >= n_mat) {
-            return Err(AudioError::Config("scene mesh has missing or out-of-range material ids".into()));
+        if scene.mesh.material.len() != scene.mesh.len()
+            || scene.mesh.material.iter().any(|&m| m >= n_mat)
+        {
+            return Err(AudioError::Config(
+                "scene mesh has missing or out-of-range material ids".into(),
+            ));
         }
         if !scene.source.position.is_finite() {
-            return Err(AudioError::Config("scene source position is not finite".into()));
+            return Err(AudioError::Config(
+                "scene source position is not finite".into(),
+            ));
         }
         let mesh = AcousticMesh::new(scene, bvh);
         let source = scene.source.position;
@@ -150,8 +161,19 @@ impl AcousticScene {
         let glo = Vec3::new(lo.x, lo.y, ear - h);
         let grid = ReceiverGrid::new(glo, cell, [nx, ny, 1], self.nbins(), self.cfg.bin_s);
         let p = self.trace_params(self.cfg.field_rays, self.cfg.ism_order, true);
-        tracer::trace(&self.mesh, self.source, &grid, &p, seed.derive("late-field", 0));
-        Some(LateField { lo: glo, cell, dims: grid.dims, cells: grid.histograms(p.rays) })
+        tracer::trace(
+            &self.mesh,
+            self.source,
+            &grid,
+            &p,
+            seed.derive("late-field", 0),
+        );
+        Some(LateField {
+            lo: glo,
+            cell,
+            dims: grid.dims,
+            cells: grid.histograms(p.rays),
+        })
     }
 
     /// The response at `listener` (m, world frame) for the scene's source.
@@ -160,7 +182,12 @@ impl AcousticScene {
     /// the precomputed field. `seed` is only used if the listener lies outside the field (then a
     /// fresh single-receiver tail is traced, which is slower).
     pub fn response(&self, listener: Vec3, seed: Seed) -> AcousticResponse {
-        let lis_guides = GuideSet::new(&self.mesh, listener, self.cfg.guide_rays, self.cfg.ism_order);
+        let lis_guides = GuideSet::new(
+            &self.mesh,
+            listener,
+            self.cfg.guide_rays,
+            self.cfg.ism_order,
+        );
         let paths = self.paths(self.source, listener, &self.source_guides, &lis_guides);
         let late = match self.field_lookup(listener) {
             Some(late) => late,
@@ -174,14 +201,25 @@ impl AcousticScene {
     /// receiver of `receiver_size_m` centred on the listener).
     pub fn response_between(&self, source: Vec3, listener: Vec3, seed: Seed) -> AcousticResponse {
         let src_guides = GuideSet::new(&self.mesh, source, self.cfg.guide_rays, self.cfg.ism_order);
-        let lis_guides = GuideSet::new(&self.mesh, listener, self.cfg.guide_rays, self.cfg.ism_order);
+        let lis_guides = GuideSet::new(
+            &self.mesh,
+            listener,
+            self.cfg.guide_rays,
+            self.cfg.ism_order,
+        );
         let paths = self.paths(source, listener, &src_guides, &lis_guides);
         let late = self.fresh_tail(source, listener, seed);
         AcousticResponse { paths, late }
     }
 
     /// Direct / diffracted / transmitted / image-source paths.
-    fn paths(&self, source: Vec3, listener: Vec3, src_g: &GuideSet, lis_g: &GuideSet) -> Vec<PropagationPath> {
+    fn paths(
+        &self,
+        source: Vec3,
+        listener: Vec3,
+        src_g: &GuideSet,
+        lis_g: &GuideSet,
+    ) -> Vec<PropagationPath> {
         let mut out = Vec::new();
         let air = self.cfg.air_per_m();
         let r = (listener - source).length().max(1e-3);
@@ -201,17 +239,33 @@ impl AcousticScene {
             out.push(straight(lit, PathKind::Direct));
         } else {
             if self.cfg.diffraction {
-                out.extend(diffraction::diffracted_paths(&self.mesh, &self.edges, source, listener, &self.cfg));
+                out.extend(diffraction::diffracted_paths(
+                    &self.mesh,
+                    &self.edges,
+                    source,
+                    listener,
+                    &self.cfg,
+                ));
             }
             if self.cfg.transmission {
-                let tau = self.mesh.transmission(source, listener, MAX_TRANSMISSION_CROSSINGS);
+                let tau = self
+                    .mesh
+                    .transmission(source, listener, MAX_TRANSMISSION_CROSSINGS);
                 let amp: Bands = std::array::from_fn(|b| tau[b].sqrt());
                 if amp.iter().any(|&a| a > MIN_TRANSMISSION_AMPLITUDE) {
                     out.push(straight(amp, PathKind::Transmitted));
                 }
             }
         }
-        out.extend(ism::image_sources(&self.mesh, src_g, lis_g, source, listener, self.cfg.ism_order, &air));
+        out.extend(ism::image_sources(
+            &self.mesh,
+            src_g,
+            lis_g,
+            source,
+            listener,
+            self.cfg.ism_order,
+            &air,
+        ));
         out
     }
 
@@ -221,11 +275,26 @@ impl AcousticScene {
             return EnergyHistogram::empty(self.cfg.bin_s);
         }
         let size = self.cfg.receiver_size_m;
-        let grid = ReceiverGrid::new(listener - Vec3::splat(0.5 * size), Vec3::splat(size), [1, 1, 1], self.nbins(), self.cfg.bin_s);
+        let grid = ReceiverGrid::new(
+            listener - Vec3::splat(0.5 * size),
+            Vec3::splat(size),
+            [1, 1, 1],
+            self.nbins(),
+            self.cfg.bin_s,
+        );
         let p = self.trace_params(self.cfg.receiver_rays, self.cfg.ism_order, true);
-        tracer::trace(&self.mesh, source, &grid, &p, seed.derive("late-receiver", 0));
+        tracer::trace(
+            &self.mesh,
+            source,
+            &grid,
+            &p,
+            seed.derive("late-receiver", 0),
+        );
         let bins = grid.histograms(p.rays).pop().unwrap_or_default();
-        EnergyHistogram { bin_s: self.cfg.bin_s, bins }
+        EnergyHistogram {
+            bin_s: self.cfg.bin_s,
+            bins,
+        }
     }
 
     /// Bilinear interpolation of the field over the four nearest cell centres that the listener
@@ -262,7 +331,9 @@ impl AcousticScene {
             if picked.iter().any(|&(p, _)| p == idx) {
                 continue;
             }
-            let centre = f.lo + f.cell * Vec3::new(i as f32 + 0.5, j as f32 + 0.5, 0.0) + Vec3::Z * (listener.z - f.lo.z);
+            let centre = f.lo
+                + f.cell * Vec3::new(i as f32 + 0.5, j as f32 + 0.5, 0.0)
+                + Vec3::Z * (listener.z - f.lo.z);
             if self.mesh.bvh.visible(listener, centre, 1e-4) {
                 picked.push((idx, w));
             }
@@ -273,7 +344,11 @@ impl AcousticScene {
             picked.push(((k * ny + j) * nx + i, 1.0));
         }
         let wsum: f32 = picked.iter().map(|p| p.1).sum();
-        let len = picked.iter().map(|&(c, _)| f.cells[c].len()).max().unwrap_or(0);
+        let len = picked
+            .iter()
+            .map(|&(c, _)| f.cells[c].len())
+            .max()
+            .unwrap_or(0);
         let mut bins = vec![[0.0f32; NUM_BANDS]; len];
         for &(c, w) in &picked {
             let w = w / wsum;
@@ -283,6 +358,9 @@ impl AcousticScene {
                 }
             }
         }
-        Some(EnergyHistogram { bin_s: self.cfg.bin_s, bins })
+        Some(EnergyHistogram {
+            bin_s: self.cfg.bin_s,
+            bins,
+        })
     }
 }

@@ -10,12 +10,16 @@ use crate::error::AudioError;
 use crate::paths::{AcousticResponse, EnergyHistogram, PathKind, PropagationPath};
 use avwm_core::{Bands, NUM_BANDS, SPEED_OF_SOUND_M_S, Seed};
 use avwm_geom::TriMesh;
-use avwm_scene::{AcousticMaterial, Light, Material, Room, Scene, SceneOrigin, SoundSource, material_library};
+use avwm_scene::{
+    AcousticMaterial, Light, Material, Room, Scene, SceneOrigin, SoundSource, material_library,
+};
 use glam::{Vec2, Vec3};
 use serde::{Deserialize, Serialize};
 
 /// Wall order used by [`ShoeboxRoom`]: `-x, +x, -y, +y, floor (-z), ceiling (+z)`.
-pub const WALL_NAMES: [&str; 6] = ["wall_-x", "wall_+x", "wall_-y", "wall_+y", "floor", "ceiling"];
+pub const WALL_NAMES: [&str; 6] = [
+    "wall_-x", "wall_+x", "wall_-y", "wall_+y", "floor", "ceiling",
+];
 
 /// A rectangular room `[0, size.x] × [0, size.y] × [0, size.z]` (m) with one material per wall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,7 +36,11 @@ pub struct ShoeboxRoom {
 impl ShoeboxRoom {
     /// A room with the same absorption and scattering on every wall and band.
     pub fn uniform(size: Vec3, absorption: f32, scattering: f32) -> ShoeboxRoom {
-        ShoeboxRoom { size, absorption: [[absorption; NUM_BANDS]; 6], scattering: [[scattering; NUM_BANDS]; 6] }
+        ShoeboxRoom {
+            size,
+            absorption: [[absorption; NUM_BANDS]; 6],
+            scattering: [[scattering; NUM_BANDS]; 6],
+        }
     }
 
     /// Interior volume (m³).
@@ -55,21 +63,36 @@ impl ShoeboxRoom {
     pub fn eyring_rt60_s(&self) -> Bands {
         let area: f32 = (0..6).map(|w| self.wall_area_m2(w)).sum();
         std::array::from_fn(|b| {
-            let mean = (0..6).map(|w| self.wall_area_m2(w) * self.absorption[w][b]).sum::<f32>() / area;
+            let mean = (0..6)
+                .map(|w| self.wall_area_m2(w) * self.absorption[w][b])
+                .sum::<f32>()
+                / area;
             0.161 * self.volume_m3() / (-area * (1.0 - mean).ln())
         })
     }
 
     fn validate(&self, source: Vec3, listener: Vec3) -> Result<(), AudioError> {
         if !(self.size.is_finite() && self.size.min_element() > 0.0) {
-            return Err(AudioError::Config("shoebox size must be finite and positive".into()));
+            return Err(AudioError::Config(
+                "shoebox size must be finite and positive".into(),
+            ));
         }
-        if self.absorption.iter().chain(&self.scattering).flatten().any(|v| !(0.0..=1.0).contains(v)) {
-            return Err(AudioError::Config("shoebox coefficients must be in [0, 1]".into()));
+        if self
+            .absorption
+            .iter()
+            .chain(&self.scattering)
+            .flatten()
+            .any(|v| !(0.0..=1.0).contains(v))
+        {
+            return Err(AudioError::Config(
+                "shoebox coefficients must be in [0, 1]".into(),
+            ));
         }
         for (p, what) in [(source, "source"), (listener, "listener")] {
             if !(p.is_finite() && p.cmpgt(Vec3::ZERO).all() && p.cmplt(self.size).all()) {
-                return Err(AudioError::Config(format!("shoebox {what} {p} is not strictly inside the room")));
+                return Err(AudioError::Config(format!(
+                    "shoebox {what} {p} is not strictly inside the room"
+                )));
             }
         }
         Ok(())
@@ -82,12 +105,22 @@ impl ShoeboxRoom {
     ///
     /// # Errors
     /// [`AudioError::Config`] for a bad room or positions outside it.
-    pub fn image_sources(&self, source: Vec3, listener: Vec3, order: usize, cfg: &AcousticsConfig) -> Result<Vec<PropagationPath>, AudioError> {
+    pub fn image_sources(
+        &self,
+        source: Vec3,
+        listener: Vec3,
+        order: usize,
+        cfg: &AcousticsConfig,
+    ) -> Result<Vec<PropagationPath>, AudioError> {
         self.validate(source, listener)?;
         let air = cfg.air_per_m();
         // pow[w][k][b] = β_{w,b}^k.
         let beta: [Bands; 6] = std::array::from_fn(|w| {
-            std::array::from_fn(|b| ((1.0 - self.absorption[w][b]) * (1.0 - self.scattering[w][b])).max(0.0).sqrt())
+            std::array::from_fn(|b| {
+                ((1.0 - self.absorption[w][b]) * (1.0 - self.scattering[w][b]))
+                    .max(0.0)
+                    .sqrt()
+            })
         });
         let pow: Vec<Vec<Bands>> = (0..6)
             .map(|w| {
@@ -110,10 +143,18 @@ impl ShoeboxRoom {
                     let mut gain = [1.0f32; NUM_BANDS];
                     for a in 0..3 {
                         let l = self.size[a];
-                        img[a] = if n[a].rem_euclid(2) == 0 { n[a] as f32 * l + source[a] } else { (n[a] + 1) as f32 * l - source[a] };
+                        img[a] = if n[a].rem_euclid(2) == 0 {
+                            n[a] as f32 * l + source[a]
+                        } else {
+                            (n[a] + 1) as f32 * l - source[a]
+                        };
                         // Reflections on the low (2a) and high (2a+1) wall of this axis.
                         let k = n[a].unsigned_abs() as usize;
-                        let (lo_hits, hi_hits) = if n[a] >= 0 { (k / 2, k.div_ceil(2)) } else { (k.div_ceil(2), k / 2) };
+                        let (lo_hits, hi_hits) = if n[a] >= 0 {
+                            (k / 2, k.div_ceil(2))
+                        } else {
+                            (k.div_ceil(2), k / 2)
+                        };
                         for b in 0..NUM_BANDS {
                             gain[b] *= pow[2 * a][lo_hits][b] * pow[2 * a + 1][hi_hits][b];
                         }
@@ -124,7 +165,11 @@ impl ShoeboxRoom {
                     }
                     let k = (nx.abs() + ny.abs() + nz.abs()) as u8;
                     out.push(PropagationPath {
-                        kind: if k == 0 { PathKind::Direct } else { PathKind::Reflection { order: k } },
+                        kind: if k == 0 {
+                            PathKind::Direct
+                        } else {
+                            PathKind::Reflection { order: k }
+                        },
                         delay_s: d / SPEED_OF_SOUND_M_S,
                         direction: (img - listener).normalize_or(Vec3::X),
                         gain,
@@ -141,13 +186,25 @@ impl ShoeboxRoom {
     ///
     /// # Errors
     /// [`AudioError::Config`] for an invalid config, a bad room or positions outside it.
-    pub fn response(&self, source: Vec3, listener: Vec3, cfg: &AcousticsConfig, seed: Seed) -> Result<AcousticResponse, AudioError> {
+    pub fn response(
+        &self,
+        source: Vec3,
+        listener: Vec3,
+        cfg: &AcousticsConfig,
+        seed: Seed,
+    ) -> Result<AcousticResponse, AudioError> {
         cfg.validate()?;
         let paths = self.image_sources(source, listener, cfg.shoebox_ism_order, cfg)?;
         let geo = BoxGeometry::new(self);
         let nbins = (cfg.max_rir_s / cfg.bin_s).ceil() as usize;
         let size = cfg.receiver_size_m;
-        let grid = ReceiverGrid::new(listener - Vec3::splat(0.5 * size), Vec3::splat(size), [1, 1, 1], nbins, cfg.bin_s);
+        let grid = ReceiverGrid::new(
+            listener - Vec3::splat(0.5 * size),
+            Vec3::splat(size),
+            [1, 1, 1],
+            nbins,
+            cfg.bin_s,
+        );
         let p = TraceParams {
             rays: cfg.receiver_rays,
             max_bounces: cfg.max_bounces,
@@ -159,7 +216,13 @@ impl ShoeboxRoom {
         };
         tracer::trace(&geo, source, &grid, &p, seed.derive("shoebox-late", 0));
         let bins = grid.histograms(p.rays).pop().unwrap_or_default();
-        Ok(AcousticResponse { paths, late: EnergyHistogram { bin_s: cfg.bin_s, bins } })
+        Ok(AcousticResponse {
+            paths,
+            late: EnergyHistogram {
+                bin_s: cfg.bin_s,
+                bins,
+            },
+        })
     }
 
     /// A closed box [`Scene`] of this room (12 triangles facing inwards, one material per wall
@@ -179,7 +242,14 @@ impl ShoeboxRoom {
             v(0.0, 1.0, 1.0),
         ];
         // Quads (counter-clockwise seen from inside) in WALL_NAMES order.
-        let quads: [[u32; 4]; 6] = [[0, 3, 7, 4], [1, 5, 6, 2], [0, 4, 5, 1], [3, 2, 6, 7], [0, 1, 2, 3], [4, 7, 6, 5]];
+        let quads: [[u32; 4]; 6] = [
+            [0, 3, 7, 4],
+            [1, 5, 6, 2],
+            [0, 4, 5, 1],
+            [3, 2, 6, 7],
+            [0, 1, 2, 3],
+            [4, 7, 6, 5],
+        ];
         let mut triangles = Vec::new();
         let mut material = Vec::new();
         for (w, q) in quads.iter().enumerate() {
@@ -187,24 +257,44 @@ impl ShoeboxRoom {
             triangles.push([q[0], q[2], q[3]]);
             material.extend([w as u32; 2]);
         }
-        let visual = material_library().into_iter().find(|m| m.name == "plaster").map(|m| m.visual).expect("the built-in library has plaster");
+        let visual = material_library()
+            .into_iter()
+            .find(|m| m.name == "plaster")
+            .map(|m| m.visual)
+            .expect("the built-in library has plaster");
         let materials = (0..6)
             .map(|w| Material {
                 name: WALL_NAMES[w].to_string(),
                 visual: visual.clone(),
-                acoustic: AcousticMaterial { absorption: self.absorption[w], scattering: self.scattering[w], transmission: [0.0; NUM_BANDS] },
+                acoustic: AcousticMaterial {
+                    absorption: self.absorption[w],
+                    scattering: self.scattering[w],
+                    transmission: [0.0; NUM_BANDS],
+                },
             })
             .collect();
         Scene {
             name: "shoebox".into(),
             origin: SceneOrigin::Procedural { seed: 0 },
-            mesh: TriMesh { positions, triangles, material, vertex_colors: None },
+            mesh: TriMesh {
+                positions,
+                triangles,
+                material,
+                vertex_colors: None,
+            },
             materials,
             floor_z: 0.0,
             ceiling_h: s.z,
             source: SoundSource { position: source },
-            lights: vec![Light { position: Vec3::new(0.5 * s.x, 0.5 * s.y, 0.95 * s.z), intensity: [4.0; 3] }],
-            rooms: vec![Room { kind: "shoebox".into(), min: Vec2::ZERO, max: Vec2::new(s.x, s.y) }],
+            lights: vec![Light {
+                position: Vec3::new(0.5 * s.x, 0.5 * s.y, 0.95 * s.z),
+                intensity: [4.0; 3],
+            }],
+            rooms: vec![Room {
+                kind: "shoebox".into(),
+                min: Vec2::ZERO,
+                max: Vec2::new(s.x, s.y),
+            }],
             doors: Vec::new(),
             edges: Vec::new(),
         }
@@ -254,7 +344,11 @@ impl TraceGeometry for BoxGeometry {
         }
         let mut normal = Vec3::ZERO;
         normal[wall / 2] = 1.0;
-        Some(SurfaceHit { t: t.max(0.0), normal, surface: wall as u32 })
+        Some(SurfaceHit {
+            t: t.max(0.0),
+            normal,
+            surface: wall as u32,
+        })
     }
 
     #[inline]
@@ -271,12 +365,18 @@ mod tests {
     fn image_count_and_delays_match_the_closed_form() {
         let room = ShoeboxRoom::uniform(Vec3::new(6.0, 5.0, 3.0), 0.2, 0.1);
         let cfg = AcousticsConfig::default();
-        let paths = room.image_sources(Vec3::new(4.5, 3.5, 1.2), Vec3::new(1.5, 1.8, 1.5), 10, &cfg).expect("valid room");
+        let paths = room
+            .image_sources(Vec3::new(4.5, 3.5, 1.2), Vec3::new(1.5, 1.8, 1.5), 10, &cfg)
+            .expect("valid room");
         // Integer points in the 3D L1 ball of radius 10: 1 + Σ_{k=1..10} (4k² + 2) = 1561, the
         // image count pyroomacoustics reports for a ShoeBox at max_order 10 (acoustics.md §1.1).
         let expect: usize = 1 + (1..=10).map(|k| 4 * k * k + 2).sum::<usize>();
         assert_eq!(expect, 1561);
         assert_eq!(paths.len(), expect);
-        assert!(paths.iter().all(|p| p.delay_s > 0.0 && p.gain.iter().all(|g| g.is_finite() && *g > 0.0)));
+        assert!(
+            paths
+                .iter()
+                .all(|p| p.delay_s > 0.0 && p.gain.iter().all(|g| g.is_finite() && *g > 0.0))
+        );
     }
 }

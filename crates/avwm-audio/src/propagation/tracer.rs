@@ -70,7 +70,14 @@ impl ReceiverGrid {
     /// A grid covering `[lo, lo + dims·cell]`.
     pub fn new(lo: Vec3, cell: Vec3, dims: [usize; 3], nbins: usize, bin_s: f32) -> ReceiverGrid {
         let n = dims[0] * dims[1] * dims[2] * nbins * NUM_BANDS;
-        ReceiverGrid { lo, cell, dims, nbins, bin_s, acc: (0..n).map(|_| AtomicU64::new(0)).collect() }
+        ReceiverGrid {
+            lo,
+            cell,
+            dims,
+            nbins,
+            bin_s,
+            acc: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        }
     }
 
     /// Number of cells.
@@ -87,7 +94,13 @@ impl ReceiverGrid {
     /// Deposits a segment `p0 + t·dir`, `t ∈ [0, len]`, that started after `d0` metres of
     /// travel, with band energies `e0` at its start and `e1` at its end (linear in between).
     fn deposit(&self, p0: Vec3, dir: Vec3, len: f32, d0: f32, e0: &Bands, e1: &Bands) {
-        let hi = self.lo + self.cell * Vec3::new(self.dims[0] as f32, self.dims[1] as f32, self.dims[2] as f32);
+        let hi = self.lo
+            + self.cell
+                * Vec3::new(
+                    self.dims[0] as f32,
+                    self.dims[1] as f32,
+                    self.dims[2] as f32,
+                );
         // Clip to the grid box (slab method).
         let mut t0 = 0.0f32;
         let mut t1 = len;
@@ -116,7 +129,9 @@ impl ReceiverGrid {
         let mut t_max = [f32::INFINITY; 3];
         let mut t_delta = [f32::INFINITY; 3];
         for a in 0..3 {
-            let c = ((start[a] - self.lo[a]) / self.cell[a]).floor().clamp(0.0, (self.dims[a] - 1) as f32);
+            let c = ((start[a] - self.lo[a]) / self.cell[a])
+                .floor()
+                .clamp(0.0, (self.dims[a] - 1) as f32);
             idx[a] = c as usize;
             if dir[a] > 1e-12 {
                 step[a] = 1;
@@ -178,7 +193,9 @@ impl ReceiverGrid {
                 let mut h: Vec<Bands> = (0..self.nbins)
                     .map(|bin| {
                         let base = (c * self.nbins + bin) * NUM_BANDS;
-                        std::array::from_fn(|b| (self.acc[base + b].load(Ordering::Relaxed) as f64 * norm) as f32)
+                        std::array::from_fn(|b| {
+                            (self.acc[base + b].load(Ordering::Relaxed) as f64 * norm) as f32
+                        })
                     })
                     .collect();
                 while h.last().is_some_and(|e| e.iter().all(|&x| x == 0.0)) {
@@ -208,7 +225,13 @@ fn lambert(rng: &mut impl Rng, n: Vec3) -> Vec3 {
 }
 
 /// Traces `p.rays` rays from `source` and accumulates them into `grid`.
-pub(crate) fn trace<G: TraceGeometry>(geo: &G, source: Vec3, grid: &ReceiverGrid, p: &TraceParams, seed: Seed) {
+pub(crate) fn trace<G: TraceGeometry>(
+    geo: &G,
+    source: Vec3,
+    grid: &ReceiverGrid,
+    p: &TraceParams,
+    seed: Seed,
+) {
     let one = |i: usize| trace_ray(geo, source, grid, p, seed.derive("late-ray", i as u64));
     if p.parallel {
         (0..p.rays).into_par_iter().for_each(one);
@@ -217,7 +240,13 @@ pub(crate) fn trace<G: TraceGeometry>(geo: &G, source: Vec3, grid: &ReceiverGrid
     }
 }
 
-fn trace_ray<G: TraceGeometry>(geo: &G, source: Vec3, grid: &ReceiverGrid, p: &TraceParams, seed: Seed) {
+fn trace_ray<G: TraceGeometry>(
+    geo: &G,
+    source: Vec3,
+    grid: &ReceiverGrid,
+    p: &TraceParams,
+    seed: Seed,
+) {
     const EPS: f32 = 1e-4;
     let mut rng = seed.rng();
     let mut dir = uniform_sphere(&mut rng);
@@ -247,11 +276,19 @@ fn trace_ray<G: TraceGeometry>(geo: &G, source: Vec3, grid: &ReceiverGrid, p: &T
         origin += dir * seg;
         let c = geo.coeffs(hit.surface);
         let s_mean = c.scattering.iter().sum::<f32>() / NUM_BANDS as f32;
-        let n = if hit.normal.dot(dir) > 0.0 { -hit.normal } else { hit.normal };
+        let n = if hit.normal.dot(dir) > 0.0 {
+            -hit.normal
+        } else {
+            hit.normal
+        };
         let diffuse = s_mean > 0.0 && rng.random::<f32>() < s_mean;
-        for b in 0..NUM_BANDS {
-            let split = if diffuse { c.scattering[b] / s_mean } else { (1.0 - c.scattering[b]) / (1.0 - s_mean) };
-            energy[b] *= (1.0 - c.absorption[b]) * split;
+        for ((e, s), a) in energy.iter_mut().zip(c.scattering).zip(c.absorption) {
+            let split = if diffuse {
+                s / s_mean
+            } else {
+                (1.0 - s) / (1.0 - s_mean)
+            };
+            *e *= (1.0 - a) * split;
         }
         if diffuse {
             dir = lambert(&mut rng, n);
@@ -259,7 +296,9 @@ fn trace_ray<G: TraceGeometry>(geo: &G, source: Vec3, grid: &ReceiverGrid, p: &T
         } else {
             dir = (dir - 2.0 * dir.dot(n) * n).normalize_or(n);
         }
-        let level = (0..NUM_BANDS).map(|b| energy[b] * air0[b]).fold(0.0f32, f32::max);
+        let level = (0..NUM_BANDS)
+            .map(|b| energy[b] * air0[b])
+            .fold(0.0f32, f32::max);
         if level < p.cutoff {
             break;
         }
@@ -288,8 +327,15 @@ mod tests {
             let h = grid.histograms(rays);
             let total: f32 = h[0].iter().map(|e| e[0]).sum();
             let expect = 1.0 / (r * r);
-            assert!((total / expect - 1.0).abs() < 0.05, "r {r}: {total} vs {expect}");
-            let peak = h[0].iter().enumerate().max_by(|a, b| a.1[0].total_cmp(&b.1[0])).map_or(0, |(i, _)| i);
+            assert!(
+                (total / expect - 1.0).abs() < 0.05,
+                "r {r}: {total} vs {expect}"
+            );
+            let peak = h[0]
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1[0].total_cmp(&b.1[0]))
+                .map_or(0, |(i, _)| i);
             assert_eq!(peak, (r / SPEED_OF_SOUND_M_S / 0.004) as usize);
         }
     }
@@ -305,10 +351,15 @@ mod tests {
         let h = grid.histograms(1);
         // Undo the normalisation 4π/(N·V).
         let v = 0.125f32;
-        let sum: f32 = h.iter().flatten().map(|e| e[0]).sum::<f32>() * v / (4.0 * std::f32::consts::PI);
+        let sum: f32 =
+            h.iter().flatten().map(|e| e[0]).sum::<f32>() * v / (4.0 * std::f32::consts::PI);
         // Entry at x = 0 (t = 0.3/|dx|·len), exit at x = 2.0.
         let t_in = 0.3 / dir.x;
         let t_out = 2.3 / dir.x;
-        assert!((sum - (t_out - t_in)).abs() < 1e-4, "{sum} vs {}", t_out - t_in);
+        assert!(
+            (sum - (t_out - t_in)).abs() < 1e-4,
+            "{sum} vs {}",
+            t_out - t_in
+        );
     }
 }
