@@ -57,3 +57,26 @@ pub struct SimConfig {
     /// Source signal.
     pub source: SourceChoice,
 }
+
+impl SimConfig {
+    /// A fast configuration for tests and smoke runs: 32×32 images, a lighter acoustic
+    /// precomputation and shorter RIRs. Physics and the step contract are unchanged.
+    pub fn tiny() -> SimConfig {
+        let mut cfg = SimConfig::default();
+        cfg.camera.width = 32;
+        cfg.camera.height = 32;
+        cfg.acoustics.field_rays = 2000;
+        cfg.acoustics.receiver_rays = 500;
+        cfg.acoustics.max_rir_s = 1.0;
+        cfg
+    }
+
+    /// The named preset: `tiny` or `default`.
+    pub fn preset(name: &str) -> Option<SimConfig> {
+        match name {
+            "tiny" => Some(SimConfig::tiny()),
+            "default" => Some(SimConfig::default()),
+            _ => None,
+        }
+    }
+}

@@ -96,7 +96,7 @@ impl Policy {
     }
 }
 
-/// Greedy follower of the (smoothed) shortest path: turn towards a look-ahead point, walk when
+/// Greedy follower of the (smoothed) shortest path: turn towards the furthest visible waypoint, walk when
 /// facing it within half a turn step, STOP once inside 90 % of the success radius.
 pub fn shortest_path_action(sim: &Simulator, pose: Pose) -> Action {
     let nav = sim.nav();
@@ -108,8 +108,17 @@ pub fn shortest_path_action(sim: &Simulator, pose: Pose) -> Action {
         return Action::Stop;
     };
     let path = path.smoothed(nav);
-    // First waypoint at least 0.25 m away (the smoothed path's corners are the turning points).
-    let target = path.points.iter().copied().find(|p| p.distance(here) > 0.25).unwrap_or(here);
+    // Aim at the furthest waypoint still in line of sight: cutting a corner that is not visible
+    // would walk the agent into the obstacle's side and leave it sliding there.
+    let target = path
+        .points
+        .iter()
+        .copied()
+        .skip(1)
+        .take_while(|p| nav.line_of_sight(here, *p))
+        .last()
+        .or_else(|| path.points.get(1).copied())
+        .unwrap_or(here);
     let delta = target - here;
     if delta.length() < 1e-3 {
         return Action::Stop;
