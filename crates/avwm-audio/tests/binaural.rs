@@ -81,8 +81,17 @@ fn embedded_kemar_loads_at_16k() {
     let h = kemar();
     assert_eq!(h.sample_rate_hz(), FS);
     assert_eq!(h.source(), &HrtfSource::KemarEmbedded);
-    // acoustics.md §3.2: sofar resamples MIT KEMAR to 186 taps at 16 kHz.
-    assert_eq!(h.len(), 186);
+    // acoustics.md §3.2: sofar resamples MIT KEMAR to 186 taps at 16 kHz; we drop the common
+    // bulk delay and keep 8 ms (128 taps).
+    assert_eq!(h.len(), 128);
+    // The ipsilateral ear at 90° starts within half a millisecond of time 0.
+    let (l, _) = h.hrir(Vec3::Y);
+    let peak = l.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let onset = l
+        .iter()
+        .position(|v| v.abs() > 0.1 * peak)
+        .expect("non-zero");
+    assert!(onset <= 8, "onset {onset}");
 }
 
 #[test]

@@ -408,6 +408,9 @@ fn render_tail(
     let nb = bins.len();
     let mut env = vec![0.0f32; m];
     let amp = |i: usize, b: usize| -> f32 {
+        if i >= nb {
+            return 0.0;
+        }
         let e = bins[i][b];
         if e.is_finite() && e > 0.0 {
             (e / bin_samples).sqrt()
@@ -416,26 +419,29 @@ fn render_tail(
         }
     };
     for b in 0..NUM_BANDS {
-        // Amplitude at bin centres, linear in between; constant before the first centre,
-        // falling to 0 one bin after the last centre.
-        let mut any = false;
-        for (n, e) in env.iter_mut().enumerate() {
-            let pos = (n as f32 + 0.5) / bin_samples - 0.5;
-            let v = if pos <= 0.0 {
-                amp(0, b)
-            } else {
-                let i = pos as usize;
-                let fr = pos - i as f32;
-                let a0 = if i < nb { amp(i, b) } else { 0.0 };
-                let a1 = if i + 1 < nb { amp(i + 1, b) } else { 0.0 };
-                a0 + (a1 - a0) * fr
-            };
-            *e = v;
-            any |= v > 0.0;
-        }
-        if !any {
+        // Amplitude at bin centres `c_i = (i + ½)·bin_samples`, linear in between; constant
+        // before the first centre, falling to 0 one bin after the last centre.
+        if (0..nb).all(|i| amp(i, b) == 0.0) {
             continue;
         }
+        let centre = |i: usize| ((i as f32 + 0.5) * bin_samples - 0.5).max(0.0);
+        let first = (centre(0).ceil() as usize).min(m);
+        env[..first].fill(amp(0, b));
+        let mut n = first;
+        let mut i = 0;
+        while n < m && i <= nb {
+            // Segment [centre(i), centre(i+1)): from amp(i) to amp(i+1).
+            let c0 = centre(i);
+            let end = (centre(i + 1).ceil() as usize).min(m);
+            let (a0, a1) = (amp(i, b), amp(i + 1, b));
+            let slope = (a1 - a0) / bin_samples;
+            for (k, e) in env[n..end.max(n)].iter_mut().enumerate() {
+                *e = a0 + slope * ((n + k) as f32 - c0);
+            }
+            n = end.max(n);
+            i += 1;
+        }
+        env[n..].fill(0.0);
         let o = NoiseBank::offset(seed, b);
         let noises = [&bank.left[b][o..o + m], &bank.right[b][o..o + m]];
         for ch in 0..n_ch {
