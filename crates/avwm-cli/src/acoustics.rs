@@ -1,6 +1,6 @@
 //! `avwm acoustics …`: room impulse responses for checking against other simulators.
 
-use crate::common::{load_scene, parse_floats, write_json};
+use crate::common::{Preset, load_scene, parse_floats, write_json};
 use anyhow::{Context, Result, bail};
 use avwm_audio::binaural::{Hrtf, RenderConfig, render_binaural, render_omni};
 use avwm_audio::propagation::shoebox::ShoeboxRoom;
@@ -189,7 +189,7 @@ fn write_outputs(
 pub fn run(cmd: AcousticsCmd) -> Result<()> {
     match cmd {
         AcousticsCmd::Rir { scene, scene_seed, source, common } => {
-            let scene = load_scene(scene.as_deref(), scene_seed)?;
+            let scene = load_scene(scene.as_deref(), scene_seed, Preset::Default)?;
             let lis = parse_floats::<4>(&common.listener, "--listener")?;
             let src = match source {
                 Some(s) => Vec3::from_array(parse_floats::<3>(&s, "--source")?),

@@ -1,6 +1,6 @@
 //! `avwm bench …`: throughput measurements written as JSON.
 
-use crate::common::{load_toml, write_json};
+use crate::common::{Preset, sim_config, write_json};
 use anyhow::{Context, Result};
 use avwm_audio::binaural::{Hrtf, RenderConfig, render_binaural};
 use avwm_audio::propagation::AcousticsConfig;
@@ -37,6 +37,9 @@ pub enum BenchCmd {
         /// Skip the pyroomacoustics reference.
         #[arg(long)]
         no_reference: bool,
+        /// Settings preset (overridden by --config).
+        #[arg(long, value_enum, default_value = "default")]
+        preset: Preset,
         /// JSON output file.
         #[arg(long, default_value = "bench-sim.json")]
         out: PathBuf,
@@ -127,9 +130,9 @@ fn pyroomacoustics_ms() -> Option<f64> {
 
 pub fn run(cmd: BenchCmd) -> Result<()> {
     match cmd {
-        BenchCmd::Sim { steps, scene_seed, config, shoebox_reps, no_reference, out } => {
-            let cfg: SimConfig = load_toml(config.as_deref())?;
-            let scene = crate::common::load_scene(None, scene_seed)?;
+        BenchCmd::Sim { steps, scene_seed, config, shoebox_reps, no_reference, preset, out } => {
+            let cfg: SimConfig = sim_config(config.as_deref(), preset)?;
+            let scene = crate::common::load_scene(None, scene_seed, preset)?;
             eprintln!("bench: simulator on one core ({steps} steps)…");
             let one = bench_sim(scene.clone(), &cfg, steps, 1).context("simulator benchmark (1 thread)")?;
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

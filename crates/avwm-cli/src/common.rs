@@ -21,14 +21,49 @@ pub fn parse_floats<const N: usize>(s: &str, what: &str) -> Result<[f32; N]> {
     Ok(std::array::from_fn(|i| v[i]))
 }
 
-/// Loads a scene file, or generates the procedural scene of `seed` with default settings.
-pub fn load_scene(scene: Option<&Path>, seed: u64) -> Result<Arc<Scene>> {
+/// A named bundle of settings for the simulator and the procedural scenes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// Seconds: 32×32 images, 3–5 room scenes, light acoustic precomputation (tests, CI).
+    Tiny,
+    /// The paper's settings: 128×128 images, 3–10 room apartments of 150–450 m².
+    Default,
+}
+
+impl Preset {
+    /// Simulator settings of the preset.
+    pub fn sim_config(self) -> avwm_sim::SimConfig {
+        match self {
+            Preset::Tiny => avwm_sim::SimConfig::tiny(),
+            Preset::Default => avwm_sim::SimConfig::default(),
+        }
+    }
+
+    /// Procedural scene settings of the preset.
+    pub fn scene_config(self) -> avwm_scene::procedural::ProceduralConfig {
+        match self {
+            Preset::Tiny => avwm_scene::procedural::ProceduralConfig::small(),
+            Preset::Default => avwm_scene::procedural::ProceduralConfig::default(),
+        }
+    }
+}
+
+/// Loads a scene file, or generates the procedural scene of `seed` with the preset's settings.
+pub fn load_scene(scene: Option<&Path>, seed: u64, preset: Preset) -> Result<Arc<Scene>> {
     let s = match scene {
         Some(path) => avwm_scene::file::load_scene_file(path).with_context(|| format!("loading scene {}", path.display()))?,
-        None => avwm_scene::procedural::generate(seed, &avwm_scene::procedural::ProceduralConfig::default())
+        None => avwm_scene::procedural::generate(seed, &preset.scene_config())
             .with_context(|| format!("generating procedural scene {seed}"))?,
     };
     Ok(Arc::new(s))
+}
+
+/// The simulator config: the file if given, else the preset's.
+pub fn sim_config(path: Option<&Path>, preset: Preset) -> Result<avwm_sim::SimConfig> {
+    match path {
+        Some(_) => load_toml(path),
+        None => Ok(preset.sim_config()),
+    }
 }
 
 /// Reads a TOML config file into `T`, or `T::default()` when no file is given.

@@ -1,6 +1,6 @@
 //! `avwm scene …`
 
-use crate::common::{load_toml, write_json};
+use crate::common::{Preset, load_toml, write_json};
 use anyhow::{Context, Result};
 use avwm_scene::procedural::{ProceduralConfig, generate};
 use clap::Subcommand;
@@ -16,16 +16,22 @@ pub enum SceneCmd {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
-        /// Procedural generator settings (TOML); defaults if omitted.
+        /// Procedural generator settings (TOML); the preset's if omitted.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Settings preset: `tiny` (3–5 rooms, 60–100 m²) or `default` (3–10 rooms, 150–450 m²).
+        #[arg(long, value_enum, default_value = "default")]
+        preset: Preset,
     },
 }
 
 pub fn run(cmd: SceneCmd) -> Result<()> {
     match cmd {
-        SceneCmd::Gen { seed, out, config } => {
-            let cfg: ProceduralConfig = load_toml(config.as_deref())?;
+        SceneCmd::Gen { seed, out, config, preset } => {
+            let cfg: ProceduralConfig = match config {
+                Some(p) => load_toml(Some(&p))?,
+                None => preset.scene_config(),
+            };
             let scene = generate(seed, &cfg).with_context(|| format!("generating scene {seed}"))?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             avwm_scene::file::write_scene_dir(&scene, Some(&cfg), &out)

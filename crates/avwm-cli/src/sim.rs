@@ -1,6 +1,6 @@
 //! `avwm sim …`
 
-use crate::common::{load_scene, load_toml, parse_floats, progress};
+use crate::common::{Preset, load_scene, parse_floats, progress, sim_config};
 use anyhow::{Context, Result};
 use avwm_core::{Pose, Seed};
 use avwm_sim::policy::PolicyKind;
@@ -34,6 +34,9 @@ pub enum SimCmd {
         /// Simulator settings (TOML: [camera], [nav], [acoustics], [binaural], [hrtf], [source]).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Settings preset (overridden by --config).
+        #[arg(long, value_enum, default_value = "default")]
+        preset: Preset,
         /// Output folder.
         #[arg(long, default_value = "runs/record")]
         out: PathBuf,
@@ -42,13 +45,13 @@ pub enum SimCmd {
 
 pub fn run(cmd: SimCmd) -> Result<()> {
     match cmd {
-        SimCmd::Record { scene, scene_seed, policy, steps, seed, start, config, out } => {
+        SimCmd::Record { scene, scene_seed, policy, steps, seed, start, config, preset, out } => {
             let policy = PolicyKind::parse(&policy).map_err(anyhow::Error::msg)?;
-            let cfg: SimConfig = load_toml(config.as_deref())?;
+            let cfg: SimConfig = sim_config(config.as_deref(), preset)?;
             let start = start
                 .map(|s| parse_floats::<3>(&s, "--start").map(|[x, y, yaw]| Pose::new(x, y, yaw.to_radians())))
                 .transpose()?;
-            let scene = load_scene(scene.as_deref(), scene_seed)?;
+            let scene = load_scene(scene.as_deref(), scene_seed, preset)?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             let text = toml::to_string(&cfg).context("serialising the resolved config")?;
             avwm_sim::record::write_atomic(&out.join("config.toml"), text.as_bytes())?;
