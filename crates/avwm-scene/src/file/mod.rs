@@ -452,34 +452,49 @@ fn resolve_materials(
     Ok(out)
 }
 
-/// Area (m²) of near-horizontal triangles facing `up` (or down), binned by height every 5 cm.
-fn horizontal_area_by_height(mesh: &TriMesh, up: bool) -> BTreeMap<i64, (f64, f64)> {
-    let mut bins: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+/// Near-horizontal triangles facing `up` (or down) as `(height, area m²)`, binned every 5 cm.
+fn horizontal_area_by_height(mesh: &TriMesh, up: bool) -> BTreeMap<i64, Vec<(f32, f64)>> {
+    let mut bins: BTreeMap<i64, Vec<(f32, f64)>> = BTreeMap::new();
     for t in 0..mesh.len() {
         let n = mesh.normal(t);
         if (up && n.z > 0.9) || (!up && n.z < -0.9) {
             let [a, b, c] = mesh.corners(t);
             let z = (a.z + b.z + c.z) / 3.0;
-            let area = f64::from(mesh.area(t));
-            let e = bins.entry((z / 0.05).floor() as i64).or_default();
-            e.0 += area;
-            e.1 += area * f64::from(z);
+            bins.entry((z / 0.05).floor() as i64)
+                .or_default()
+                .push((z, f64::from(mesh.area(t))));
         }
     }
     bins
 }
 
-/// The area-weighted height of the lowest 5 cm band holding at least 20 % of the largest band's
-/// area, among bands that satisfy `keep`.
-fn lowest_large_band(bins: &BTreeMap<i64, (f64, f64)>, keep: impl Fn(f64) -> bool) -> Option<f32> {
-    let bins: Vec<_> = bins
+/// The area-weighted median height of the lowest 5 cm band holding at least 20 % of the largest
+/// band's area, among bands whose heights satisfy `keep` (the median ignores small parts such as
+/// a shelf board in the same band).
+fn lowest_large_band(
+    bins: &BTreeMap<i64, Vec<(f32, f64)>>,
+    keep: impl Fn(f32) -> bool,
+) -> Option<f32> {
+    let area = |b: &Vec<(f32, f64)>| b.iter().map(|x| x.1).sum::<f64>();
+    let bins: Vec<&Vec<(f32, f64)>> = bins
         .values()
-        .filter(|(a, s)| *a > 0.0 && keep(s / a))
+        .filter(|b| b.iter().all(|x| keep(x.0)))
         .collect();
-    let max = bins.iter().map(|b| b.0).fold(0.0, f64::max);
-    bins.iter()
-        .find(|b| b.0 >= 0.2 * max)
-        .map(|b| (b.1 / b.0) as f32)
+    let max = bins.iter().map(|b| area(b)).fold(0.0, f64::max);
+    let band = bins
+        .into_iter()
+        .find(|b| max > 0.0 && area(b) >= 0.2 * max)?;
+    let mut items = band.clone();
+    items.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let half = 0.5 * area(band);
+    let mut acc = 0.0;
+    items
+        .iter()
+        .find(|x| {
+            acc += x.1;
+            acc >= half
+        })
+        .map(|x| x.0)
 }
 
 fn detect_floor(mesh: &TriMesh) -> f32 {
@@ -489,7 +504,7 @@ fn detect_floor(mesh: &TriMesh) -> f32 {
 
 fn detect_ceiling(mesh: &TriMesh, floor_z: f32) -> f32 {
     let max_z = mesh.bounds().map_or(floor_z, |(_, hi)| hi.z);
-    let above = |z: f64| z >= f64::from(floor_z) + 1.8;
+    let above = |z: f32| z >= floor_z + 1.8;
     match lowest_large_band(&horizontal_area_by_height(mesh, false), above) {
         Some(z) => z - floor_z,
         None if max_z - floor_z > 1.0 => max_z - floor_z,

@@ -118,6 +118,7 @@ fn place(
 /// Per-room furniture materials.
 struct Palette {
     wood: u32,
+    books: [u32; 3],
     fabric: u32,
     metal: u32,
     plastic: u32,
@@ -139,11 +140,19 @@ enum Piece {
 }
 
 impl Piece {
+    /// Whether a room may hold more than one (a second shelf yes, a second bed no).
+    fn repeatable(self) -> bool {
+        !matches!(
+            self,
+            Piece::Bed | Piece::Sofa | Piece::Bathtub | Piece::TvStand
+        )
+    }
+
     /// Length along the wall and depth ranges (m).
     fn size_ranges(self) -> ((f32, f32), (f32, f32)) {
         match self {
-            Piece::Table => ((0.8, 1.6), (0.6, 0.9)),
-            Piece::Desk => ((0.9, 1.4), (0.5, 0.7)),
+            Piece::Table => ((0.8, 1.6), (0.6 + CHAIR_DEPTH_M, 0.9 + CHAIR_DEPTH_M)),
+            Piece::Desk => ((0.9, 1.4), (0.5 + CHAIR_DEPTH_M, 0.7 + CHAIR_DEPTH_M)),
             Piece::Bed => ((1.4, 1.8), (1.9, 2.1)),
             Piece::Sofa => ((1.6, 2.2), (0.8, 0.95)),
             Piece::Shelf => ((0.8, 1.2), (0.3, 0.4)),
@@ -161,7 +170,33 @@ impl Piece {
             (Vec3::new(x0, y0, z0), Vec3::new(x1, y1, z1), m)
         };
         match self {
-            Piece::Table | Piece::Desk => table(l, d, 0.75, p.wood),
+            Piece::Table | Piece::Desk => {
+                // The footprint depth includes the chair(s) pulled up to the table.
+                let top = d - CHAIR_DEPTH_M;
+                let mut v = table(l, top, 0.75, p.wood);
+                let chairs: &[f32] = if l >= 1.4 {
+                    &[1.0 / 3.0, 2.0 / 3.0]
+                } else {
+                    &[0.5]
+                };
+                for &f in chairs {
+                    v.extend(chair(f * l, top, p.wood, p.fabric));
+                }
+                if rng.random_bool(0.5) {
+                    // Something on the table: a box (book, vase).
+                    let x = rng.random_range(0.1..(l - 0.35).max(0.11));
+                    v.push(bx(
+                        x,
+                        0.1,
+                        0.75,
+                        x + 0.25,
+                        0.3,
+                        0.75 + rng.random_range(0.05..0.25),
+                        p.books[0],
+                    ));
+                }
+                v
+            }
             Piece::Bed => vec![
                 bx(0.0, 0.0, 0.0, l, d, 0.3, p.wood),
                 bx(0.03, 0.08, 0.3, l - 0.03, d - 0.03, 0.5, p.fabric),
@@ -181,9 +216,24 @@ impl Piece {
                     bx(0.03, 0.0, 0.0, l - 0.03, 0.02, h, p.wood),
                 ];
                 let boards = 4;
+                let gap = (h - 0.03) / boards as f32;
                 for i in 0..=boards {
-                    let z = i as f32 * (h - 0.03) / boards as f32;
+                    let z = i as f32 * gap;
                     v.push(bx(0.03, 0.02, z, l - 0.03, d, z + 0.03, p.wood));
+                    if i < boards && rng.random_bool(0.75) {
+                        // A run of books standing on the board.
+                        let mut x = rng.random_range(0.04..0.3f32.min(0.5 * l));
+                        for _ in 0..rng.random_range(3..8) {
+                            let w = rng.random_range(0.025..0.05);
+                            if x + w > l - 0.04 {
+                                break;
+                            }
+                            let bh = rng.random_range(0.15..(gap - 0.06).clamp(0.16, 0.3));
+                            let m = p.books[rng.random_range(0..3)];
+                            v.push(bx(x, 0.04, z + 0.03, x + w, d - 0.02, z + 0.03 + bh, m));
+                            x += w + 0.002;
+                        }
+                    }
                 }
                 v
             }
@@ -211,6 +261,36 @@ impl Piece {
             ],
         }
     }
+}
+
+/// Depth a chair adds in front of a table (m).
+const CHAIR_DEPTH_M: f32 = 0.35;
+
+/// A chair centred at `x`, its seat pushed 15 cm under the table edge at depth `edge`.
+fn chair(x: f32, edge: f32, frame: u32, seat: u32) -> Vec<(Vec3, Vec3, u32)> {
+    let (y0, y1) = (edge - 0.1, edge + CHAIR_DEPTH_M - 0.02);
+    let (x0, x1) = (x - 0.21, x + 0.21);
+    let mut v = vec![
+        (Vec3::new(x0, y0, 0.43), Vec3::new(x1, y1, 0.47), seat),
+        (
+            Vec3::new(x0, y1 - 0.04, 0.47),
+            Vec3::new(x1, y1, 0.9),
+            frame,
+        ),
+    ];
+    for (lx, ly) in [
+        (x0, y0),
+        (x1 - 0.04, y0),
+        (x0, y1 - 0.04),
+        (x1 - 0.04, y1 - 0.04),
+    ] {
+        v.push((
+            Vec3::new(lx, ly, 0.0),
+            Vec3::new(lx + 0.04, ly + 0.04, 0.43),
+            frame,
+        ));
+    }
+    v
 }
 
 /// A table of height `h`: a 4 cm top on four 5 cm legs.
@@ -371,15 +451,22 @@ pub(crate) fn furnish(
         let palette = Palette {
             wood: mats.variant("wood", &format!("furniture.{tag}"), &mut rng),
             fabric: mats.variant("fabric", &format!("furniture.{tag}"), &mut rng),
+            books: [0, 1, 2].map(|k| {
+                let base = ["fabric", "plastic", "carpet"][k];
+                mats.variant(base, &format!("books{k}.{tag}"), &mut rng)
+            }),
             metal: mats.base("metal"),
             plastic: body,
             white: mats.base("tile"),
         };
         let size = room.interior.size();
         let perimeter = 2.0 * (size.x + size.y);
-        let count =
-            ((cfg.furniture_density * perimeter / 4.0).round() as usize).clamp(1, list.len());
-        for &piece in &list[..count] {
+        // About one piece per 3 m of wall at density 1; large rooms cycle through their list
+        // again (a second shelf, another table, ...).
+        let count = ((cfg.furniture_density * perimeter / 3.0).round() as usize).max(1);
+        let repeatable = list.iter().copied().filter(|p| p.repeatable());
+        let pieces = list.iter().copied().chain(repeatable.cycle()).take(count);
+        for piece in pieces {
             let ((l0, l1), (d0, d1)) = piece.size_ranges();
             let l = rng.random_range(l0..=l1);
             let d = rng.random_range(d0..=d1);

@@ -77,7 +77,7 @@ pub struct ProceduralConfig {
     /// Probability (0–1) of a door between two adjacent rooms beyond those that connect all rooms
     /// (default 0.3): loops make navigation and sound paths more varied.
     pub extra_door_probability: f32,
-    /// Furniture per metre of wall, roughly (0 = empty rooms, 1 = packed; default 0.6).
+    /// Furniture per metre of wall, roughly (0 = empty rooms, 1 = packed; default 0.8).
     pub furniture_density: f32,
 }
 
@@ -100,7 +100,7 @@ impl Default for ProceduralConfig {
             corridor_width_min_m: 1.2,
             corridor_width_max_m: 1.6,
             extra_door_probability: 0.3,
-            furniture_density: 0.6,
+            furniture_density: 0.8,
         }
     }
 }
