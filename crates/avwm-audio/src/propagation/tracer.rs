@@ -93,7 +93,16 @@ impl ReceiverGrid {
 
     /// Deposits a segment `p0 + t·dir`, `t ∈ [0, len]`, that started after `d0` metres of
     /// travel, with band energies `e0` at its start and `e1` at its end (linear in between).
+    #[cfg(test)]
     fn deposit(&self, p0: Vec3, dir: Vec3, len: f32, d0: f32, e0: &Bands, e1: &Bands) {
+        if let Some(range) = self.clip(p0, dir, len) {
+            self.deposit_clipped(p0, dir, len, range, d0, e0, e1);
+        }
+    }
+
+    /// The part `[t0, t1]` of the segment `p0 + t·dir`, `t ∈ [0, len]`, inside the grid box.
+    #[inline]
+    fn clip(&self, p0: Vec3, dir: Vec3, len: f32) -> Option<(f32, f32)> {
         let hi = self.lo
             + self.cell
                 * Vec3::new(
@@ -107,7 +116,7 @@ impl ReceiverGrid {
         for a in 0..3 {
             if dir[a].abs() < 1e-12 {
                 if p0[a] < self.lo[a] || p0[a] > hi[a] {
-                    return;
+                    return None;
                 }
             } else {
                 let inv = 1.0 / dir[a];
@@ -119,9 +128,23 @@ impl ReceiverGrid {
                 t1 = t1.min(tb);
             }
         }
-        if t0 >= t1 {
-            return;
-        }
+        (t0 < t1).then_some((t0, t1))
+    }
+
+    /// Deposits the clipped part `range` of a segment (see [`ReceiverGrid::clip`]) that
+    /// started after `d0` metres of travel, with band energies `e0` at its start and `e1` at its
+    /// end (linear in between).
+    #[allow(clippy::too_many_arguments)]
+    fn deposit_clipped(
+        &self,
+        p0: Vec3,
+        dir: Vec3,
+        len: f32,
+        (t0, t1): (f32, f32),
+        d0: f32,
+        e0: &Bands,
+        e1: &Bands,
+    ) {
         // Amanatides–Woo traversal.
         let start = p0 + dir * (0.5 * (t0 + t1)).min(t0 + 1e-5);
         let mut idx = [0usize; 3];
@@ -255,8 +278,9 @@ fn trace_ray<G: TraceGeometry>(
     let mut travelled = 0.0f32;
     let mut specular_only = true;
     let mut t_min = 0.0;
+    // Air absorption is evaluated lazily: only for segments that reach the receivers, and for
+    // the stopping test every 4th reflection (a ray may thus run up to 3 reflections past the cutoff).
     let air = |d: f32| -> Bands { std::array::from_fn(|b| (-p.air_per_m[b] * d).exp()) };
-    let mut air0 = air(0.0);
     for bounce in 0..=p.max_bounces {
         let remaining = p.max_len_m - travelled;
         if remaining <= 0.0 {
@@ -264,15 +288,16 @@ fn trace_ray<G: TraceGeometry>(
         }
         let hit = geo.closest_hit(origin, dir, t_min, remaining);
         let seg = hit.map_or(remaining, |h| h.t);
-        let air1 = air(travelled + seg);
-        if !(specular_only && bounce <= p.hybrid_order) {
+        if !(specular_only && bounce <= p.hybrid_order)
+            && let Some(range) = grid.clip(origin, dir, seg)
+        {
+            let (air0, air1) = (air(travelled), air(travelled + seg));
             let e0: Bands = std::array::from_fn(|b| energy[b] * air0[b]);
             let e1: Bands = std::array::from_fn(|b| energy[b] * air1[b]);
-            grid.deposit(origin, dir, seg, travelled, &e0, &e1);
+            grid.deposit_clipped(origin, dir, seg, range, travelled, &e0, &e1);
         }
         let Some(hit) = hit else { break };
         travelled += seg;
-        air0 = air1;
         origin += dir * seg;
         let c = geo.coeffs(hit.surface);
         let s_mean = c.scattering.iter().sum::<f32>() / NUM_BANDS as f32;
@@ -296,11 +321,14 @@ fn trace_ray<G: TraceGeometry>(
         } else {
             dir = (dir - 2.0 * dir.dot(n) * n).normalize_or(n);
         }
-        let level = (0..NUM_BANDS)
-            .map(|b| energy[b] * air0[b])
-            .fold(0.0f32, f32::max);
-        if level < p.cutoff {
-            break;
+        if bounce % 4 == 3 {
+            let att = air(travelled);
+            let level = (0..NUM_BANDS)
+                .map(|b| energy[b] * att[b])
+                .fold(0.0f32, f32::max);
+            if level < p.cutoff {
+                break;
+            }
         }
         t_min = EPS;
     }
