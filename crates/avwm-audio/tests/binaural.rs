@@ -697,3 +697,41 @@ fn wav_round_trip_is_exact_and_sources_are_mixed_down_and_resampled() {
     ));
     assert!(matches!(write_wav(&p, &[], FS), Err(AudioError::Config(_))));
 }
+
+#[test]
+fn public_state_types_are_send_and_sync() {
+    // The simulator keeps these in environments that rayon may move between threads.
+    fn check<T: Send + Sync>() {}
+    check::<StepAudio>();
+    check::<Hrtf>();
+    check::<BinauralRir>();
+    check::<SourceSignal>();
+    check::<AudioError>();
+}
+
+#[test]
+#[ignore = "timing probe, prints one-off load costs"]
+fn print_one_off_costs() {
+    let t = std::time::Instant::now();
+    let _ = Hrtf::from_sofa(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../assets/hrtf/MIT_KEMAR_normal_pinna.sofa"
+        ),
+        16_000,
+    );
+    println!("KEMAR load: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let _ = Hrtf::spherical_head(16_000);
+    println!("spherical head: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let _ = render_omni(
+        &AcousticResponse {
+            paths: vec![],
+            late: decaying_histogram(0.004, 0.1),
+        },
+        &RenderConfig::default(),
+        Seed(0),
+    );
+    println!("first tail render (noise bank): {:?}", t.elapsed());
+}

@@ -261,6 +261,18 @@ impl Hrtf {
     /// The HRIR pair `(left, right)` for a direction in the head frame (x forward, y left,
     /// z up; need not be normalised), from the nearest entry of the 5° × 10° table. A zero
     /// vector means "front".
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use avwm_audio::Hrtf;
+    /// use avwm_core::glam::Vec3;
+    ///
+    /// let hrtf = Hrtf::spherical_head(16_000);
+    /// let (left, right) = hrtf.hrir(Vec3::Y); // a source on the left
+    /// let energy = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>();
+    /// assert!(energy(left) > 2.0 * energy(right));
+    /// ```
     pub fn hrir(&self, direction_in_head_frame: Vec3) -> (&[f32], &[f32]) {
         let (el_i, az_i) = grid_index(direction_in_head_frame);
         let t = &self.table;

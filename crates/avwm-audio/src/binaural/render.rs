@@ -177,6 +177,26 @@ pub fn render_binaural(
 
 /// Renders the omnidirectional (single-microphone, no head) RIR of `resp`: each path is its
 /// band-filtered, fractionally delayed impulse, the tail is the left ear's noise.
+///
+/// # Example
+///
+/// ```
+/// use avwm_audio::{AcousticResponse, EnergyHistogram, PathKind, PropagationPath};
+/// use avwm_audio::binaural::{RenderConfig, render_omni};
+/// use avwm_core::{Seed, glam::Vec3};
+///
+/// // A direct path 3.43 m away: 10 ms, pressure 1/3.43.
+/// let direct = PropagationPath {
+///     kind: PathKind::Direct,
+///     delay_s: 0.01,
+///     direction: Vec3::X,
+///     gain: [1.0 / 3.43; 6],
+/// };
+/// let resp = AcousticResponse { paths: vec![direct], late: EnergyHistogram::empty(0.004) };
+/// let rir = render_omni(&resp, &RenderConfig::default(), Seed(0));
+/// let peak = (0..rir.len()).max_by(|&a, &b| rir[a].abs().total_cmp(&rir[b].abs())).unwrap();
+/// assert_eq!(peak, 160); // 10 ms at 16 kHz
+/// ```
 pub fn render_omni(resp: &AcousticResponse, cfg: &RenderConfig, seed: Seed) -> Vec<f32> {
     let [mono, _] = render(resp, Ears::Omni, cfg, seed);
     mono

@@ -38,6 +38,21 @@ const EXT: usize = STEP_SAMPLES + CROSSFADE_SAMPLES;
 
 /// The audio state of an episode: the looping source, the loop index `i_t`, and the (un-faded)
 /// output of the previous RIR needed for the crossfade. `Clone` gives an independent snapshot.
+///
+/// # Example
+///
+/// ```
+/// use avwm_audio::{BinauralRir, SourceSignal, StepAudio};
+///
+/// let source = SourceSignal::ringtone(16_000);
+/// let mut audio = StepAudio::new(source.clone(), 1000);
+/// let identity = BinauralRir::unit_impulse(16_000);
+/// let reset = audio.render(&identity, false); // the reset observation: i_0 = 1000
+/// let step = audio.render(&identity, true); // a move: i_1 = 3400
+/// assert_eq!(step.left.len(), 2400);
+/// assert!((step.left[0] - source.samples()[3400]).abs() < 1e-5);
+/// assert!((reset.right[10] - source.samples()[1010]).abs() < 1e-5);
+/// ```
 #[derive(Clone, Debug)]
 pub struct StepAudio {
     source: SourceSignal,
