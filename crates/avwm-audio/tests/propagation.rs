@@ -536,3 +536,57 @@ fn config_roundtrips_through_toml_and_rejects_unknown_fields() {
     assert_eq!(partial.bin_s, cfg.bin_s);
     assert!(toml::from_str::<AcousticsConfig>("ism_ordr = 3\n").is_err());
 }
+
+#[test]
+fn procedural_apartment_responses_are_causal_finite_and_reach_every_room() {
+    use avwm_scene::procedural::{ProceduralConfig, generate};
+    let scene = generate(3, &ProceduralConfig::small()).expect("procedural scene");
+    let bvh = Arc::new(Bvh::build(&scene.mesh));
+    let cfg = AcousticsConfig {
+        field_rays: 2000,
+        ..test_cfg()
+    };
+    let eng = AcousticScene::new(&scene, bvh.clone(), &cfg, Seed(1)).expect("valid scene");
+    let src = scene.source.position;
+    assert!(!scene.rooms.is_empty());
+    for room in &scene.rooms {
+        let c = 0.5 * (room.min + room.max);
+        let lis = Vec3::new(c.x, c.y, scene.floor_z + avwm_core::EAR_HEIGHT_M);
+        let r = eng.response(lis, Seed(0));
+        let straight_s = (lis - src).length() / SPEED_OF_SOUND_M_S;
+        // Nothing arrives before the straight-line travel time.
+        for p in &r.paths {
+            assert!(
+                p.delay_s >= straight_s - 1e-6,
+                "{:?} arrives at {} s < {straight_s} s",
+                p.kind,
+                p.delay_s
+            );
+            assert!(p.gain.iter().all(|g| g.is_finite() && *g >= 0.0));
+            assert!((p.direction.length() - 1.0).abs() < 1e-4);
+        }
+        if let Some(first) = r.late.bins.iter().position(|e| e.iter().any(|&x| x > 0.0)) {
+            assert!(
+                (first as f32 + 1.0) * r.late.bin_s >= straight_s,
+                "late energy before the direct sound"
+            );
+        }
+        assert!(
+            r.late
+                .bins
+                .iter()
+                .flatten()
+                .all(|e| e.is_finite() && *e >= 0.0)
+        );
+        // A direct path exactly when the line of sight is free.
+        let has_direct = r.paths.iter().any(|p| p.kind == PathKind::Direct);
+        assert_eq!(
+            has_direct,
+            bvh.visible(src, lis, 1e-4),
+            "room {}",
+            room.kind
+        );
+        // Every room of a connected apartment hears the source.
+        assert!(total_energy(&r)[2] > 0.0, "room {} is silent", room.kind);
+    }
+}
