@@ -94,3 +94,22 @@ fn shortest_path_random_pairs(bencher: Bencher) {
 fn draw_map_png(bencher: Bencher) {
     bencher.bench(|| avwm_nav::encode_png(&GRID.draw_map(&APARTMENT, &[], 40.0)).len());
 }
+
+/// Shortest-path follower episodes from random starts to the source (counter: actions).
+#[divan::bench(sample_count = 10)]
+fn oracle_episode(bencher: Bencher) {
+    let starts: Vec<Pose> = points(10)
+        .into_iter()
+        .map(|p| Pose::new(p.x, p.y, 0.0))
+        .collect();
+    let n: usize = starts
+        .iter()
+        .map(|s| GRID.oracle_actions(*s, 1.0, 500).0.len())
+        .sum();
+    bencher.counter(ItemsCount::new(n)).bench(|| {
+        starts
+            .iter()
+            .map(|s| GRID.oracle_actions(*s, 1.0, 500).0.len())
+            .sum::<usize>()
+    });
+}
