@@ -735,3 +735,35 @@ fn print_one_off_costs() {
     );
     println!("first tail render (noise bank): {:?}", t.elapsed());
 }
+
+#[test]
+fn kemar_ild_and_itd_match_the_reference_measurements() {
+    // acoustics.md §3.2 (sofar 0.4 on the same file at 16 kHz, broadband energy ratio and
+    // cross-correlation lag): front +0.4 dB / 0; 30° left +8.2 dB / 4 samples; 90° left
+    // +8.7 dB / 11 samples; 90° right −8.7 dB / −11 samples.
+    let h = kemar();
+    for (az, ild_ref, itd_ref) in [
+        (0.0f32, 0.4f32, 0.0f32),
+        (30.0, 8.2, 4.0),
+        (90.0, 8.7, 11.0),
+        (-90.0, -8.7, -11.0),
+    ] {
+        let d = Vec3::new(az.to_radians().cos(), az.to_radians().sin(), 0.0);
+        let (l, r) = h.hrir(d);
+        let ild = db(energy(l) / energy(r));
+        let itd = xcorr_lag(l, r, 20);
+        assert!(
+            (ild - ild_ref).abs() < 1.0,
+            "az {az}: ILD {ild} dB vs {ild_ref}"
+        );
+        assert!(
+            (itd - itd_ref).abs() < 1.0,
+            "az {az}: ITD {itd} samples vs {itd_ref}"
+        );
+    }
+    // With no path given, the fallback loader returns the embedded KEMAR set.
+    assert_eq!(
+        Hrtf::load_or_fallback(None).source(),
+        &HrtfSource::KemarEmbedded
+    );
+}
