@@ -1,7 +1,7 @@
 //! Simple agents used to record episodes and to benchmark the simulator.
 
 use crate::sim::Simulator;
-use avwm_core::{Action, Pose, SUCCESS_DISTANCE_M, Seed, TURN_DEG, wrap_angle};
+use avwm_core::{Action, Pose, SUCCESS_DISTANCE_M, Seed};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -96,40 +96,8 @@ impl Policy {
     }
 }
 
-/// Greedy follower of the (smoothed) shortest path: turn towards the furthest visible waypoint, walk when
-/// facing it within half a turn step, STOP once inside 90 % of the success radius.
+/// The shortest-path expert: `avwm_nav`'s oracle follower, stopping once inside 90 % of the
+/// success radius (a margin against the grid's discretisation).
 pub fn shortest_path_action(sim: &Simulator, pose: Pose) -> Action {
-    let nav = sim.nav();
-    let here = pose.xy();
-    if nav.geodesic_to_source(here) < 0.9 * SUCCESS_DISTANCE_M {
-        return Action::Stop;
-    }
-    let Some(path) = nav.path_to_source(here) else {
-        return Action::Stop;
-    };
-    let path = path.smoothed(nav);
-    // Aim at the furthest waypoint still in line of sight: cutting a corner that is not visible
-    // would walk the agent into the obstacle's side and leave it sliding there.
-    let target = path
-        .points
-        .iter()
-        .copied()
-        .skip(1)
-        .take_while(|p| nav.line_of_sight(here, *p))
-        .last()
-        .or_else(|| path.points.get(1).copied())
-        .unwrap_or(here);
-    let delta = target - here;
-    if delta.length() < 1e-3 {
-        return Action::Stop;
-    }
-    let err = wrap_angle(delta.y.atan2(delta.x) - pose.yaw);
-    let half_turn = (TURN_DEG * 0.5).to_radians() + 1e-3;
-    if err > half_turn {
-        Action::TurnLeft
-    } else if err < -half_turn {
-        Action::TurnRight
-    } else {
-        Action::Forward
-    }
+    sim.nav().oracle_action(pose, 0.9 * SUCCESS_DISTANCE_M)
 }
