@@ -45,8 +45,8 @@ impl Camera {
     /// the image (pixel `(i, j)` has its centre at `(i + 0.5, j + 0.5)`).
     #[inline]
     pub fn dir(&self, px: f32, py: f32) -> Vec3 {
-        let sx = (2.0 * px / self.width - 1.0) * self.tan_h;
-        let sy = (1.0 - 2.0 * py / self.height) * self.tan_v;
+        let sx = (px * (2.0 / self.width) - 1.0) * self.tan_h;
+        let sy = (1.0 - py * (2.0 / self.height)) * self.tan_v;
         (self.forward + self.right * sx + self.up * sy).normalize()
     }
 

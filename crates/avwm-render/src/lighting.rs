@@ -257,8 +257,8 @@ fn layout(corners: [Vec3; 3], spacing: f32) -> (LightmapRect, Vec3, Vec3, Vec3) 
 pub(crate) struct Lightmaps {
     /// Per triangle (mesh order).
     pub rects: Vec<LightmapRect>,
-    /// Irradiance samples (linear RGB).
-    pub texels: Vec<[f32; 3]>,
+    /// Irradiance samples (linear RGB), fixed point: value × [`TEXEL_SCALE`], saturating.
+    pub texels: Vec<[u16; 3]>,
     /// Grid spacing actually used (m).
     pub spacing_m: f32,
 }
@@ -384,7 +384,11 @@ impl Lightmaps {
                 out
             })
             .collect();
-        let texels = per_triangle.concat();
+        let texels = per_triangle
+            .iter()
+            .flatten()
+            .map(|e| e.map(encode_texel))
+            .collect();
         Lightmaps {
             rects,
             texels,
@@ -408,11 +412,26 @@ impl Lightmaps {
         let j1 = (j0 + 1).min(nv - 1);
         let (tx, ty) = (fx - i0 as f32, fy - j0 as f32);
         let base = r.offset[side];
-        let at = |i: usize, j: usize| Vec3::from(self.texels[base + j * nu + i]);
+        let at = |i: usize, j: usize| {
+            let [r, g, b] = self.texels[base + j * nu + i];
+            Vec3::new(f32::from(r), f32::from(g), f32::from(b))
+        };
         let top = at(i0, j0).lerp(at(i1, j0), tx);
         let bottom = at(i0, j1).lerp(at(i1, j1), tx);
-        top.lerp(bottom, ty)
+        top.lerp(bottom, ty) * (1.0 / TEXEL_SCALE)
     }
+}
+
+/// Fixed-point scale of stored irradiance: steps of 1/2048 ≈ 0.0005 (0.8 % of the darkest
+/// ambient-occluded level with the default ambient, far below one 8-bit code), range up to 32,
+/// above which any material but a near-black one is white anyway. Halves the cache's memory
+/// (6 instead of 12 bytes per sample) and its cache misses per pixel.
+pub(crate) const TEXEL_SCALE: f32 = 2048.0;
+
+#[inline]
+fn encode_texel(e: f32) -> u16 {
+    // `as` saturates (and maps NaN to 0).
+    (e * TEXEL_SCALE + 0.5) as u16
 }
 
 #[cfg(test)]

@@ -54,32 +54,41 @@ impl Surface {
                 let ga = pulse_avg(q.x, s, grout, w);
                 let gb = pulse_avg(q.y, s, grout, w);
                 let g = 1.0 - (1.0 - ga) * (1.0 - gb);
-                let cell = (q / s).floor();
+                let cell = Vec2::new(floor(q.x / s), floor(q.y / s));
                 let jitter = (hash01(cell.x as i32, cell.y as i32, 11) - 0.5) * 0.12 * fade(w, s);
                 (self.c1 * (1.0 + jitter)).lerp(self.c2, g)
             }
             Pattern::Planks => {
                 let len = 6.0 * s;
-                let row = (q.y / s).floor();
+                let row = floor(q.y / s);
                 let offset = hash01(row as i32, 0, 23) * len;
                 let along = q.x + offset;
-                let seg = (along / len).floor();
+                let seg = floor(along / len);
                 let tone = (hash01(row as i32, seg as i32, 29) - 0.5) * fade(w, len) + 0.5;
-                let grain_f = Vec2::new(along * 1.5 / s, q.y * 12.0 / s);
-                let grain = (value_noise(grain_f, 31) - 0.5) * fade(w, s / 12.0);
+                let grain = detail(fade(w, s / 12.0), || {
+                    value_noise(Vec2::new(along * 1.5 / s, q.y * 12.0 / s), 31)
+                });
                 let gap_w = 0.003;
                 let gap = 1.0
                     - (1.0 - pulse_avg(q.y, s, gap_w, w)) * (1.0 - pulse_avg(along, len, gap_w, w));
                 self.c1.lerp(self.c2, tone) * ((1.0 + 0.25 * grain) * (1.0 - 0.5 * gap))
             }
             Pattern::Noise => {
-                let n1 = (value_noise(q / s, 41) - 0.5) * fade(w, s);
-                let n2 = (value_noise(q * (2.0 / s), 43) - 0.5) * fade(w, 0.5 * s);
+                let n1 = detail(fade(w, s), || value_noise(q / s, 41));
+                let n2 = detail(fade(w, 0.5 * s), || value_noise(q * (2.0 / s), 43));
                 let f = (0.5 + 1.3 * n1 + 0.6 * n2).clamp(0.0, 1.0);
                 self.c1.lerp(self.c2, f)
             }
         }
     }
+}
+
+/// `floor` without a libm call (the baseline x86-64 target has no `roundss`); exact for
+/// |x| < 2³¹, far beyond any scene coordinate divided by a pattern scale.
+#[inline]
+fn floor(x: f32) -> f32 {
+    let t = x as i32 as f32;
+    if t > x { t - 1.0 } else { t }
 }
 
 /// Weight of a pattern detail of feature size `feature` (m) seen through a footprint `w` (m):
@@ -88,6 +97,16 @@ impl Surface {
 fn fade(w: f32, feature: f32) -> f32 {
     let r = w / feature;
     1.0 - smoothstep(0.5, 2.0, r)
+}
+
+/// `(noise() − 0.5) · weight`, without evaluating the noise when the weight is 0.
+#[inline]
+fn detail(weight: f32, noise: impl FnOnce() -> f32) -> f32 {
+    if weight > 0.0 {
+        (noise() - 0.5) * weight
+    } else {
+        0.0
+    }
 }
 
 #[inline]
@@ -101,7 +120,7 @@ fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
 #[inline]
 pub(crate) fn pulse_avg(x: f32, period: f32, duty: f32, w: f32) -> f32 {
     let antiderivative = |x: f32| {
-        let k = (x / period).floor();
+        let k = floor(x / period);
         k * duty + (x - k * period).clamp(0.0, duty)
     };
     if w < 1e-4 {
@@ -135,7 +154,7 @@ pub(crate) fn hash3(a: u32, b: u32, c: u32) -> u32 {
 /// Smooth 2D value noise in [0, 1] with unit lattice spacing.
 #[inline]
 fn value_noise(p: Vec2, salt: u32) -> f32 {
-    let f = p.floor();
+    let f = Vec2::new(floor(p.x), floor(p.y));
     let (i, j) = (f.x as i32, f.y as i32);
     let t = p - f;
     let (u, v) = (t.x * t.x * (3.0 - 2.0 * t.x), t.y * t.y * (3.0 - 2.0 * t.y));
@@ -162,6 +181,17 @@ mod tests {
             on += usize::from(r < f64::from(duty));
         }
         on as f32 / n as f32
+    }
+
+    #[test]
+    fn fast_floor_equals_std_floor() {
+        for k in -20_000..20_000 {
+            let x = k as f32 * 0.013_7 + 0.5e-3;
+            assert_eq!(floor(x), x.floor(), "{x}");
+        }
+        for x in [-1.0, -0.0, 0.0, 3.0, -2.5, 1e9, -1e9] {
+            assert_eq!(floor(x), x.floor(), "{x}");
+        }
     }
 
     #[test]

@@ -232,7 +232,7 @@ impl Renderer {
         self.lightmaps.as_ref().map(|l| LightmapStats {
             samples: l.texels.len(),
             spacing_m: l.spacing_m,
-            bytes: l.texels.len() * std::mem::size_of::<[f32; 3]>(),
+            bytes: l.texels.len() * std::mem::size_of::<[u16; 3]>(),
         })
     }
 
@@ -304,7 +304,12 @@ impl Renderer {
         for (x, px) in row.chunks_exact_mut(3).enumerate() {
             let mut acc = Vec3::ZERO;
             for (s, &(ox, oy)) in offsets.iter().enumerate() {
-                let key = hash3((y * self.cfg.width as usize + x) as u32, s as u32, 0x5EED);
+                // Only the per-pixel (direct) lighting uses the key, to rotate its AO directions.
+                let key = if self.lightmaps.is_none() {
+                    hash3((y * self.cfg.width as usize + x) as u32, s as u32, 0x5EED)
+                } else {
+                    0
+                };
                 acc += self.shade(cam, x as f32 + ox, y as f32 + oy, key);
             }
             let c = acc * (inv * exposure);
