@@ -504,3 +504,63 @@ fn scene_file_round_trips_through_toml() {
     assert!(text.contains("scale = 0.01\n"), "{text}");
     assert_eq!(SceneFile::parse(&text, Path::new("x.toml")).unwrap(), f);
 }
+
+#[test]
+fn shipped_shoebox_asset_loads_closed_and_inward_facing() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/meshes/shoebox.toml");
+    let s = load_scene_file(&path).unwrap();
+    assert_eq!(s.name, "shoebox");
+    assert_eq!(s.mesh.len(), 12);
+    assert_eq!((s.floor_z, s.ceiling_h), (0.0, 2.7));
+    let total: f32 = (0..s.mesh.len()).map(|t| s.mesh.area(t)).sum();
+    assert!(
+        (total - 2.0 * (5.0 * 4.0 + 5.0 * 2.7 + 4.0 * 2.7)).abs() < 1e-3,
+        "surface {total} m²"
+    );
+    let names: Vec<_> = s.materials.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["Floor_Wood", "Ceiling", "Wall_Plaster"]);
+    assert_eq!(
+        s.materials[0].visual.pattern,
+        Pattern::Planks,
+        "floor → wood_floor"
+    );
+    let bvh = Bvh::build(&s.mesh);
+    let mut rng = avwm_core::Seed(3).rng();
+    use rand::Rng;
+    for _ in 0..2000 {
+        let d = Vec3::new(
+            rng.random_range(-1.0..1.0),
+            rng.random_range(-1.0..1.0),
+            rng.random_range(-1.0..1.0),
+        )
+        .normalize_or(Vec3::X);
+        let hit = bvh
+            .cast_ray(&Ray::new(s.source.position, d))
+            .expect("closed room");
+        assert!(
+            s.mesh.normal(hit.triangle as usize).dot(d) < 0.0,
+            "front faces face the room"
+        );
+    }
+}
+
+#[test]
+fn loaded_mesh_scene_saves_and_reloads_from_another_folder() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/meshes/shoebox.toml");
+    let s = load_scene_file(&path).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    write_scene_dir(&s, None, out.path()).unwrap();
+    let back = load_scene_file(&out.path().join("scene.toml")).unwrap();
+    assert_eq!(back.mesh, s.mesh);
+    assert_eq!(back.materials, s.materials);
+    assert_eq!(
+        (back.floor_z, back.ceiling_h, back.source, &back.lights),
+        (s.floor_z, s.ceiling_h, s.source, &s.lights)
+    );
+    assert_eq!(
+        back.origin,
+        SceneOrigin::File {
+            path: out.path().join("scene.toml")
+        }
+    );
+}

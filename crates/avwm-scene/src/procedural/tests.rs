@@ -190,30 +190,51 @@ fn every_door_is_a_gap_in_a_wall() {
     }
 }
 
+/// Each door has 4 vertical jamb edges and 2 lintel edges, all on the corners of the wall solid:
+/// 1 cm diagonally into the solid is blocked from the opening, 1 cm into the opening is free.
 #[test]
-fn door_edges_lie_on_the_jambs() {
+fn door_edges_lie_on_the_corners_of_the_openings() {
     let cfg = ProceduralConfig::default();
-    let scene = generate(5, &cfg).unwrap();
-    let bvh = Bvh::build(&scene.mesh);
-    for e in &scene.edges {
-        assert!((e.wedge_rad - 1.5 * std::f32::consts::PI).abs() < 1e-6);
-        // A point just outside the solid next to the edge's middle is free; pushed 1 cm into the
-        // wall (towards the door's wall centre line) a ray from the free point is blocked.
-        let mid = 0.5 * (e.a + e.b);
-        let d = scene
-            .doors
-            .iter()
-            .min_by(|a, b| {
-                a.center
-                    .distance(mid.truncate())
-                    .total_cmp(&b.center.distance(mid.truncate()))
-            })
-            .expect("doors");
-        let centre = d.center.extend(mid.z.min(d.height_m - 0.2));
-        assert!(
-            bvh.visible(centre, mid, 0.005),
-            "edge {e:?} not visible from its door centre"
-        );
+    for scene in scenes(0..4, &cfg) {
+        let bvh = Bvh::build(&scene.mesh);
+        for (i, d) in scene.doors.iter().enumerate() {
+            let along = d.along.extend(0.0);
+            let n = Vec3::new(-d.along.y, d.along.x, 0.0);
+            let c = d.center.extend(0.0);
+            for e in &scene.edges[6 * i..6 * i + 6] {
+                assert!((e.wedge_rad - 1.5 * std::f32::consts::PI).abs() < 1e-6);
+                let mid = 0.5 * (e.a + e.b);
+                let side = (mid - c).dot(n).signum();
+                assert!(
+                    ((mid - c).dot(n).abs() - 0.5 * cfg.wall_thickness_m).abs() < 1e-4,
+                    "edge on a wall face"
+                );
+                let vertical = (e.b - e.a).normalize().z.abs() > 0.99;
+                // Direction from the edge into the solid (away from the opening and the face).
+                let into = if vertical {
+                    along * (mid - c).dot(along).signum() - n * side
+                } else {
+                    assert!(
+                        (mid.z - d.height_m).abs() < 1e-5
+                            && (e.b - e.a).length() > d.width_m - 1e-4
+                    );
+                    Vec3::Z - n * side
+                };
+                let probe = c.with_z(if vertical { mid.z } else { d.height_m - 0.3 });
+                let solid = mid + 0.01 * into;
+                let open = mid - 0.01 * into;
+                assert!(
+                    !bvh.visible(probe, solid, 1e-4),
+                    "{}: door {i} edge {e:?} not on the solid",
+                    scene.name
+                );
+                assert!(
+                    bvh.visible(probe, open, 1e-4),
+                    "{}: door {i} edge {e:?} blocked from its door",
+                    scene.name
+                );
+            }
+        }
     }
 }
 
