@@ -16,7 +16,7 @@ pub const AIR_ABSORPTION_20C_PER_M: Bands = [0.1e-3, 0.3e-3, 0.6e-3, 1.0e-3, 1.9
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AcousticsConfig {
-    /// Maximum image-source order for arbitrary meshes (default 2; at least 2).
+    /// Maximum image-source order for arbitrary meshes (default 2; 2 to 6).
     pub ism_order: usize,
     /// Image-source order of the analytic shoebox model (default 10, as the pyroomacoustics anchor).
     pub shoebox_ism_order: usize,
@@ -103,7 +103,7 @@ impl AcousticsConfig {
     /// [`AudioError::Config`] naming the first bad field.
     pub fn validate(&self) -> Result<(), AudioError> {
         let bad = |m: &str| Err(AudioError::Config(m.to_string()));
-        if self.ism_order < 2 || self.ism_order > 6 {
+        if self.ism_order < 2 || self.ism_order > super::ism::MAX_ISM_ORDER {
             return bad("ism_order must be in 2..=6");
         }
         if self.shoebox_ism_order > 30 {

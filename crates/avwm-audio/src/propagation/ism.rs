@@ -25,25 +25,72 @@ use glam::Vec3;
 /// Offset (m) used when a ray starts on a surface.
 const SURFACE_EPS_M: f32 = 1e-3;
 
+/// Largest supported image-source order on meshes.
+pub(crate) const MAX_ISM_ORDER: usize = 6;
+
+/// A sequence of plane ids (source → listener order), stored inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Seq {
+    len: u8,
+    planes: [u32; MAX_ISM_ORDER],
+}
+
+impl Seq {
+    fn new() -> Seq {
+        Seq {
+            len: 0,
+            planes: [0; MAX_ISM_ORDER],
+        }
+    }
+
+    fn one(p: u32) -> Seq {
+        let mut s = Seq::new();
+        s.push(p);
+        s
+    }
+
+    fn push(&mut self, p: u32) {
+        self.planes[self.len as usize] = p;
+        self.len += 1;
+    }
+
+    /// The planes.
+    pub fn as_slice(&self) -> &[u32] {
+        &self.planes[..self.len as usize]
+    }
+
+    /// The first `len` planes, optionally reversed.
+    fn prefix(&self, len: usize, reverse: bool) -> Seq {
+        let mut s = Seq::new();
+        if reverse {
+            self.planes[..len].iter().rev().for_each(|&p| s.push(p));
+        } else {
+            self.planes[..len].iter().for_each(|&p| s.push(p));
+        }
+        s
+    }
+}
+
 /// Planes reached by guide rays from one point.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct GuideSet {
     /// Planes hit first, sorted, unique.
     pub first: Vec<u32>,
     /// Sequences of planes hit by each guide ray (specular continuation), in hit order, deduplicated.
-    pub chains: Vec<Vec<u32>>,
+    pub chains: Vec<Seq>,
 }
 
 impl GuideSet {
-    /// Casts `n` guide rays from `p`, each followed for `depth` specular hits.
+    /// Casts `n` guide rays from `p`, each followed for `depth` (≤ [`MAX_ISM_ORDER`]) specular hits.
     pub fn new(mesh: &AcousticMesh, p: Vec3, n: usize, depth: usize) -> GuideSet {
+        let depth = depth.min(MAX_ISM_ORDER);
         let mut first = Vec::new();
         let mut chains = Vec::new();
         for dir0 in fibonacci_sphere(n) {
             let mut o = p;
             let mut d = dir0;
             let mut t_min = 0.0;
-            let mut chain = Vec::with_capacity(depth);
+            let mut chain = Seq::new();
             for _ in 0..depth {
                 let Some(hit) = mesh.bvh.cast_ray(&Ray::bounded(o, d, t_min, f32::INFINITY)) else {
                     break;
@@ -59,10 +106,8 @@ impl GuideSet {
                 d = (d - 2.0 * d.dot(nrm) * nrm).normalize_or_zero();
                 t_min = SURFACE_EPS_M;
             }
-            if let Some(&f) = chain.first() {
-                first.push(f);
-            }
-            if !chain.is_empty() {
+            if chain.len > 0 {
+                first.push(chain.planes[0]);
                 chains.push(chain);
             }
         }
@@ -75,50 +120,44 @@ impl GuideSet {
 }
 
 /// All candidate plane sequences (source → listener order) of orders `1..=max_order`, unique,
-/// with no plane repeated consecutively, in a deterministic order.
-pub(crate) fn candidates(src: &GuideSet, lis: &GuideSet, max_order: usize) -> Vec<Vec<u32>> {
+/// with no plane repeated consecutively, in a deterministic order (by order, then plane ids).
+pub(crate) fn candidates(src: &GuideSet, lis: &GuideSet, max_order: usize) -> Vec<Seq> {
+    let max_order = max_order.min(MAX_ISM_ORDER);
     // Unique chain prefixes of each length, source → listener order.
-    let prefixes = |g: &GuideSet, len: usize, reverse: bool| -> Vec<Vec<u32>> {
-        let mut v: Vec<Vec<u32>> = g
+    let prefixes = |g: &GuideSet, len: usize, reverse: bool| -> Vec<Seq> {
+        let mut v: Vec<Seq> = g
             .chains
             .iter()
-            .filter(|c| c.len() >= len)
-            .map(|c| {
-                if reverse {
-                    c[..len].iter().rev().copied().collect()
-                } else {
-                    c[..len].to_vec()
-                }
-            })
+            .filter(|c| c.len as usize >= len)
+            .map(|c| c.prefix(len, reverse))
             .collect();
         v.sort_unstable();
         v.dedup();
         v
     };
-    let mut out: Vec<Vec<u32>> = Vec::new();
-    out.extend(src.first.iter().map(|&p| vec![p]));
-    out.extend(lis.first.iter().map(|&p| vec![p]));
+    let mut out: Vec<Seq> = Vec::new();
+    out.extend(src.first.iter().map(|&p| Seq::one(p)));
+    out.extend(lis.first.iter().map(|&p| Seq::one(p)));
     for k in 2..=max_order {
         out.extend(prefixes(src, k, false));
         out.extend(prefixes(lis, k, true));
         for s in prefixes(src, k - 1, false) {
             for &q in &lis.first {
-                let mut c = s.clone();
+                let mut c = s;
                 c.push(q);
                 out.push(c);
             }
         }
         for s in prefixes(lis, k - 1, true) {
             for &p in &src.first {
-                let mut c = Vec::with_capacity(k);
-                c.push(p);
-                c.extend_from_slice(&s);
+                let mut c = Seq::one(p);
+                s.as_slice().iter().for_each(|&x| c.push(x));
                 out.push(c);
             }
         }
     }
-    out.retain(|s| s.windows(2).all(|w| w[0] != w[1]));
-    out.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    out.retain(|s| s.as_slice().windows(2).all(|w| w[0] != w[1]));
+    out.sort_unstable();
     out.dedup();
     out
 }
@@ -219,6 +258,48 @@ pub(crate) fn image_sources(
 ) -> Vec<PropagationPath> {
     candidates(src_guides, lis_guides, max_order)
         .iter()
-        .filter_map(|seq| validate(mesh, seq, source, listener, air_per_m))
+        .filter_map(|seq| validate(mesh, seq.as_slice(), source, listener, air_per_m))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(p: &[u32]) -> Seq {
+        let mut s = Seq::new();
+        p.iter().for_each(|&x| s.push(x));
+        s
+    }
+
+    #[test]
+    fn candidates_cover_first_hit_pairs_and_reversed_listener_chains_without_repeats() {
+        let src = GuideSet {
+            first: vec![1, 2],
+            chains: vec![chain(&[1, 3]), chain(&[2, 1])],
+        };
+        let lis = GuideSet {
+            first: vec![2, 4],
+            chains: vec![chain(&[4, 5]), chain(&[2, 2])],
+        };
+        let c = candidates(&src, &lis, 2);
+        let has = |p: &[u32]| c.iter().any(|s| s.as_slice() == p);
+        // Order 1: the union of first hits.
+        for p in [1, 2, 4] {
+            assert!(has(&[p]));
+        }
+        // Order 2: (source first hit, listener first hit) pairs, source chains, reversed listener chains.
+        for p in [[1, 2], [1, 4], [2, 4], [1, 3], [2, 1], [5, 4]] {
+            assert!(has(&p), "missing {p:?}");
+        }
+        // Never the same plane twice in a row, never twice the same sequence.
+        assert!(!has(&[2, 2]));
+        let mut sorted = c.clone();
+        sorted.dedup();
+        assert_eq!(sorted.len(), c.len());
+        assert!(
+            c.iter()
+                .all(|s| s.as_slice().windows(2).all(|w| w[0] != w[1]))
+        );
+    }
 }
