@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::hrtf::Hrtf;
 use super::tail::{NOISE_BANK_LEN, NoiseBank};
 use crate::dsp::bands::band_masks;
-use crate::dsp::fft::{FftCache, fast_fft_len};
+use crate::dsp::fft::{FftCache, coarse_fft_len};
 use crate::dsp::{FRAC_DELAY_HALF, frac_delay_kernel};
 use crate::error::AudioError;
 use crate::paths::AcousticResponse;
@@ -331,7 +331,7 @@ fn render_early(
 ) {
     let guard = (GUARD_S * fs as f32).ceil() as usize;
     // `early_end` already includes the post-ringing guard; one more guard for the pre-ringing.
-    let n = fast_fft_len(early_end + guard);
+    let n = coarse_fft_len(early_end + guard);
     // bufs[(ch * NUM_BANDS + b) * n ..]
     let mut bufs = vec![0.0f32; n_ch * NUM_BANDS * n];
     let tap_len = hrir_len + 2 * FRAC_DELAY_HALF - 1;

@@ -22,6 +22,20 @@ pub fn fast_fft_len(min_len: usize) -> usize {
     }
 }
 
+/// The smallest `n ≥ min_len` of the form 2^k (k ≥ 1) or 3·2^k (k ≥ 1): always even.
+///
+/// Used wherever the length varies from call to call (RIR lengths change with every pose): the
+/// set of distinct lengths, and so the plans and masks cached per length, stays small (two per
+/// octave), at the price of FFTs up to 1.5× `min_len` (1.2× on average).
+pub fn coarse_fft_len(min_len: usize) -> usize {
+    let p = min_len.max(2).next_power_of_two();
+    if p >= 8 && 3 * (p / 4) >= min_len {
+        3 * (p / 4)
+    } else {
+        p
+    }
+}
+
 /// A pair of forward and inverse real-FFT plans.
 #[derive(Clone)]
 pub struct FftPair {
@@ -85,6 +99,9 @@ mod tests {
         assert_eq!(fast_fft_len(4097), 4320);
         assert_eq!(fast_fft_len(1), 2);
         for n in 2..3000 {
+            let c = coarse_fft_len(n);
+            assert!(c >= n && c * 2 <= n * 3 + 2 && c.is_multiple_of(2), "{n} → {c}");
+            assert!(c.is_power_of_two() || (c % 3 == 0 && (c / 3).is_power_of_two()));
             let f = fast_fft_len(n);
             assert!(f >= n && f.is_multiple_of(2));
         }

@@ -7,7 +7,7 @@ pub mod fft;
 pub(crate) mod resample;
 pub mod step;
 
-pub use fft::{FftCache, fast_fft_len};
+pub use fft::{FftCache, coarse_fft_len, fast_fft_len};
 pub use step::{CROSSFADE_SAMPLES, StepAudio};
 
 /// Half-width (samples) of the windowed-sinc fractional-delay kernel; the kernel has

@@ -21,12 +21,13 @@
 //! history and one per ear of the RIR (overlap-save in a single block). The `W` extra samples
 //! are exactly `y_prev` of the next step if it advances (`i_{t+1} = i_t + N`); if it does not
 //! (STOP), `y_prev` is the first `W` samples. So the previous RIR never has to be convolved
-//! again: per step the cost is 3 forward and 2 inverse real FFTs of size ≥ `M − 1 + N + W`.
+//! again: per step the cost is 3 forward and 2 inverse real FFTs of size ≥ `M − 1 + N + W`
+//! (rounded up to 2^k or 3·2^k so that only a few FFT plans are ever cached).
 
 use avwm_core::{BinauralAudio, STEP_SAMPLES};
 use realfft::num_complex::Complex;
 
-use super::fft::{FftCache, fast_fft_len};
+use super::fft::{FftCache, coarse_fft_len};
 use crate::binaural::BinauralRir;
 use crate::source::SourceSignal;
 
@@ -63,7 +64,7 @@ pub struct StepAudio {
 }
 
 /// FFT plans and reusable buffers (not part of the observable state).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 struct Scratch {
     fft: FftCache,
     x: Vec<f32>,
@@ -150,6 +151,16 @@ impl StepAudio {
     }
 }
 
+impl Clone for Scratch {
+    /// Shares the plans but not the buffers: a snapshot copies only the observable state.
+    fn clone(&self) -> Self {
+        Scratch {
+            fft: self.fft.clone(),
+            ..Scratch::default()
+        }
+    }
+}
+
 /// `y[c][k] = Σ_m h[c][m] · s[(index + k − m) mod L]` for `k ∈ 0..N+W`, both channels.
 fn convolve_looped(sc: &mut Scratch, h: [&[f32]; 2], s: &[f32], index: usize) -> [Vec<f32>; 2] {
     let m = h[0].len().max(h[1].len());
@@ -157,7 +168,7 @@ fn convolve_looped(sc: &mut Scratch, h: [&[f32]; 2], s: &[f32], index: usize) ->
         return [vec![0.0; EXT], vec![0.0; EXT]];
     }
     let hist = m - 1 + EXT; // source samples needed
-    let n = fast_fft_len(hist);
+    let n = coarse_fft_len(hist);
     let plans = sc.fft.plans(n);
     let bins = n / 2 + 1;
     let l = s.len();
