@@ -32,6 +32,33 @@ impl Supersampling {
     }
 }
 
+/// How linear colour above 1 (surfaces close to a lamp) is brought into the displayable range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Tonemap {
+    /// Values above 1 are clipped (flat white patches near lights).
+    Clamp,
+    /// Identity up to 0.6, then a smooth exponential shoulder that approaches 1 (slope 1 at the
+    /// knee, so mid-tones are untouched): walls next to a lamp keep their gradient. The default.
+    #[default]
+    Shoulder,
+}
+
+impl Tonemap {
+    /// Maps one linear channel value to [0, 1].
+    #[inline]
+    pub fn apply(self, x: f32) -> f32 {
+        const KNEE: f32 = 0.6;
+        match self {
+            Tonemap::Clamp => x.clamp(0.0, 1.0),
+            Tonemap::Shoulder if x > KNEE => {
+                KNEE + (1.0 - KNEE) * (1.0 - (-(x - KNEE) / (1.0 - KNEE)).exp())
+            }
+            Tonemap::Shoulder => x.max(0.0),
+        }
+    }
+}
+
 /// How surface lighting (point lights with shadows, ambient occlusion) is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +130,8 @@ pub struct CameraConfig {
     pub light_clearance_m: f32,
     /// Exposure multiplier applied to the lit linear colour before encoding. Default 1.
     pub exposure: f32,
+    /// Highlight handling after exposure. Default [`Tonemap::Shoulder`].
+    pub tonemap: Tonemap,
     /// Distance fog extinction (1/m): colour = lit·e^(−σd) + fog·(1 − e^(−σd)). Default 0.04 /m
     /// (4 % at 1 m, 33 % at 10 m): mild, but it makes depth legible in flat-lit corridors.
     pub fog_per_m: f32,
@@ -130,6 +159,7 @@ impl Default for CameraConfig {
             ao_strength: 0.8,
             light_clearance_m: 0.1,
             exposure: 1.0,
+            tonemap: Tonemap::Shoulder,
             fog_per_m: 0.04,
             fog_color: [0.06, 0.065, 0.08],
         }
@@ -211,5 +241,45 @@ impl CameraConfig {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shoulder_is_identity_below_the_knee_monotone_continuous_and_below_one() {
+        let t = Tonemap::Shoulder;
+        assert_eq!(t.apply(0.3), 0.3);
+        assert_eq!(t.apply(-1.0), 0.0);
+        let mut prev = 0.0;
+        for k in 1..100_000 {
+            let x = k as f32 * 1e-4;
+            let y = t.apply(x);
+            assert!(y >= prev && y <= 1.0, "{x}: {y}");
+            assert!(y - prev < 2e-4, "jump at {x}");
+            prev = y;
+        }
+        // Slope 1 at the knee, saturating: 1 − 0.4·e^(−6) at 3.0.
+        assert!((t.apply(0.6001) - 0.6001).abs() < 1e-6);
+        assert!((t.apply(3.0) - (1.0 - 0.4 * (-6.0f32).exp())).abs() < 1e-6);
+        assert_eq!(Tonemap::Clamp.apply(3.0), 1.0);
+    }
+
+    #[test]
+    fn default_config_is_valid_and_round_trips_through_toml() {
+        let cfg = CameraConfig::default();
+        cfg.validate().unwrap();
+        let text = toml::to_string(&cfg).unwrap();
+        assert_eq!(toml::from_str::<CameraConfig>(&text).unwrap(), cfg);
+        let cfg: CameraConfig = toml::from_str(
+            "supersampling = \"grid2x2\"\nlighting = \"direct\"\ntonemap = \"clamp\"",
+        )
+        .unwrap();
+        assert_eq!(
+            (cfg.supersampling, cfg.lighting, cfg.tonemap),
+            (Supersampling::Grid2x2, LightingMode::Direct, Tonemap::Clamp)
+        );
     }
 }

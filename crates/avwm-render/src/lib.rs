@@ -11,7 +11,7 @@
 //! patterns do not alias), times the mesh's vertex colours if any, times the irradiance —
 //! Lambert from the scene's point lights with 1/d² falloff and shadow rays, plus an ambient term
 //! darkened by ambient occlusion — plus the material's emission, then a mild exponential distance
-//! fog and the sRGB transfer curve.
+//! fog, exposure, a soft highlight shoulder ([`Tonemap`]) and the sRGB transfer curve.
 //!
 //! **Speed.** Irradiance depends only on the surface point, not on the camera, so by default
 //! ([`LightingMode::Baked`]) it is computed once per scene at [`Renderer::new`] into lightmaps on
@@ -33,6 +33,6 @@ mod pattern;
 mod renderer;
 mod srgb;
 
-pub use config::{CameraConfig, LightingMode, Supersampling};
+pub use config::{CameraConfig, LightingMode, Supersampling, Tonemap};
 pub use error::RenderError;
 pub use renderer::{LightmapStats, Renderer};

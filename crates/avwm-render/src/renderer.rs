@@ -313,9 +313,10 @@ impl Renderer {
                 acc += self.shade(cam, x as f32 + ox, y as f32 + oy, key);
             }
             let c = acc * (inv * exposure);
-            px[0] = self.encoder.encode(c.x);
-            px[1] = self.encoder.encode(c.y);
-            px[2] = self.encoder.encode(c.z);
+            let tm = self.cfg.tonemap;
+            px[0] = self.encoder.encode(tm.apply(c.x));
+            px[1] = self.encoder.encode(tm.apply(c.y));
+            px[2] = self.encoder.encode(tm.apply(c.z));
         }
     }
 

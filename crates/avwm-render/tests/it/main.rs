@@ -5,7 +5,7 @@ mod scenes;
 use avwm_core::glam::Vec3;
 use avwm_core::{Pose, RgbImage};
 use avwm_geom::{Bvh, TriMesh};
-use avwm_render::{CameraConfig, LightingMode, RenderError, Renderer, Supersampling};
+use avwm_render::{CameraConfig, LightingMode, RenderError, Renderer, Supersampling, Tonemap};
 use avwm_scene::Light;
 use scenes::{Mats, add_box, furnished_room, make_scene, symmetric_room};
 use std::f32::consts::{FRAC_PI_2, FRAC_PI_4, PI};
@@ -433,6 +433,7 @@ fn vertex_colours_multiply_and_emission_is_added_unlit() {
     let cfg = CameraConfig {
         fog_per_m: 0.0,
         ambient: [0.0; 3],
+        tonemap: Tonemap::Clamp,
         ..small(16, 16)
     };
     let img = Renderer::new(&scene, bvh, &cfg)
