@@ -8,8 +8,14 @@
 //! * If occluded: **diffracted** paths around the scene's explicit edges (first order, else
 //!   second order) and a **transmitted** path (the straight line attenuated by `√Πτ` over every
 //!   surface crossed).
-//! * **Image sources** up to `ism_order` with an exact visibility test per path ([`ism`]).
-//! * The **late** histogram from stochastic ray tracing ([`tracer`]).
+//! * **Image sources** up to `ism_order` with an exact visibility test per path. Candidate plane
+//!   sequences come from deterministic guide rays cast from both ends (first hits and specular
+//!   chains), not from all `planes^order`; every candidate is then validated exactly: traced
+//!   back from the listener, each leg must be free and land on a triangle of that plane.
+//! * The **late** histogram from stochastic ray tracing: per-band energy, absorption, scattering
+//!   (specular or Lambert continuation), air absorption, a track-length receiver estimator,
+//!   and pyroomacoustics' hybrid rule (purely specular arrivals of order ≤ the ISM order are not
+//!   logged, ISM gains carry `√(1−s)`), so nothing is counted twice.
 //!
 //! For the scene's own (fixed) source, [`AcousticScene::new`] traces `field_rays` rays once into
 //! a volumetric receiver field: a slab of `field_cell_m`-sized cells at ear height ±
@@ -18,6 +24,21 @@
 //! nearest cell centres that are visible from the listener), so its cost does not depend on the
 //! number of precomputed rays. [`AcousticScene::response_between`] traces a fresh single-receiver
 //! tail instead (for arbitrary source/listener pairs).
+//!
+//! Everything is deterministic: guide rays are a fixed Fibonacci lattice, the tracer seeds
+//! each ray from `(seed, ray index)` and accumulates in fixed point, so the same seed gives the
+//! same bytes for any rayon thread count.
+//!
+//! # Known limitations
+//!
+//! * Late energy does not pass through walls (rays reflect; only the discrete straight path is
+//!   transmitted), so a fully closed room hears only the transmitted direct sound.
+//! * Receiver cells cut by a wall hold the free-space energy averaged over the whole cell, so
+//!   the late level within ½ cell of a wall is underestimated by up to the wall's share of the
+//!   cell (≈ 1 dB for 0.15 m walls and 0.5 m cells).
+//! * Guide rays may miss a small reflecting patch between their directions; raise `guide_rays`.
+//! * Diffraction uses explicit edges only (procedural scenes have them; loaded meshes may not),
+//!   a thin-screen loss model that ignores the wedge angle, and at most two edges in series.
 
 mod config;
 pub mod diffraction;
