@@ -612,7 +612,14 @@ fn broken_sofa_files_are_errors_naming_the_file() {
     std::fs::write(&truncated, &good[..good.len() / 3]).expect("write");
     let empty = temp_path("empty.sofa");
     std::fs::write(&empty, b"").expect("write");
-    for p in [&missing, &random, &truncated, &empty] {
+    // A valid superblock followed by garbage metadata reaches the parser itself.
+    let scrambled = temp_path("scrambled.sofa");
+    let mut bytes = good.clone();
+    for b in &mut bytes[96..8192] {
+        *b = rng.random();
+    }
+    std::fs::write(&scrambled, &bytes).expect("write");
+    for p in [&missing, &random, &truncated, &empty, &scrambled] {
         let err = Hrtf::from_sofa(p, FS).expect_err("must fail");
         let msg = err.to_string();
         assert!(

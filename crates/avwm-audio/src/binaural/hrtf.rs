@@ -141,7 +141,9 @@ impl Hrtf {
         if sample_rate_hz < 1000 {
             return Err(bad(format!("sample rate {sample_rate_hz} Hz too low")));
         }
-        // sofar's parser is young; make sure a malformed file is an error, never a crash.
+        check_hdf5_header(bytes).map_err(&bad)?;
+        // sofar's parser is young (0.4 panics on some malformed files, e.g. a `File size
+        // mismatch` assertion in winnow); make sure a malformed file is an error, never a crash.
         let opened = std::panic::catch_unwind(|| {
             sofar::reader::OpenOptions::new()
                 .sample_rate(sample_rate_hz as f32)
@@ -304,6 +306,45 @@ impl Hrtf {
     }
 }
 
+/// The HDF5 signature (SOFA files are HDF5 files).
+const HDF5_SIGNATURE: [u8; 8] = [0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n'];
+
+/// Cheap checks before handing bytes to the SOFA parser: the HDF5 signature at offset 0 and
+/// an end-of-file address (from the superblock, versions 0–3) that fits in the data, so that
+/// truncated files are reported clearly instead of reaching the parser.
+fn check_hdf5_header(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() < 16 || bytes[..8] != HDF5_SIGNATURE {
+        return Err(format!(
+            "not an HDF5/SOFA file ({} bytes, no HDF5 signature at offset 0)",
+            bytes.len()
+        ));
+    }
+    let read = |at: usize, size: usize| -> Option<u64> {
+        let b = bytes.get(at..at + size)?;
+        Some(b.iter().rev().fold(0u64, |a, &x| (a << 8) | u64::from(x)))
+    };
+    let (size_off, base_at) = match bytes[8] {
+        0 => (bytes[13] as usize, 24),
+        1 => (bytes[13] as usize, 28),
+        2 | 3 => (bytes[9] as usize, 12),
+        v => return Err(format!("unsupported HDF5 superblock version {v}")),
+    };
+    if !matches!(size_off, 2 | 4 | 8) {
+        return Err(format!("bad HDF5 offset size {size_off}"));
+    }
+    // v0/v1: base, free-space info, end of file; v2/v3: base, superblock extension, end of file.
+    let base = read(base_at, size_off).ok_or("truncated HDF5 superblock")?;
+    let eof = read(base_at + 2 * size_off, size_off).ok_or("truncated HDF5 superblock")?;
+    let declared = base.saturating_add(eof);
+    if declared > bytes.len() as u64 {
+        return Err(format!(
+            "truncated: the HDF5 header declares {declared} bytes, the file has {}",
+            bytes.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Table indices `(elevation, azimuth)` of the nearest grid direction.
 fn grid_index(d: Vec3) -> (usize, usize) {
     let len = d.length();
@@ -381,6 +422,19 @@ fn finish(mut t: Table) -> Result<Table, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hdf5_header_check_accepts_kemar_and_rejects_truncations() {
+        assert_eq!(check_hdf5_header(KEMAR_SOFA), Ok(()));
+        let cut = &KEMAR_SOFA[..KEMAR_SOFA.len() - 1];
+        assert!(
+            check_hdf5_header(cut)
+                .expect_err("truncated")
+                .contains("truncated")
+        );
+        assert!(check_hdf5_header(&KEMAR_SOFA[..30]).is_err());
+        assert!(check_hdf5_header(b"RIFF....WAVEfmt ").is_err());
+    }
 
     #[test]
     fn grid_index_maps_axes_to_expected_cells() {
