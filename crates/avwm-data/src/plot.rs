@@ -1,0 +1,1 @@
+//! PNG charts of the statistics.
