@@ -60,9 +60,47 @@ impl Illumination {
 
     /// Irradiance from the point lights only (Lambert cosine, 1/d², shadow rays).
     pub fn direct(&self, bvh: &Bvh, p: Vec3, n: Vec3) -> Vec3 {
+        self.direct_with(p, n, |_, origin, dir, t_max| {
+            !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)))
+        })
+    }
+
+    /// Bit `i` set if light `i` (< 64) contributes at `p` (in front, above the threshold) and
+    /// is not shadowed.
+    pub fn visibility_mask(&self, bvh: &Bvh, p: Vec3, n: Vec3) -> u64 {
+        let mut mask = 0;
+        self.direct_with(p, n, |i, origin, dir, t_max| {
+            let visible = !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)));
+            mask |= u64::from(visible) << i;
+            visible
+        });
+        mask
+    }
+
+    /// Like [`Illumination::direct`], but for lights whose bit is clear in `unknown` the
+    /// visibility is taken from `known` instead of being traced.
+    pub fn direct_masked(&self, bvh: &Bvh, p: Vec3, n: Vec3, known: u64, unknown: u64) -> Vec3 {
+        self.direct_with(p, n, |i, origin, dir, t_max| {
+            if unknown >> i & 1 == 1 {
+                !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)))
+            } else {
+                known >> i & 1 == 1
+            }
+        })
+    }
+
+    /// Sums the contributions of the lights in front of `p` for which `visible(index, origin,
+    /// direction, shadow-ray length)` is true.
+    #[inline]
+    fn direct_with(
+        &self,
+        p: Vec3,
+        n: Vec3,
+        mut visible: impl FnMut(usize, Vec3, Vec3, f32) -> bool,
+    ) -> Vec3 {
         let p = p + n * SURFACE_OFFSET_M;
         let mut e = Vec3::ZERO;
-        for light in &self.lights {
+        for (i, light) in self.lights.iter().enumerate() {
             let l = light.position - p;
             let d2 = l.length_squared();
             if d2 <= 1e-12 {
@@ -78,13 +116,10 @@ impl Illumination {
             if contrib.max_element() < MIN_LIGHT_IRRADIANCE {
                 continue;
             }
-            if self.shadows && d > self.light_clearance_m {
-                let ray = Ray::bounded(p, dir, 0.0, d - self.light_clearance_m);
-                if bvh.occluded(&ray) {
-                    continue;
-                }
+            let t_max = d - self.light_clearance_m;
+            if t_max <= 0.0 || visible(i, p, dir, t_max) {
+                e += contrib;
             }
-            e += contrib;
         }
         e
     }
@@ -273,7 +308,6 @@ impl Lightmaps {
         spacing_m: f32,
         max_texels: usize,
         eye_z: f32,
-        ao_radius_m: f32,
     ) -> Lightmaps {
         let mut spacing = spacing_m;
         let visible: Vec<[bool; 2]> = (0..mesh.len())
@@ -313,7 +347,20 @@ impl Lightmaps {
                 offset += r.len(side);
             }
         }
-        let ao_step = ((ao_radius_m / (4.0 * spacing)).floor() as usize).clamp(1, 16);
+        // Lighting varies slowly away from shadow edges: ambient occlusion over the AO radius,
+        // light visibility only at shadow boundaries. Both are therefore sampled on a grid
+        // `coarse` times coarser than the lightmap (every `coarse`-th grid vertex, ≤ 15 cm and
+        // ≤ a quarter of the AO radius apart): AO is interpolated bilinearly, and a fine sample
+        // traces a shadow ray only for the lights whose visibility differs between the four
+        // corners of its coarse cell. Shadows of occluders smaller than a coarse cell that
+        // fall entirely between its corners are missed; the baked-vs-direct test bounds the effect.
+        let coarse_m = if illum.has_ao() {
+            (0.25 * illum.ao_radius_m).min(0.15)
+        } else {
+            0.15
+        };
+        let coarse = ((coarse_m / spacing).floor() as usize).clamp(1, 16);
+        let adaptive_shadows = illum.shadows && illum.lights.len() <= 64;
         let per_triangle: Vec<Vec<[f32; 3]>> = (0..mesh.len())
             .into_par_iter()
             .map(|t| {
@@ -329,12 +376,12 @@ impl Lightmaps {
                     return out;
                 }
                 let reach2 = 2.0 * spacing * spacing * 1.01;
-                // Ambient occlusion varies over the AO radius, not over a texel: it is sampled on
-                // a grid `ao_step` times coarser (every `ao_step`-th vertex of the fine grid) and
-                // interpolated bilinearly, which divides its cost by about `ao_step²`.
-                let k = ao_step;
-                let coarse_reach2 = 2.0 * (k as f32 * spacing).powi(2) * 1.01;
-                let mut vis = Vec::new();
+                let k = coarse;
+                // A fine sample within `reach` of the triangle interpolates coarse vertices up to
+                // one coarse cell diagonal farther away.
+                let coarse_reach2 = 2.0 * ((k + 1) as f32 * spacing).powi(2) * 1.01;
+                let mut vis: Vec<f32> = Vec::new();
+                let mut masks: Vec<u64> = Vec::new();
                 for (side, seen) in visible[t].into_iter().enumerate() {
                     let ns = if side == 0 { n } else { -n };
                     let [nu, nv] = rect.dims[side].map(usize::from);
@@ -346,17 +393,24 @@ impl Lightmaps {
                     let point = |i: usize, j: usize| origin + du * i as f32 + dv * j as f32;
                     let (cu, cv) = ((nu - 1).div_ceil(k) + 1, (nv - 1).div_ceil(k) + 1);
                     vis.clear();
+                    masks.clear();
                     for cj in 0..cv {
                         for ci in 0..cu {
                             let grid = point(ci * k, cj * k);
                             let p = closest_point_on_triangle(grid, a, b, c);
-                            if !illum.has_ao() || grid.distance_squared(p) > coarse_reach2 {
+                            if grid.distance_squared(p) > coarse_reach2 {
                                 vis.push(1.0);
+                                masks.push(0);
                                 continue;
                             }
                             let key =
                                 hash3(t as u32, ((cj as u32) << 16) | ci as u32, side as u32 | 2);
                             vis.push(illum.ambient_visibility(bvh, p, ns, key));
+                            masks.push(if adaptive_shadows {
+                                illum.visibility_mask(bvh, p, ns)
+                            } else {
+                                0
+                            });
                         }
                     }
                     for j in 0..nv {
@@ -376,7 +430,16 @@ impl Lightmaps {
                             let top = at(ci0, cj0) + (at(ci1, cj0) - at(ci0, cj0)) * tx;
                             let bottom = at(ci0, cj1) + (at(ci1, cj1) - at(ci0, cj1)) * tx;
                             let v = top + (bottom - top) * ty;
-                            let e = illum.direct(bvh, p, ns) + illum.ambient * v;
+                            let direct = if adaptive_shadows {
+                                let m = [(ci0, cj0), (ci1, cj0), (ci0, cj1), (ci1, cj1)]
+                                    .map(|(ci, cj)| masks[cj * cu + ci]);
+                                let all = m[0] & m[1] & m[2] & m[3];
+                                let any = m[0] | m[1] | m[2] | m[3];
+                                illum.direct_masked(bvh, p, ns, all, all ^ any)
+                            } else {
+                                illum.direct(bvh, p, ns)
+                            };
+                            let e = direct + illum.ambient * v;
                             out.push(e.to_array());
                         }
                     }

@@ -192,7 +192,6 @@ impl Renderer {
                 cfg.lightmap_texel_m,
                 cfg.lightmap_max_texels,
                 scene.floor_z + cfg.camera_height_m,
-                cfg.ao_radius_m,
             )),
             LightingMode::Direct => None,
         };

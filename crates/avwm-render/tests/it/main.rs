@@ -521,6 +521,26 @@ fn procedural_apartment_renders_closed_varied_views_from_every_room() {
         "{stats:?}"
     );
     assert!(!scene.rooms.is_empty());
+    // Baked lighting (adaptive shadows, coarse AO) agrees with per-pixel lighting here too.
+    let direct_cfg = CameraConfig {
+        lighting: LightingMode::Direct,
+        ..cfg.clone()
+    };
+    let direct = Renderer::new(&scene, r.bvh().clone(), &direct_cfg).unwrap();
+    let mut diffs = vec![];
+    for room in scene.rooms.iter().take(3) {
+        let c = (room.min + room.max) * 0.5;
+        let pose = Pose::new(c.x, c.y, 0.7);
+        let (a, b) = (r.render(pose), direct.render(pose));
+        diffs.extend(a.data.iter().zip(&b.data).map(|(x, y)| x.abs_diff(*y)));
+    }
+    diffs.sort_unstable();
+    let mean = diffs.iter().map(|&d| f32::from(d)).sum::<f32>() / diffs.len() as f32;
+    let p95 = diffs[diffs.len() * 95 / 100];
+    assert!(
+        mean < 3.0 && p95 <= 8,
+        "baked vs direct: mean {mean}, p95 {p95}"
+    );
     for room in &scene.rooms {
         let c = (room.min + room.max) * 0.5;
         for k in 0..4 {
