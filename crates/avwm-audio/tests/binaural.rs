@@ -774,3 +774,36 @@ fn kemar_ild_and_itd_match_the_reference_measurements() {
         &HrtfSource::KemarEmbedded
     );
 }
+
+#[test]
+fn a_flat_gain_path_renders_as_its_hrir_at_its_delay_after_rotation_into_the_head_frame() {
+    // World direction 45° (north-east), head yaw −45° (facing south-east): in the head frame
+    // the sound comes from azimuth +90°, the left. With equal gains in all bands the band
+    // filters sum to identity, and an integer delay is an exact shift: the RIR must be the
+    // HRIR pair, scaled by g, starting at sample d·fs.
+    let h = kemar();
+    let g = 0.25;
+    let n0 = 200;
+    let dir = Vec3::new(1.0, 1.0, 0.0).normalize();
+    let resp = response(vec![path(n0 as f32 / FS as f32, dir, g)]);
+    let rir = render_binaural(
+        &resp,
+        -std::f32::consts::FRAC_PI_4,
+        &h,
+        &RenderConfig::default(),
+        Seed(0),
+    );
+    let (hl, hr) = h.hrir(Vec3::Y);
+    for (got, want) in [(&rir.left, hl), (&rir.right, hr)] {
+        let mut expect = vec![0.0f32; got.len()];
+        for (i, v) in want.iter().enumerate() {
+            expect[n0 + i] = g * v;
+        }
+        let peak = expect.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(
+            max_abs_diff(got, &expect) < 1e-4 * peak,
+            "{}",
+            max_abs_diff(got, &expect)
+        );
+    }
+}
