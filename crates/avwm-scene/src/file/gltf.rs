@@ -55,6 +55,51 @@ fn load_buffers(
     Ok(out)
 }
 
+/// Checks what the `gltf` crate's readers assume (some only in debug assertions, one with
+/// `unreachable!`): the element type, a dense view, a stride of at least one element, and that
+/// every element lies inside the buffer.
+fn check_accessor(
+    acc: &gltf::Accessor<'_>,
+    types: &[gltf::accessor::DataType],
+    dims: gltf::accessor::Dimensions,
+    buffers: &[Vec<u8>],
+    what: &str,
+) -> Result<(), String> {
+    if !types.contains(&acc.data_type()) || acc.dimensions() != dims {
+        return Err(format!(
+            "{what}: unsupported accessor type {:?} {:?}",
+            acc.data_type(),
+            acc.dimensions()
+        ));
+    }
+    if acc.sparse().is_some() {
+        return Err(format!("{what}: sparse accessors are not supported"));
+    }
+    let view = acc
+        .view()
+        .ok_or_else(|| format!("{what}: accessor has no buffer view"))?;
+    let size = acc.size();
+    let stride = view.stride().unwrap_or(size);
+    let buffer_len = buffers.get(view.buffer().index()).map_or(0, Vec::len);
+    let last = acc
+        .count()
+        .checked_sub(1)
+        .and_then(|n| n.checked_mul(stride))
+        .and_then(|n| n.checked_add(acc.offset()))
+        .and_then(|n| n.checked_add(size));
+    let view_end = view.offset().checked_add(view.length());
+    match (last, view_end) {
+        (Some(end), Some(view_end))
+            if stride >= size && end <= view.length() && view_end <= buffer_len =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "{what}: accessor lies outside its buffer view or buffer"
+        )),
+    }
+}
+
 struct Ctx<'a> {
     buffers: &'a [Vec<u8>],
     mesh: RawMesh,
@@ -76,6 +121,25 @@ impl Ctx<'_> {
             };
             if pos_acc.count() == 0 || prim.indices().is_some_and(|a| a.count() == 0) {
                 continue;
+            }
+            let what = format!("mesh {} POSITION", mesh.index());
+            check_accessor(
+                &pos_acc,
+                &[gltf::accessor::DataType::F32],
+                gltf::accessor::Dimensions::Vec3,
+                self.buffers,
+                &what,
+            )?;
+            if let Some(acc) = prim.indices() {
+                use gltf::accessor::DataType::{U8, U16, U32};
+                let what = format!("mesh {} indices", mesh.index());
+                check_accessor(
+                    &acc,
+                    &[U8, U16, U32],
+                    gltf::accessor::Dimensions::Scalar,
+                    self.buffers,
+                    &what,
+                )?;
             }
             let buffers = self.buffers;
             let reader = prim.reader(|b| buffers.get(b.index()).map(|v| v.as_slice()));
@@ -160,8 +224,71 @@ impl Ctx<'_> {
     }
 }
 
+/// The JSON part of a `.gltf` or `.glb` file, if it can be found.
+fn json_part(bytes: &[u8]) -> Option<&[u8]> {
+    if !bytes.starts_with(b"glTF") {
+        return Some(bytes);
+    }
+    let len = u32::from_le_bytes(bytes.get(12..16)?.try_into().ok()?) as usize;
+    (bytes.get(16..20)? == b"JSON").then_some(())?;
+    bytes.get(20..20usize.checked_add(len)?)
+}
+
+/// Checks the accessor indices of mesh primitives before the `gltf` crate sees them: its
+/// validation (gltf-json 1.4) indexes the POSITION accessor before checking that it exists, and
+/// panics on such files.
+fn precheck(bytes: &[u8]) -> Result<(), String> {
+    let Some(json) = json_part(bytes) else {
+        return Ok(());
+    };
+    // serde_json skips UTF-8 checks inside ignored strings, so the gltf crate accepts some
+    // invalid UTF-8: parse a lossy copy, and reject what is not JSON at all.
+    let text = String::from_utf8_lossy(json);
+    let root: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("glTF parse error: invalid JSON: {e}"))?;
+    let n = root
+        .get("accessors")
+        .and_then(|a| a.as_array())
+        .map_or(0, Vec::len) as u64;
+    let check = |v: &serde_json::Value, what: &str| match v.as_u64() {
+        Some(i) if i < n => Ok(()),
+        _ => Err(format!(
+            "{what} refers to accessor {v}, but the file has {n} accessors"
+        )),
+    };
+    let meshes = root
+        .get("meshes")
+        .and_then(|m| m.as_array())
+        .map_or(&[][..], Vec::as_slice);
+    for (mi, mesh) in meshes.iter().enumerate() {
+        let prims = mesh
+            .get("primitives")
+            .and_then(|p| p.as_array())
+            .map_or(&[][..], Vec::as_slice);
+        for (pi, prim) in prims.iter().enumerate() {
+            let what = format!("mesh {mi} primitive {pi}");
+            let mut maps: Vec<&serde_json::Value> = prim.get("attributes").into_iter().collect();
+            if let Some(targets) = prim.get("targets").and_then(|t| t.as_array()) {
+                maps.extend(targets);
+            }
+            for map in maps {
+                if let Some(map) = map.as_object() {
+                    for (name, v) in map {
+                        check(v, &format!("{what} attribute {name}"))?;
+                    }
+                }
+            }
+            if let Some(v) = prim.get("indices") {
+                check(v, &format!("{what} indices"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Parses a glTF or GLB file's bytes; `dir` resolves external buffers.
 pub(crate) fn read_gltf(bytes: &[u8], dir: &Path) -> Result<RawMesh, String> {
+    precheck(bytes)?;
     let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| format!("glTF parse error: {e}"))?;
     let buffers = load_buffers(&gltf.document, gltf.blob.as_deref(), dir)?;
     let mut ctx = Ctx {
