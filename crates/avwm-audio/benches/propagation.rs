@@ -108,6 +108,27 @@ fn main() {
         "shoebox hybrid (order 10 + RT, 1 thread): median {median:.2} ms; pyroomacoustics {PYROOMACOUSTICS_MS} ms; ratio {:.0}×",
         PYROOMACOUSTICS_MS / median
     );
+    let t = Instant::now();
+    for _ in 0..20 {
+        let cfg = AcousticsConfig::default();
+        let r = anchor_room().image_sources(
+            Vec3::new(4.5, 3.5, 1.2),
+            Vec3::new(1.5, 1.8, 1.5),
+            10,
+            &cfg,
+        );
+        divan::black_box(r.ok());
+    }
+    println!(
+        "  of which image sources (order 10, 1561 images): {:.2} ms",
+        t.elapsed().as_secs_f64() * 1e3 / 20.0
+    );
+    let t = Instant::now();
+    let _ = apartment();
+    println!(
+        "AcousticScene::new on the default procedural apartment (20 000 field rays, all threads): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     for (name, p) in [("default", apartment()), ("small", small_apartment())] {
         println!(
             "procedural apartment ({name}): {} triangles, {} planes",

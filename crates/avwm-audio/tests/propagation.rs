@@ -702,3 +702,82 @@ fn mesh_engine_hybrid_split_keeps_energy_and_matches_the_analytic_shoebox() {
         assert!((db(e3[b]) - db(e2[b])).abs() < 0.5, "band {b}");
     }
 }
+
+#[test]
+fn two_offset_doors_in_series_give_a_second_order_diffracted_path() {
+    // Rooms x ∈ [0, 4] | [4.2, 8.2] | [8.4, 12.4], y ∈ [0, 4]; door 1 at y ∈ [0.5, 1.5],
+    // door 2 at y ∈ [2.5, 3.5]: no single edge connects the outer rooms.
+    let mut m = TriMesh::default();
+    let plaster = mat("plaster");
+    add_box(&mut m, Vec3::ZERO, Vec3::new(12.4, 4.0, 3.0), plaster, true);
+    let mut edges = Vec::new();
+    for (x0, (y0, y1)) in [(4.0f32, (0.5f32, 1.5f32)), (8.2, (2.5, 3.5))] {
+        let x1 = x0 + 0.2;
+        add_box(
+            &mut m,
+            Vec3::new(x0, 0.0, 0.0),
+            Vec3::new(x1, y0, 3.0),
+            plaster,
+            false,
+        );
+        add_box(
+            &mut m,
+            Vec3::new(x0, y1, 0.0),
+            Vec3::new(x1, 4.0, 3.0),
+            plaster,
+            false,
+        );
+        add_box(
+            &mut m,
+            Vec3::new(x0, y0, 2.1),
+            Vec3::new(x1, y1, 3.0),
+            plaster,
+            false,
+        );
+        for x in [x0, x1] {
+            for y in [y0, y1] {
+                edges.push(DiffractionEdge {
+                    a: Vec3::new(x, y, 0.0),
+                    b: Vec3::new(x, y, 2.1),
+                    wedge_rad: 1.5 * std::f32::consts::PI,
+                });
+            }
+        }
+    }
+    let src = Vec3::new(1.0, 3.2, 1.5);
+    let eng = acoustic(&scene_from(m, src, edges), &test_cfg());
+    let lis = Vec3::new(11.0, 0.8, 1.5);
+    let r = eng.response(lis, Seed(0));
+    assert!(
+        !r.paths
+            .iter()
+            .any(|p| matches!(p.kind, PathKind::Direct | PathKind::Diffracted { order: 1 }))
+    );
+    let d2: Vec<_> = r
+        .paths
+        .iter()
+        .filter(|p| p.kind == PathKind::Diffracted { order: 2 })
+        .collect();
+    assert!(!d2.is_empty(), "no second-order path");
+    // The shortest route: around door 1's upper jamb, then door 2's lower jamb.
+    let via = (Vec3::new(4.2, 1.5, 1.5) - src).length()
+        + (Vec3::new(8.2, 2.5, 1.5) - Vec3::new(4.2, 1.5, 1.5)).length()
+        + (lis - Vec3::new(8.4, 2.5, 1.5)).length();
+    let shortest = d2
+        .iter()
+        .map(|p| p.delay_s * SPEED_OF_SOUND_M_S)
+        .fold(f32::INFINITY, f32::min);
+    assert!(
+        (shortest - via).abs() < 0.25,
+        "shortest second-order path {shortest} m, expected ≈ {via} m"
+    );
+    let p = d2[0];
+    let spread = 1.0 / (p.delay_s * SPEED_OF_SOUND_M_S);
+    let loss = |b: usize| -20.0 * (p.gain[b] / spread).log10();
+    assert!(
+        loss(0) >= 10.0 - 1e-3,
+        "two edges lose at least 2 × 5 dB: {}",
+        loss(0)
+    );
+    assert!(loss(5) > loss(0));
+}

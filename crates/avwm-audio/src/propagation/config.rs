@@ -55,7 +55,8 @@ pub struct AcousticsConfig {
     /// Also search edge→edge (second-order) diffraction paths when no first-order one exists (default true).
     pub diffraction_order2: bool,
     /// Within this distance (m) of a diffraction point the legs' visibility test is relaxed, so
-    /// that edges lying on wall corners (or inside thin walls) still see both sides (default 0.12 m).
+    /// that edges lying on wall corners (or inside thin walls) still see both sides: it must exceed
+    /// the wall thickness crossed obliquely at a door jamb (default 0.25 m).
     pub edge_clearance_m: f32,
     /// Transmission through walls when the direct path is occluded (default true).
     pub transmission: bool,
@@ -80,7 +81,7 @@ impl Default for AcousticsConfig {
             air_absorption_per_m: AIR_ABSORPTION_20C_PER_M,
             diffraction: true,
             diffraction_order2: true,
-            edge_clearance_m: 0.12,
+            edge_clearance_m: 0.25,
             transmission: true,
         }
     }

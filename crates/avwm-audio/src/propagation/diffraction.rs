@@ -14,8 +14,8 @@
 //! Higher bands have larger N for the same geometry and therefore lose more. The loss is capped
 //! at [`MAX_IL_DB`] per edge. The wedge angle of the edges is not used by this thin-screen model.
 //! Second order (edge → edge, two doors in series) sums the losses of both edges, each with its
-//! own detour. Paths through nearly the same point from redundant edges (both faces of a wall)
-//! are merged, a path counts only if it bends around an obstacle at each edge (the corner-cutting
+//! own detour. Edges are grouped into openings (edges whose ends touch: jambs, lintel, both wall
+//! faces) and only the shortest valid path per opening (or pair of openings) is kept; a path counts only if it bends around an obstacle at each edge (the corner-cutting
 //! chord is blocked, see `bends_around_obstacle`), first-order points clamped to an edge's end (corners, covered by the adjoining
 //! edge) are skipped, and the lit-zone correction takes the largest loss of any edge, not the product.
 
@@ -26,6 +26,11 @@ use avwm_core::{BAND_CENTERS_HZ, Bands, NUM_BANDS, SPEED_OF_SOUND_M_S};
 use avwm_geom::{Bvh, Ray};
 use avwm_scene::DiffractionEdge;
 use glam::Vec3;
+
+/// At most this many second-order paths are returned (the shortest valid ones).
+const MAX_ORDER2_PATHS: usize = 4;
+/// At most this many second-order candidates (shortest first) are tested for visibility.
+const MAX_ORDER2_CHECKS: usize = 64;
 
 /// Largest insertion loss of one edge (dB).
 pub const MAX_IL_DB: f32 = 40.0;
@@ -123,21 +128,76 @@ fn bends_around_obstacle(bvh: &Bvh, prev: Vec3, x: Vec3, next: Vec3) -> bool {
     !bvh.visible(a, b, 1e-5)
 }
 
-/// Several edges often describe one opening (the jamb on both faces of a wall, the lintel's
-/// end): a path is a duplicate of an accepted (shorter) one when it arrives from nearly the same
-/// direction (within ≈ 6°) with nearly the same length (within 0.3 m).
-fn is_duplicate(accepted: &[(f32, Vec3)], len: f32, x: Vec3, listener: Vec3) -> bool {
-    let dir = (x - listener).normalize_or_zero();
-    accepted
-        .iter()
-        .any(|&(l, y)| (l - len).abs() < 0.3 && (y - listener).normalize_or_zero().dot(dir) > 0.995)
+/// Two edges belong to the same opening when an end of one lies within this distance (m) of
+/// the other (jambs meeting the lintel; the twin edges on both faces of a wall).
+const SAME_OPENING_M: f32 = 0.3;
+
+/// The scene's diffraction edges, grouped into openings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EdgeSet {
+    /// The edges.
+    pub edges: Vec<DiffractionEdge>,
+    /// Per edge: the id of its opening (connected group of edges).
+    pub opening: Vec<u32>,
 }
 
-/// Diffracted paths for an occluded source–listener pair: all valid first-order paths, or, if
-/// there are none and `cfg.diffraction_order2`, the valid second-order ones.
+fn point_segment_distance(p: Vec3, a: Vec3, b: Vec3) -> f32 {
+    let ab = b - a;
+    let t = if ab.length_squared() > 0.0 {
+        ((p - a).dot(ab) / ab.length_squared()).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (a + t * ab - p).length()
+}
+
+impl EdgeSet {
+    /// Groups `edges` into openings (union–find over "an end of one is near the other").
+    pub fn new(edges: &[DiffractionEdge]) -> EdgeSet {
+        let n = edges.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        for i in 0..n {
+            for j in i + 1..n {
+                let (e, f) = (&edges[i], &edges[j]);
+                let near = [
+                    point_segment_distance(e.a, f.a, f.b),
+                    point_segment_distance(e.b, f.a, f.b),
+                    point_segment_distance(f.a, e.a, e.b),
+                    point_segment_distance(f.b, e.a, e.b),
+                ]
+                .into_iter()
+                .any(|d| d < SAME_OPENING_M);
+                if near {
+                    let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
+                    parent[ri.max(rj)] = ri.min(rj);
+                }
+            }
+        }
+        let opening = (0..n).map(|i| root(&mut parent, i) as u32).collect();
+        EdgeSet {
+            edges: edges.to_vec(),
+            opening,
+        }
+    }
+}
+
+/// Diffracted paths for an occluded source–listener pair: the shortest valid first-order path
+/// through each opening, or, if there is none and `cfg.diffraction_order2`, the shortest valid
+/// second-order path through each pair of openings (at most [`MAX_ORDER2_PATHS`]).
+///
+/// One path per opening is Maekawa's single-barrier view: the edges of one door (both jambs,
+/// the lintel, on both wall faces) are not independent sources of diffracted sound, and the
+/// edge with the smallest detour dominates.
 pub(crate) fn diffracted_paths(
     mesh: &AcousticMesh,
-    edges: &[DiffractionEdge],
+    set: &EdgeSet,
     source: Vec3,
     listener: Vec3,
     cfg: &AcousticsConfig,
@@ -148,18 +208,20 @@ pub(crate) fn diffracted_paths(
     let bvh = &*mesh.bvh;
     let direct = (listener - source).length();
     let mut out = Vec::new();
-    let mut first: Vec<(f32, Vec3)> = edges
+    let mut first: Vec<(f32, Vec3, u32)> = set
+        .edges
         .iter()
-        .filter_map(|e| {
+        .zip(&set.opening)
+        .filter_map(|(e, &o)| {
             let (x, interior) = shortest_point_interior(e, source, listener);
-            interior.then(|| ((x - source).length() + (listener - x).length(), x))
+            interior.then(|| ((x - source).length() + (listener - x).length(), x, o))
         })
         .collect();
-    first.sort_by(|p, q| p.0.total_cmp(&q.0));
-    let mut accepted: Vec<(f32, Vec3)> = Vec::new();
-    for (len, x) in first {
+    first.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.2.cmp(&q.2)));
+    let mut done: Vec<u32> = Vec::new();
+    for (len, x, opening) in first {
         let (a, b) = ((x - source).length(), (listener - x).length());
-        if a < 1e-4 || b < 1e-4 || is_duplicate(&accepted, len, x, listener) {
+        if a < 1e-4 || b < 1e-4 || done.contains(&opening) {
             continue;
         }
         if leg_free(bvh, source, x, EPS, clear)
@@ -168,18 +230,17 @@ pub(crate) fn diffracted_paths(
         {
             let amp = edge_amplitude(len - direct, true);
             out.push(path(len, amp, x, listener, 1, &air));
-            accepted.push((len, x));
+            done.push(opening);
         }
     }
     if !out.is_empty() || !cfg.diffraction_order2 {
         return out;
     }
     // Second order: first edge seen from the source, second from the listener.
-    let near = |p: Vec3| -> Vec<&DiffractionEdge> {
-        edges
-            .iter()
-            .filter(|e| {
-                let x = shortest_point_on_edge(e, p, p);
+    let near = |p: Vec3| -> Vec<usize> {
+        (0..set.edges.len())
+            .filter(|&i| {
+                let x = shortest_point_on_edge(&set.edges[i], p, p);
                 leg_free(bvh, p, x, EPS, clear)
             })
             .collect()
@@ -189,11 +250,15 @@ pub(crate) fn diffracted_paths(
         return out;
     }
     let from_lis = near(listener);
-    for e1 in &from_src {
-        for e2 in &from_lis {
-            if std::ptr::eq(*e1, *e2) {
+    // Optimise every pair (cheap arithmetic), then test visibility from the shortest up.
+    let mut pairs: Vec<(f32, Vec3, Vec3, (u32, u32))> = Vec::new();
+    for &i in &from_src {
+        for &j in &from_lis {
+            let key = (set.opening[i], set.opening[j]);
+            if key.0 == key.1 {
                 continue;
             }
+            let (e1, e2) = (&set.edges[i], &set.edges[j]);
             let mut x1 = 0.5 * (e1.a + e1.b);
             let mut x2 = 0.5 * (e2.a + e2.b);
             for _ in 0..8 {
@@ -205,26 +270,33 @@ pub(crate) fn diffracted_paths(
                 (x2 - x1).length(),
                 (listener - x2).length(),
             );
-            if a < 1e-4 || m < 1e-4 || b < 1e-4 {
-                continue;
+            if a >= 1e-4 && m >= 1e-4 && b >= 1e-4 {
+                pairs.push((a + m + b, x1, x2, key));
             }
-            let len = a + m + b;
-            if is_duplicate(&accepted, len, x2, listener) {
-                continue;
-            }
-            if leg_free(bvh, source, x1, EPS, clear)
-                && leg_free(bvh, x1, x2, clear, clear)
-                && leg_free(bvh, x2, listener, clear, EPS)
-                && bends_around_obstacle(bvh, source, x1, x2)
-                && bends_around_obstacle(bvh, x1, x2, listener)
-            {
-                let d1 = a + m - (x2 - source).length();
-                let d2 = m + b - (listener - x1).length();
-                let (g1, g2) = (edge_amplitude(d1, true), edge_amplitude(d2, true));
-                let amp: Bands = std::array::from_fn(|k| g1[k] * g2[k]);
-                out.push(path(len, amp, x2, listener, 2, &air));
-                accepted.push((len, x2));
-            }
+        }
+    }
+    pairs.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.3.cmp(&q.3)));
+    let mut done: Vec<(u32, u32)> = Vec::new();
+    for (checked, &(len, x1, x2, key)) in pairs.iter().enumerate() {
+        if out.len() >= MAX_ORDER2_PATHS || checked >= MAX_ORDER2_CHECKS {
+            break;
+        }
+        if done.contains(&key) {
+            continue;
+        }
+        if leg_free(bvh, source, x1, EPS, clear)
+            && leg_free(bvh, x1, x2, clear, clear)
+            && leg_free(bvh, x2, listener, clear, EPS)
+            && bends_around_obstacle(bvh, source, x1, x2)
+            && bends_around_obstacle(bvh, x1, x2, listener)
+        {
+            let m = (x2 - x1).length();
+            let d1 = (x1 - source).length() + m - (x2 - source).length();
+            let d2 = m + (listener - x2).length() - (listener - x1).length();
+            let (g1, g2) = (edge_amplitude(d1, true), edge_amplitude(d2, true));
+            let amp: Bands = std::array::from_fn(|k| g1[k] * g2[k]);
+            out.push(path(len, amp, x2, listener, 2, &air));
+            done.push(key);
         }
     }
     out
@@ -280,6 +352,32 @@ mod tests {
             assert!(il >= prev - 1e-4, "not monotonic at {i}");
             prev = il;
         }
+    }
+
+    #[test]
+    fn edges_of_one_door_form_one_opening_and_two_doors_two() {
+        let pi = std::f32::consts::PI;
+        let mut edges = Vec::new();
+        for y0 in [0.0f32, 3.0] {
+            for x in [0.0f32, 0.15] {
+                for y in [y0, y0 + 0.9] {
+                    edges.push(DiffractionEdge {
+                        a: Vec3::new(x, y, 0.0),
+                        b: Vec3::new(x, y, 2.1),
+                        wedge_rad: pi,
+                    });
+                }
+                edges.push(DiffractionEdge {
+                    a: Vec3::new(x, y0, 2.1),
+                    b: Vec3::new(x, y0 + 0.9, 2.1),
+                    wedge_rad: pi,
+                });
+            }
+        }
+        let set = EdgeSet::new(&edges);
+        assert!(set.opening[..6].iter().all(|&o| o == set.opening[0]));
+        assert!(set.opening[6..].iter().all(|&o| o == set.opening[6]));
+        assert_ne!(set.opening[0], set.opening[6]);
     }
 
     #[test]

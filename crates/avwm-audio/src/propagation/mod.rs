@@ -53,7 +53,7 @@ use crate::error::AudioError;
 use crate::paths::{AcousticResponse, EnergyHistogram, PathKind, PropagationPath};
 use avwm_core::{Bands, EAR_HEIGHT_M, NUM_BANDS, SPEED_OF_SOUND_M_S, Seed};
 use avwm_geom::Bvh;
-use avwm_scene::{DiffractionEdge, Scene};
+use avwm_scene::Scene;
 use geometry::AcousticMesh;
 use glam::Vec3;
 use ism::GuideSet;
@@ -79,7 +79,7 @@ struct LateField {
 #[derive(Debug, Clone)]
 pub struct AcousticScene {
     mesh: AcousticMesh,
-    edges: Vec<DiffractionEdge>,
+    edges: diffraction::EdgeSet,
     cfg: AcousticsConfig,
     source: Vec3,
     source_guides: GuideSet,
@@ -129,7 +129,7 @@ impl AcousticScene {
         let source_guides = GuideSet::new(&mesh, source, cfg.guide_rays, cfg.ism_order);
         let mut this = AcousticScene {
             mesh,
-            edges: scene.edges.clone(),
+            edges: diffraction::EdgeSet::new(&scene.edges),
             cfg: cfg.clone(),
             source,
             source_guides,
@@ -253,7 +253,7 @@ impl AcousticScene {
         };
         if self.mesh.bvh.visible(source, listener, 1e-4) {
             let lit = if self.cfg.diffraction {
-                diffraction::lit_zone_factor(&self.edges, source, listener)
+                diffraction::lit_zone_factor(&self.edges.edges, source, listener)
             } else {
                 [1.0; NUM_BANDS]
             };
