@@ -1,0 +1,19 @@
+//! Generates AVW-4k-style datasets with the simulator (paper §3.2): procedural scenes split 6:1:2
+//! by scene, trajectories in three motion patterns that follow shortest paths with natural
+//! variation, written as the `avwm-data` Parquet format.
+//!
+//! * [`GenConfig`] with presets `tiny`, `small`, `avw4k`;
+//! * [`Plan`]: scenes → splits → episodes → shards, a pure function of the config;
+//! * [`walk`](walk::walk): one trajectory;
+//! * [`generate`]: parallel, deterministic, resumable generation with a progress callback.
+#![warn(missing_docs)]
+
+mod config;
+mod generate;
+pub mod walk;
+
+pub use config::{GenConfig, Variation};
+pub use generate::{
+    GenError, GenSummary, Plan, Progress, RUN_CONFIG_FILE, ScenePlan, episode_seed, generate,
+    pattern_of,
+};
