@@ -221,6 +221,10 @@ impl SceneFile {
                 ));
             }
         };
+        // Rebuilt from this file, overrides included (a procedural scene's seed is in the file).
+        scene.origin = SceneOrigin::File {
+            path: path.to_path_buf(),
+        };
         if let Some(name) = &self.name {
             scene.name = name.clone();
         }

@@ -38,7 +38,17 @@ fn procedural_file_with_overrides_matches_generate() {
     };
     let mut expected = crate::procedural::generate(42, &cfg).unwrap();
     expected.name = "flat".into();
+    expected.origin = SceneOrigin::File { path: p.clone() };
     assert_eq!(scene, expected);
+    // Saved without a config (it is in the file) and reloaded from elsewhere: the same scene.
+    let out = tempfile::tempdir().unwrap();
+    write_scene_dir(&scene, None, out.path()).unwrap();
+    let back = load_scene_file(&out.path().join("scene.toml")).unwrap();
+    assert_eq!(back.mesh, scene.mesh);
+    assert_eq!(
+        (back.name.as_str(), back.source, &back.lights),
+        ("flat", scene.source, &scene.lights)
+    );
 }
 
 #[test]
@@ -70,8 +80,18 @@ fn written_scene_dir_is_byte_identical_and_reloads_to_the_same_scene() {
         toml.contains("wall_thickness_m = 0.15\n"),
         "shortest floats:\n{toml}"
     );
+    let reloaded = load_scene_file(&a.path().join("scene.toml")).unwrap();
     assert_eq!(
-        load_scene_file(&a.path().join("scene.toml")).unwrap(),
+        reloaded.origin,
+        SceneOrigin::File {
+            path: a.path().join("scene.toml")
+        }
+    );
+    assert_eq!(
+        Scene {
+            origin: scene.origin.clone(),
+            ..reloaded
+        },
         scene
     );
     let json: serde_json::Value =

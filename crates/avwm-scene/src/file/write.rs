@@ -83,19 +83,20 @@ fn scene_file(
                 // Pin what was detected, so a changed detector cannot move the scene.
                 mesh.floor_z = Some(scene.floor_z);
                 mesh.ceiling_h = Some(scene.ceiling_h);
+                file.source = Some(SourceSection {
+                    position: scene.source.position.to_array(),
+                });
+                file.lights = scene
+                    .lights
+                    .iter()
+                    .map(|l| LightSection {
+                        position: l.position.to_array(),
+                        intensity: l.intensity,
+                    })
+                    .collect();
             }
+            // A procedural file is self-contained: seed, config and overrides are kept as they are.
             file.name = Some(scene.name.clone());
-            file.source = Some(SourceSection {
-                position: scene.source.position.to_array(),
-            });
-            file.lights = scene
-                .lights
-                .iter()
-                .map(|l| LightSection {
-                    position: l.position.to_array(),
-                    intensity: l.intensity,
-                })
-                .collect();
             Ok(file)
         }
     }
@@ -103,9 +104,10 @@ fn scene_file(
 
 /// Saves `scene` into `dir` (created if needed):
 ///
-/// * `scene.toml` — a scene file that rebuilds it with [`super::load_scene_file`]: the seed and
-///   the full `cfg` for procedural scenes (`cfg` is required for them), the original file with an
-///   absolute mesh path and pinned floor, ceiling, source and lights for loaded ones;
+/// * `scene.toml` — a scene file that rebuilds it with [`super::load_scene_file`]: for scenes
+///   from [`crate::procedural::generate`] the seed and the full `cfg` (required for them); for
+///   scenes loaded from a file, a copy of that file (procedural form as is; mesh form with an
+///   absolute mesh path and the floor, ceiling, source and lights pinned);
 /// * `scene.json` — name, origin, sizes, source, lights, rooms, doors, edges and materials;
 /// * `mesh.ply` — binary PLY, z up, sRGB vertex colours from the materials; it loads back
 ///   through [`super::load_scene_file`] with `[mesh] path = "mesh.ply"`.
