@@ -375,3 +375,46 @@ fn all_rooms_are_reachable_on_foot() {
         }
     }
 }
+
+/// A sweep over unusual but valid settings: every scene is either generated and valid, or
+/// refused with a configuration error (never a panic), and room counts stay in range.
+#[test]
+fn unusual_configs_generate_valid_scenes_or_fail_cleanly() {
+    let mut ok = 0;
+    for (rooms, area, corridor, density, door) in [
+        (1, 20.0, 0.0, 0.0, 0.9),
+        (2, 30.0, 1.0, 1.0, 0.8),
+        (12, 120.0, 1.0, 1.0, 1.2),
+        (6, 600.0, 0.0, 1.0, 2.0),
+        (10, 70.0, 0.5, 0.5, 0.9),
+        (3, 1000.0, 1.0, 1.0, 0.9),
+    ] {
+        let cfg = ProceduralConfig {
+            rooms_min: rooms,
+            rooms_max: rooms,
+            floor_area_min_m2: area,
+            floor_area_max_m2: area,
+            corridor_probability: corridor,
+            furniture_density: density,
+            door_width_min_m: door,
+            door_width_max_m: door,
+            ..ProceduralConfig::default()
+        };
+        for seed in 0..4 {
+            match generate(seed, &cfg) {
+                Ok(s) => {
+                    ok += 1;
+                    assert_eq!(s.rooms.len(), rooms as usize);
+                    s.validate(Path::new(PROCEDURAL_PATH)).unwrap();
+                    assert!(s.doors.iter().all(|d| d.width_m == door));
+                }
+                Err(SceneError::Config(_)) => {}
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        }
+    }
+    assert!(
+        ok >= 16,
+        "most of these settings are feasible ({ok} of 24 generated)"
+    );
+}
