@@ -193,7 +193,11 @@ impl AcousticScene {
             lo: glo,
             cell,
             dims: grid.dims,
-            cells: grid.histograms(p.rays),
+            cells: {
+                let mut cells = grid.histograms(p.rays);
+                cells.iter_mut().for_each(tracer::smooth_sparse);
+                cells
+            },
         })
     }
 
@@ -311,7 +315,8 @@ impl AcousticScene {
             &p,
             seed.derive("late-receiver", 0),
         );
-        let bins = grid.histograms(p.rays).pop().unwrap_or_default();
+        let mut bins = grid.histograms(p.rays).pop().unwrap_or_default();
+        tracer::smooth_sparse(&mut bins);
         EnergyHistogram {
             bin_s: self.cfg.bin_s,
             bins,

@@ -215,7 +215,8 @@ impl ShoeboxRoom {
             parallel: false,
         };
         tracer::trace(&geo, source, &grid, &p, seed.derive("shoebox-late", 0));
-        let bins = grid.histograms(p.rays).pop().unwrap_or_default();
+        let mut bins = grid.histograms(p.rays).pop().unwrap_or_default();
+        tracer::smooth_sparse(&mut bins);
         Ok(AcousticResponse {
             paths,
             late: EnergyHistogram {

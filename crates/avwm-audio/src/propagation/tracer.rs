@@ -230,6 +230,53 @@ impl ReceiverGrid {
     }
 }
 
+/// Half-width (bins) of the density probe and the largest spreading of [`smooth_sparse`].
+const SMOOTH_MAX_HALF_BINS: usize = 12;
+/// Half-width (bins) of the window in which [`smooth_sparse`] measures density.
+const SMOOTH_PROBE_HALF_BINS: usize = 6;
+
+/// Spreads sparse histogram energy over neighbouring bins, conserving energy exactly.
+///
+/// Far from the source only a few rays reach a receiver, and its histogram is a handful of
+/// spikes between empty bins; noise shaped by such an envelope sounds like isolated clicks. Each
+/// non-empty bin is spread uniformly over `±h` bins, with `h = round(1/d) − 1` (at most
+/// 12 bins, i.e. ±48 ms at 4 ms bins) where `d` is the share of non-empty bins within ±6 bins:
+/// dense regions (`d = 1`) are untouched. Nothing is moved before the first non-empty bin, so the
+/// histogram stays causal; the histogram may grow by up to 12 bins past its last input bin.
+pub(crate) fn smooth_sparse(h: &mut Vec<Bands>) {
+    let n = h.len();
+    let Some(first) = h.iter().position(|e| e.iter().any(|&x| x > 0.0)) else {
+        return;
+    };
+    let nonzero: Vec<bool> = h.iter().map(|e| e.iter().any(|&x| x > 0.0)).collect();
+    let mut out = vec![[0.0f32; NUM_BANDS]; n + SMOOTH_MAX_HALF_BINS];
+    for i in first..n {
+        if !nonzero[i] {
+            continue;
+        }
+        let (lo, hi) = (
+            i.saturating_sub(SMOOTH_PROBE_HALF_BINS),
+            (i + SMOOTH_PROBE_HALF_BINS).min(n - 1),
+        );
+        let count = nonzero[lo..=hi].iter().filter(|&&z| z).count();
+        let density = count as f32 / (hi - lo + 1) as f32;
+        let half = ((1.0 / density).round() as usize)
+            .saturating_sub(1)
+            .min(SMOOTH_MAX_HALF_BINS);
+        let (a, b) = (i.saturating_sub(half).max(first), i + half);
+        let w = 1.0 / (b - a + 1) as f32;
+        for o in &mut out[a..=b] {
+            for (x, e) in o.iter_mut().zip(h[i]) {
+                *x += e * w;
+            }
+        }
+    }
+    while out.last().is_some_and(|e| e.iter().all(|&x| x == 0.0)) {
+        out.pop();
+    }
+    *h = out;
+}
+
 /// A uniformly distributed unit vector.
 fn uniform_sphere(rng: &mut impl Rng) -> Vec3 {
     let z: f32 = rng.random_range(-1.0..1.0);
@@ -366,6 +413,31 @@ mod tests {
                 .map_or(0, |(i, _)| i);
             assert_eq!(peak, (r / SPEED_OF_SOUND_M_S / 0.004) as usize);
         }
+    }
+
+    #[test]
+    fn sparse_smoothing_conserves_energy_stays_causal_and_leaves_dense_histograms_alone() {
+        let mut sparse = vec![[0.0f32; NUM_BANDS]; 100];
+        for (i, e) in [(20usize, 1.0f32), (33, 2.0), (60, 0.5), (99, 0.25)] {
+            sparse[i] = [e; NUM_BANDS];
+        }
+        let total = |h: &[Bands]| h.iter().map(|e| f64::from(e[3])).sum::<f64>();
+        let before = total(&sparse);
+        let mut s = sparse.clone();
+        smooth_sparse(&mut s);
+        assert!((total(&s) - before).abs() < 1e-6);
+        assert!(
+            s[..20].iter().all(|e| e[0] == 0.0),
+            "energy moved before the first arrival"
+        );
+        assert!(
+            s.iter().map(|e| e[0]).fold(0.0, f32::max) < 0.5,
+            "spikes were not spread"
+        );
+        let dense: Vec<Bands> = (0..80).map(|i| [1.0 + (i % 3) as f32; NUM_BANDS]).collect();
+        let mut d = dense.clone();
+        smooth_sparse(&mut d);
+        assert_eq!(d, dense);
     }
 
     #[test]
