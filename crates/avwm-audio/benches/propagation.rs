@@ -131,9 +131,10 @@ fn main() {
     );
     for (name, p) in [("default", apartment()), ("small", small_apartment())] {
         println!(
-            "procedural apartment ({name}): {} triangles, {} planes",
+            "procedural apartment ({name}): {} triangles, {} planes, late field {:.1} MB",
             p.triangles,
-            p.scene.plane_count()
+            p.scene.plane_count(),
+            p.scene.late_field_bytes() as f64 / 1e6
         );
     }
     divan::main();

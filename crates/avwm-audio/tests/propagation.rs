@@ -781,3 +781,10 @@ fn two_offset_doors_in_series_give_a_second_order_diffracted_path() {
     );
     assert!(loss(5) > loss(0));
 }
+
+#[test]
+fn acoustic_scene_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<AcousticScene>();
+    assert_send_sync::<ShoeboxRoom>();
+}

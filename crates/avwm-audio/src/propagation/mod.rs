@@ -150,6 +150,17 @@ impl AcousticScene {
         self.source
     }
 
+    /// Heap memory held by the precomputed late field (bytes).
+    pub fn late_field_bytes(&self) -> usize {
+        self.field.as_ref().map_or(0, |f| {
+            f.cells
+                .iter()
+                .map(|c| c.capacity() * std::mem::size_of::<Bands>())
+                .sum::<usize>()
+                + f.cells.capacity() * std::mem::size_of::<Vec<Bands>>()
+        })
+    }
+
     /// Number of coplanar surface groups used by the image-source method.
     pub fn plane_count(&self) -> usize {
         self.mesh.planes.len()
