@@ -197,7 +197,7 @@ pub fn record(
         obs = step.obs;
     }
     write_atomic(&out.join("log.jsonl"), log.as_bytes())?;
-    avwm_audio::source::write_wav(&out.join("audio.wav"), &[&left, &right], avwm_core::SAMPLE_RATE_HZ)?;
+    avwm_audio::source::write_wav(out.join("audio.wav"), &[&left, &right], avwm_core::SAMPLE_RATE_HZ)?;
     let map = sim.nav().draw_map(sim.scene(), &poses, 20.0);
     write_atomic(&out.join("map.png"), &avwm_nav::encode_png(&map))?;
     let state = sim.state().ok_or(SimError::NotReset)?;
