@@ -6,6 +6,7 @@
 mod acoustics;
 mod bench;
 mod common;
+mod data;
 mod scene;
 mod sim;
 
@@ -34,6 +35,9 @@ enum Command {
     /// Benchmarks (JSON output).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// AVW-4k-style datasets: generate, inspect, export.
+    #[command(subcommand)]
+    Data(data::DataCmd),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -42,6 +46,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(c) => sim::run(c),
         Command::Acoustics(c) => acoustics::run(c),
         Command::Bench(c) => bench::run(c),
+        Command::Data(c) => data::run(c),
     }
 }
 

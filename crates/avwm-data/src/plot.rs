@@ -110,3 +110,82 @@ pub fn write_plots(dir: &Path, stats: &Statistics) -> Result<Vec<String>> {
     }
     Ok(out)
 }
+
+/// Log-magnitude spectrogram of one channel as a `width × height` grey-scale-to-colour strip:
+/// 256-sample Hann windows (16 ms at 16 kHz), columns spread over the signal, rows from 8 kHz
+/// (top) to 0 Hz (bottom), −80…0 dB relative to the strip's maximum.
+pub fn spectrogram_strip(samples: &[f32], width: u32, height: u32) -> Vec<[u8; 3]> {
+    const N: usize = 256;
+    let bins = N / 2;
+    let cols = width as usize;
+    let mut mag = vec![0f32; cols * bins];
+    let hann: Vec<f32> = (0..N).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / N as f32).cos()).collect();
+    let hop = samples.len().saturating_sub(N) as f32 / (cols.max(2) - 1) as f32;
+    let (cos, sin): (Vec<f32>, Vec<f32>) =
+        (0..N).map(|k| ((std::f32::consts::TAU * k as f32 / N as f32).cos(), (std::f32::consts::TAU * k as f32 / N as f32).sin())).unzip();
+    for c in 0..cols {
+        let start = (c as f32 * hop) as usize;
+        let frame: Vec<f32> = (0..N).map(|i| samples.get(start + i).copied().unwrap_or(0.0) * hann[i]).collect();
+        for b in 0..bins {
+            let (mut re, mut im) = (0f32, 0f32);
+            for (i, x) in frame.iter().enumerate() {
+                let k = (b * i) % N;
+                re += x * cos[k];
+                im -= x * sin[k];
+            }
+            mag[c * bins + b] = re * re + im * im;
+        }
+    }
+    let max = mag.iter().copied().fold(1e-20f32, f32::max);
+    let mut out = vec![[0u8; 3]; (width * height) as usize];
+    for y in 0..height as usize {
+        let b = ((height as usize - 1 - y) * bins / height as usize).min(bins - 1);
+        for x in 0..cols {
+            let db = 10.0 * (mag[x * bins + b] / max).max(1e-8).log10();
+            let v = ((db + 80.0) / 80.0).clamp(0.0, 1.0);
+            // A simple "magma-like" ramp: black → purple → orange → yellow.
+            out[y * cols + x] = [(255.0 * v.sqrt()) as u8, (255.0 * v * v) as u8, (255.0 * (v * (1.0 - v) * 2.0).min(1.0)) as u8];
+        }
+    }
+    out
+}
+
+/// A contact sheet: up to `max_frames` frames (evenly spaced) in a grid of `columns`, each frame
+/// with its left- and right-ear spectrograms (each half the image height) under it.
+pub fn contact_sheet(frames: &[crate::dataset::Frame], columns: usize, max_frames: usize) -> RgbImage {
+    let Some(first) = frames.first() else { return RgbImage::new(1, 1) };
+    let (w, h) = (first.rgb.width, first.rgb.height);
+    let n = frames.len().min(max_frames.max(1));
+    let pick: Vec<&crate::dataset::Frame> = (0..n).map(|i| &frames[i * frames.len() / n]).collect();
+    let columns = columns.clamp(1, n);
+    let rows = n.div_ceil(columns);
+    let (cw, ch) = (w + 2, h + h / 2 * 2 + 4);
+    let (sw, sh) = (cw * columns as u32, ch * rows as u32);
+    let mut sheet = RgbImage { width: sw, height: sh, data: vec![255; (sw * sh * 3) as usize] };
+    let mut put = |x: u32, y: u32, c: [u8; 3]| {
+        if x < sw && y < sh {
+            let i = ((y * sw + x) * 3) as usize;
+            sheet.data[i..i + 3].copy_from_slice(&c);
+        }
+    };
+    for (k, f) in pick.iter().enumerate() {
+        let (ox, oy) = ((k % columns) as u32 * cw + 1, (k / columns) as u32 * ch + 1);
+        for y in 0..h.min(f.rgb.height) {
+            for x in 0..w.min(f.rgb.width) {
+                let i = ((y * f.rgb.width + x) * 3) as usize;
+                put(ox + x, oy + y, [f.rgb.data[i], f.rgb.data[i + 1], f.rgb.data[i + 2]]);
+            }
+        }
+        for (c, ch_samples) in [&f.audio.left, &f.audio.right].into_iter().enumerate() {
+            let sh2 = h / 2;
+            let strip = spectrogram_strip(ch_samples, w, sh2);
+            let y0 = oy + h + 1 + c as u32 * (sh2 + 1);
+            for y in 0..sh2 {
+                for x in 0..w {
+                    put(ox + x, y0 + y, strip[(y * w + x) as usize]);
+                }
+            }
+        }
+    }
+    sheet
+}

@@ -1,0 +1,298 @@
+//! `avwm data …`: generate, inspect and export AVW-4k-style datasets.
+
+use crate::common::{progress, write_json};
+use anyhow::{Context, Result};
+use avwm_data::{Dataset, DatasetInfo};
+use avwm_datagen::GenConfig;
+use clap::{Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+
+/// Dataset size presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataPreset {
+    /// Seconds: 3 small scenes, 6 trajectories of ≤ 40 frames, 32×32 images (tests, CI).
+    Tiny,
+    /// The model issues' default: 12 scenes, 300 trajectories, 128×128 images.
+    Small,
+    /// The paper's AVW-4k scale: 76 scenes, 4,560 trajectories, ≈ 720 k frames.
+    Avw4k,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCmd {
+    /// Generate a dataset (parallel, deterministic, resumable: re-run the same command to finish).
+    Generate {
+        /// Size preset; a --config file overrides any of its fields.
+        #[arg(long, value_enum, default_value = "tiny")]
+        preset: DataPreset,
+        /// TOML with GenConfig fields (seed, scenes, episodes, max_frames, [variation], [scene], [sim], …).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Root seed (overrides the config's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the statistics of a dataset (splits, patterns, lengths, geodesic distances).
+    Inspect {
+        /// Dataset folder.
+        dir: PathBuf,
+        /// Print the full statistics as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export one episode: frames (PNG), stitched binaural WAV, contact sheet with spectrograms.
+    Export {
+        /// Dataset folder.
+        dir: PathBuf,
+        /// Episode id.
+        #[arg(long)]
+        episode: u64,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(bv) => merge(bv, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// The preset with the file's fields on top and the seed override.
+fn resolve(preset: DataPreset, config: Option<&Path>, seed: Option<u64>) -> Result<GenConfig> {
+    let base = match preset {
+        DataPreset::Tiny => GenConfig::tiny(),
+        DataPreset::Small => GenConfig::small(),
+        DataPreset::Avw4k => GenConfig::avw4k(),
+    };
+    let mut cfg = match config {
+        None => base,
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let over: toml::Value =
+                toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?;
+            let mut v = toml::Value::try_from(&base).context("serialising the preset")?;
+            merge(&mut v, over);
+            v.try_into()
+                .with_context(|| format!("{}: not a valid generator config", p.display()))?
+        }
+    };
+    if let Some(s) = seed {
+        cfg.seed = s;
+    }
+    cfg.validate().map_err(anyhow::Error::msg)?;
+    Ok(cfg)
+}
+
+pub fn run(cmd: DataCmd) -> Result<()> {
+    match cmd {
+        DataCmd::Generate {
+            preset,
+            config,
+            seed,
+            threads,
+            out,
+        } => {
+            let cfg = resolve(preset, config.as_deref(), seed)?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.unwrap_or(0))
+                .build()
+                .context("building the thread pool")?;
+            let pb = progress(cfg.episodes as u64, "episodes");
+            let t = std::time::Instant::now();
+            let summary = pool
+                .install(|| {
+                    avwm_datagen::generate(&cfg, &out, &|p| {
+                        pb.set_position(p.episodes_done as u64);
+                        pb.set_message(format!("{} fr", p.frames_done));
+                    })
+                })
+                .with_context(|| format!("generating into {}", out.display()))?;
+            pb.finish_and_clear();
+            let wall = t.elapsed().as_secs_f64();
+            let bytes: u64 = summary.info.shards.iter().map(|s| s.bytes).sum();
+            let frames = summary.info.statistics.all.frames;
+            let report = serde_json::json!({
+                "out": out,
+                "episodes": summary.info.statistics.all.episodes,
+                "frames": frames,
+                "hours": summary.info.statistics.all.hours,
+                "shards_written": summary.shards_written,
+                "shards_skipped": summary.shards_skipped,
+                "bytes": bytes,
+                "wall_s": wall,
+                "frames_per_s_this_run": frames as f64 / wall,
+                "threads": pool.current_num_threads(),
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        DataCmd::Inspect { dir, json } => {
+            let ds = Dataset::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            let info = ds.info();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info.statistics)?);
+            } else {
+                print!("{}", table(info, &dir));
+            }
+            Ok(())
+        }
+        DataCmd::Export { dir, episode, out } => {
+            let ds = Dataset::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            let e = ds.episode(episode)?.clone();
+            let frames = ds.episode_frames(episode)?;
+            let fdir = out.join("frames");
+            std::fs::create_dir_all(&fdir)
+                .with_context(|| format!("creating {}", fdir.display()))?;
+            let (mut left, mut right) = (Vec::new(), Vec::new());
+            let mut log = Vec::new();
+            for f in &frames {
+                let png = avwm_data::media::encode_png(&f.rgb)?;
+                avwm_sim::record::write_atomic(&fdir.join(format!("{:04}.png", f.step)), &png)?;
+                left.extend_from_slice(&f.audio.left);
+                right.extend_from_slice(&f.audio.right);
+                log.push(serde_json::json!({
+                    "step": f.step, "action": f.action.map(|a| a.name()), "x": f.pose.x, "y": f.pose.y,
+                    "yaw": f.pose.yaw, "geodesic_m": f.geodesic_m, "reward": f.reward,
+                    "distance_reduction_m": f.distance_reduction_m,
+                }));
+            }
+            let wav = avwm_audio::source::encode_wav(&[&left, &right], avwm_core::SAMPLE_RATE_HZ)?;
+            avwm_sim::record::write_atomic(&out.join("audio.wav"), &wav)?;
+            let sheet = avwm_data::plot::contact_sheet(&frames, 8, 64);
+            avwm_sim::record::write_atomic(
+                &out.join("contact_sheet.png"),
+                &avwm_data::media::encode_png(&sheet)?,
+            )?;
+            write_json(
+                &out.join("episode.json"),
+                &serde_json::json!({
+                    "episode_id": episode, "scene_id": e.entry.scene_id, "split": e.split.name(),
+                    "pattern": e.entry.pattern.name(), "frames": frames.len(), "steps": log,
+                }),
+            )?;
+            println!(
+                "{} frames of episode {episode} ({}, {}) → {}",
+                frames.len(),
+                e.split.name(),
+                e.entry.pattern.name(),
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn table(info: &DatasetInfo, dir: &Path) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let bytes: u64 = info.shards.iter().map(|s| s.bytes).sum();
+    let _ = writeln!(
+        s,
+        "{}  format {} v{}  {} shards, {:.2} GB, images {}×{}, audio {} Hz stereo",
+        dir.display(),
+        info.format,
+        info.format_version,
+        info.shards.len(),
+        bytes as f64 / 1e9,
+        info.image_size[0],
+        info.image_size[1],
+        info.sample_rate_hz
+    );
+    let _ = writeln!(
+        s,
+        "{:<11} {:>6} {:>8} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8}",
+        "split",
+        "scenes",
+        "episodes",
+        "frames",
+        "hours",
+        "src→goal",
+        "start→src",
+        "rnd→rnd",
+        "len mean",
+        "len max",
+        "geo mean"
+    );
+    let rows = info
+        .statistics
+        .splits
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .chain(std::iter::once(("all", &info.statistics.all)));
+    for (name, st) in rows {
+        let share = |p: &str| 100.0 * st.pattern_share.get(p).copied().unwrap_or(0.0);
+        let _ = writeln!(
+            s,
+            "{:<11} {:>6} {:>8} {:>9} {:>6.2} {:>7.1}% {:>8.1}% {:>7.1}% {:>9.1} {:>9.0} {:>7.2}m",
+            name,
+            st.scenes,
+            st.episodes,
+            st.frames,
+            st.hours,
+            share("source_to_goal"),
+            share("start_to_source"),
+            share("random_to_random"),
+            st.length_frames.mean,
+            st.length_frames.max,
+            st.geodesic_m.mean
+        );
+    }
+    let a = &info.statistics.all.action_share;
+    let _ = writeln!(
+        s,
+        "actions: forward {:.1}%, left {:.1}%, right {:.1}%, stop/pause {:.1}%   geodesic max {:.2} m",
+        100.0 * a.get("forward").copied().unwrap_or(0.0),
+        100.0 * a.get("turn_left").copied().unwrap_or(0.0),
+        100.0 * a.get("turn_right").copied().unwrap_or(0.0),
+        100.0 * a.get("stop").copied().unwrap_or(0.0),
+        info.statistics.all.geodesic_m.max
+    );
+    let _ = writeln!(s, "plots: {}", info.plots.join(", "));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_overrides_preset_fields_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("gen.toml");
+        std::fs::write(
+            &p,
+            "episodes = 9\n[variation]\npause = 0.5\n[sim.camera]\nwidth = 48\n",
+        )
+        .unwrap();
+        let cfg = resolve(DataPreset::Tiny, Some(&p), Some(42)).unwrap();
+        let tiny = GenConfig::tiny();
+        assert_eq!((cfg.episodes, cfg.seed, cfg.variation.pause), (9, 42, 0.5));
+        assert_eq!(cfg.sim.camera.width, 48);
+        assert_eq!(cfg.sim.camera.height, tiny.sim.camera.height);
+        assert_eq!(cfg.scenes, tiny.scenes);
+        std::fs::write(&p, "episodez = 9\n").unwrap();
+        assert!(
+            resolve(DataPreset::Tiny, Some(&p), None).is_err(),
+            "unknown fields are rejected"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! `avwm data generate | inspect | export` end to end on a shrunken `tiny` preset.
+
+use std::process::{Command, Output};
+
+fn avwm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_avwm"))
+        .args(args)
+        .output()
+        .expect("running avwm")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = avwm(args);
+    assert!(
+        out.status.success(),
+        "avwm {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn generate_inspect_export_and_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("gen.toml");
+    std::fs::write(&cfg, "episodes = 3\nmax_frames = 12\n").unwrap();
+    let out = tmp.path().join("ds");
+    let (c, o) = (cfg.to_str().unwrap(), out.to_str().unwrap());
+    let report: serde_json::Value = serde_json::from_str(&ok(&[
+        "data", "generate", "--preset", "tiny", "--config", c, "--seed", "7", "--out", o,
+    ]))
+    .unwrap();
+    assert_eq!(report["episodes"], 3);
+    assert_eq!(report["shards_written"], 3);
+    let info_before = std::fs::read(out.join("info.json")).unwrap();
+
+    // Inspect prints one line per split plus the total.
+    let table = ok(&["data", "inspect", o]);
+    for split in ["train", "validation", "test", "all"] {
+        assert!(table.lines().any(|l| l.starts_with(split)), "{table}");
+    }
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(&["data", "inspect", o, "--json"])).unwrap();
+    let frames = stats["all"]["frames"].as_u64().unwrap();
+    assert!((6..=36).contains(&frames), "{frames}");
+
+    // Export: frames, stitched WAV of 2400 samples per frame, contact sheet.
+    let ex = tmp.path().join("ex");
+    ok(&[
+        "data",
+        "export",
+        o,
+        "--episode",
+        "0",
+        "--out",
+        ex.to_str().unwrap(),
+    ]);
+    let ep: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ex.join("episode.json")).unwrap()).unwrap();
+    let n = ep["frames"].as_u64().unwrap() as usize;
+    assert_eq!(std::fs::read_dir(ex.join("frames")).unwrap().count(), n);
+    let wav = std::fs::read(ex.join("audio.wav")).unwrap();
+    assert!(
+        wav.len() >= 44 + n * 2400 * 2 * 2,
+        "stereo, ≥ 16 bit, 2400 samples per frame"
+    );
+    assert!(
+        std::fs::read(ex.join("contact_sheet.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
+
+    // Re-running the finished command skips every shard and rewrites identical files.
+    let again: serde_json::Value = serde_json::from_str(&ok(&[
+        "data", "generate", "--preset", "tiny", "--config", c, "--seed", "7", "--out", o,
+    ]))
+    .unwrap();
+    assert_eq!(
+        (
+            again["shards_written"].as_u64(),
+            again["shards_skipped"].as_u64()
+        ),
+        (Some(0), Some(3))
+    );
+    assert_eq!(std::fs::read(out.join("info.json")).unwrap(), info_before);
+
+    // Clear errors: another seed in the same folder, a folder that is not a dataset, an unknown episode.
+    let e = avwm(&[
+        "data", "generate", "--preset", "tiny", "--config", c, "--seed", "8", "--out", o,
+    ]);
+    assert!(
+        !e.status.success() && String::from_utf8_lossy(&e.stderr).contains("another configuration")
+    );
+    let e = avwm(&["data", "inspect", tmp.path().to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&e.stderr).contains("no info.json"),
+        "{}",
+        String::from_utf8_lossy(&e.stderr)
+    );
+    let e = avwm(&[
+        "data",
+        "export",
+        o,
+        "--episode",
+        "99",
+        "--out",
+        ex.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&e.stderr).contains("no episode with id 99"));
+}
