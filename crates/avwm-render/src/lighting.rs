@@ -14,6 +14,16 @@ const SURFACE_OFFSET_M: f32 = 1e-3;
 /// Lights whose unshadowed contribution is below this irradiance are skipped (no shadow ray).
 const MIN_LIGHT_IRRADIANCE: f32 = 1e-4;
 
+/// A ray for the shared BVH, with every `-0.0` direction component turned into `+0.0`:
+/// `avwm_geom::Bvh` (obvhs' CWBVH traversal) misses geometry when a direction component is
+/// exactly `-0.0` (brute force hits it), which axis-aligned normals produce all the time
+/// (a cross product of axis-aligned edges, or a negated normal). `x + 0.0` is `x` for every
+/// other value and `+0.0` for `-0.0`.
+#[inline]
+pub(crate) fn bvh_ray(origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Ray {
+    Ray::bounded(origin, dir + Vec3::ZERO, t_min, t_max)
+}
+
 /// A point light prepared for shading.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PointLight {
@@ -61,7 +71,7 @@ impl Illumination {
     /// Irradiance from the point lights only (Lambert cosine, 1/d², shadow rays).
     pub fn direct(&self, bvh: &Bvh, p: Vec3, n: Vec3) -> Vec3 {
         self.direct_with(p, n, |_, origin, dir, t_max| {
-            !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)))
+            !(self.shadows && bvh.occluded(&bvh_ray(origin, dir, 0.0, t_max)))
         })
     }
 
@@ -70,7 +80,7 @@ impl Illumination {
     pub fn visibility_mask(&self, bvh: &Bvh, p: Vec3, n: Vec3) -> u64 {
         let mut mask = 0;
         self.direct_with(p, n, |i, origin, dir, t_max| {
-            let visible = !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)));
+            let visible = !(self.shadows && bvh.occluded(&bvh_ray(origin, dir, 0.0, t_max)));
             mask |= u64::from(visible) << i;
             visible
         });
@@ -82,7 +92,7 @@ impl Illumination {
     pub fn direct_masked(&self, bvh: &Bvh, p: Vec3, n: Vec3, known: u64, unknown: u64) -> Vec3 {
         self.direct_with(p, n, |i, origin, dir, t_max| {
             if unknown >> i & 1 == 1 {
-                !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)))
+                !(self.shadows && bvh.occluded(&bvh_ray(origin, dir, 0.0, t_max)))
             } else {
                 known >> i & 1 == 1
             }
@@ -140,7 +150,7 @@ impl Illumination {
             let x = d.x * c - d.y * s;
             let y = d.x * s + d.y * c;
             let dir = t * x + b * y + n * d.z;
-            if bvh.occluded(&Ray::bounded(p, dir, 0.0, self.ao_radius_m)) {
+            if bvh.occluded(&bvh_ray(p, dir, 0.0, self.ao_radius_m)) {
                 blocked += 1;
             }
         }
@@ -243,6 +253,40 @@ impl LightmapRect {
     }
 }
 
+/// Probe length (m) of [`side_enclosed`]. The most grazing probe leaves at 80° from the normal,
+/// so the inner faces of walls up to 0.17 m thick count as enclosed (0.15 m in the procedural
+/// generator); any cavity the camera could look into has an opening through which some of the
+/// 64 probes escape farther than this. A side wrongly judged enclosed would only lose its
+/// lighting detail (one sample for the whole triangle), not its colour.
+const ENCLOSED_M: f32 = 1.0;
+
+/// True if the side of triangle `corners` facing `ns` lies inside a closed cavity (the inner
+/// face of a wall box or a closed piece of furniture): every probe ray — 16 cosine-weighted
+/// directions from the centroid and from three points halfway to the corners — hits geometry
+/// within [`ENCLOSED_M`]. Such a side can never be seen by a camera in free space.
+fn side_enclosed(bvh: &Bvh, corners: [Vec3; 3], ns: Vec3, dirs: &[Vec3]) -> bool {
+    if ns == Vec3::ZERO {
+        return false;
+    }
+    let [a, b, c] = corners;
+    let centroid = (a + b + c) / 3.0;
+    let (t, bt) = orthonormal_basis(ns);
+    [
+        centroid,
+        (centroid + a) * 0.5,
+        (centroid + b) * 0.5,
+        (centroid + c) * 0.5,
+    ]
+    .iter()
+    .all(|&p| {
+        let p = p + ns * SURFACE_OFFSET_M;
+        dirs.iter().all(|d| {
+            let dir = t * d.x + bt * d.y + ns * d.z;
+            bvh.occluded(&bvh_ray(p, dir, 0.0, ENCLOSED_M))
+        })
+    })
+}
+
 /// Can a camera at height `eye_z` see the `side` of a triangle with normal `n` through `p`?
 /// Only horizontal surfaces are decided: a floor's underside or a ceiling's top is invisible
 /// from every camera pose, since all poses share the same eye height. Everything else may be seen.
@@ -310,10 +354,15 @@ impl Lightmaps {
         eye_z: f32,
     ) -> Lightmaps {
         let mut spacing = spacing_m;
+        let probe_dirs = cosine_directions(16);
         let visible: Vec<[bool; 2]> = (0..mesh.len())
+            .into_par_iter()
             .map(|t| {
-                let (n, p) = (mesh.normal(t), mesh.corners(t)[0]);
-                [side_visible(n, p, 0, eye_z), side_visible(n, p, 1, eye_z)]
+                let (n, corners) = (mesh.normal(t), mesh.corners(t));
+                [0, 1].map(|side| {
+                    side_visible(n, corners[0], side, eye_z)
+                        && !side_enclosed(bvh, corners, if side == 0 { n } else { -n }, &probe_dirs)
+                })
             })
             .collect();
         let layout_all = |spacing: f32| -> Vec<LightmapRect> {
@@ -560,6 +609,73 @@ mod tests {
                 "{p}: {} vs {best}",
                 q.distance(p)
             );
+        }
+    }
+
+    /// Closed box `[lo, hi]`, outward normals.
+    fn cube(lo: Vec3, hi: Vec3) -> TriMesh {
+        let mut m = TriMesh::default();
+        let v = |x: f32, y: f32, z: f32| Vec3::new(x, y, z);
+        let (x0, y0, z0, x1, y1, z1) = (lo.x, lo.y, lo.z, hi.x, hi.y, hi.z);
+        let quads = [
+            [v(x0, y0, z0), v(x0, y1, z0), v(x1, y1, z0), v(x1, y0, z0)],
+            [v(x0, y0, z1), v(x1, y0, z1), v(x1, y1, z1), v(x0, y1, z1)],
+            [v(x0, y0, z0), v(x1, y0, z0), v(x1, y0, z1), v(x0, y0, z1)],
+            [v(x0, y1, z0), v(x0, y1, z1), v(x1, y1, z1), v(x1, y1, z0)],
+            [v(x0, y0, z0), v(x0, y0, z1), v(x0, y1, z1), v(x0, y1, z0)],
+            [v(x1, y0, z0), v(x1, y1, z0), v(x1, y1, z1), v(x1, y0, z1)],
+        ];
+        for q in quads {
+            let base = m.positions.len() as u32;
+            m.positions.extend_from_slice(&q);
+            m.triangles
+                .extend([[base, base + 1, base + 2], [base, base + 2, base + 3]]);
+            m.material.extend([0, 0]);
+        }
+        m
+    }
+
+    /// Regression: AO and probe rays along axis-aligned normals have `-0.0` components, for
+    /// which the BVH reported no hit; these probes escaped and the cavity looked open.
+    #[test]
+    fn negative_zero_directions_hit_like_positive_zero_ones() {
+        let wall = cube(Vec3::new(0.0, 0.0, 0.0), Vec3::new(3.0, 0.15, 2.5));
+        let bvh = Bvh::build(&wall);
+        let p = Vec3::new(2.0, 0.001, 0.8);
+        let dir = Vec3::new(0.176_776_7, 0.984_250_96, -0.0);
+        let brute = wall
+            .cast_ray_brute_force(&Ray::new(p, dir))
+            .expect("brute force hits the far face");
+        assert!(bvh.occluded(&bvh_ray(p, dir, 0.0, 1.0)));
+        let hit = bvh
+            .cast_ray(&bvh_ray(p, dir, 0.0, f32::INFINITY))
+            .expect("hit");
+        assert!((hit.t - brute.t).abs() < 1e-5);
+    }
+
+    #[test]
+    fn inner_faces_of_a_thin_wall_box_are_enclosed_and_outer_faces_are_not() {
+        // A wall 3 m long, 0.15 m thick, 2.5 m high; and a room-sized box 3 × 3 × 2.5 m.
+        let wall = cube(Vec3::new(0.0, 0.0, 0.0), Vec3::new(3.0, 0.15, 2.5));
+        let room = cube(Vec3::new(0.0, 0.0, 0.0), Vec3::new(3.0, 3.0, 2.5));
+        let dirs = cosine_directions(16);
+        for (mesh, inner_enclosed) in [(&wall, true), (&room, false)] {
+            let bvh = Bvh::build(mesh);
+            for t in 0..mesh.len() {
+                let n = mesh.normal(t);
+                assert!(
+                    !side_enclosed(&bvh, mesh.corners(t), n, &dirs),
+                    "outer side of {t}"
+                );
+                // The wall's large faces (normal ±y) are 0.15 m apart; from its end and top faces
+                // the inside extends 2.5–3 m, which is not a closed cavity.
+                let expected = inner_enclosed && n.y.abs() > 0.5;
+                assert_eq!(
+                    side_enclosed(&bvh, mesh.corners(t), -n, &dirs),
+                    expected,
+                    "inner side of {t}"
+                );
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! The renderer: primary rays through the BVH, pattern albedo, baked or direct lighting, fog.
 
 use crate::camera::Camera;
-use crate::lighting::{Illumination, Lightmaps, PointLight};
+use crate::lighting::{Illumination, Lightmaps, PointLight, bvh_ray};
 use crate::pattern::{Surface, hash3};
 use crate::srgb::Encoder;
 use crate::{CameraConfig, LightingMode, RenderError};
@@ -243,7 +243,7 @@ impl Renderer {
     /// pixel `(i, j)` has its centre at `(i + 0.5, j + 0.5)`), starting at the eye, unit direction.
     pub fn pixel_ray(&self, pose: Pose, px: f32, py: f32) -> Ray {
         let cam = self.camera(pose);
-        Ray::new(cam.eye, cam.dir(px, py))
+        bvh_ray(cam.eye, cam.dir(px, py), 0.0, f32::INFINITY)
     }
 
     /// Image position `(px, py)` of a world point (pixels from the top-left corner), or `None`
@@ -288,7 +288,10 @@ impl Renderer {
         depth.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
             for (x, d) in row.iter_mut().enumerate() {
                 let dir = cam.dir(x as f32 + 0.5, y as f32 + 0.5);
-                if let Some(h) = self.bvh.cast_ray(&Ray::new(cam.eye, dir)) {
+                if let Some(h) = self
+                    .bvh
+                    .cast_ray(&bvh_ray(cam.eye, dir, 0.0, f32::INFINITY))
+                {
                     *d = h.t;
                 }
             }
@@ -323,7 +326,10 @@ impl Renderer {
     #[inline]
     fn shade(&self, cam: &Camera, px: f32, py: f32, key: u32) -> Vec3 {
         let dir = cam.dir(px, py);
-        let Some(hit) = self.bvh.cast_ray(&Ray::new(cam.eye, dir)) else {
+        let Some(hit) = self
+            .bvh
+            .cast_ray(&bvh_ray(cam.eye, dir, 0.0, f32::INFINITY))
+        else {
             return self.fog_color;
         };
         let t = hit.triangle as usize;

@@ -571,3 +571,19 @@ fn procedural_apartment_renders_closed_varied_views_from_every_room() {
         }
     }
 }
+
+#[test]
+fn renderer_is_send_and_sync_and_usable_from_many_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Renderer>();
+    let (scene, bvh) = furnished_room(3.0, 2.0);
+    let r = Renderer::new(&scene, bvh, &small(24, 24)).unwrap();
+    let pose = Pose::new(0.2, 0.1, 1.3);
+    let expected = r.render_single_thread(pose);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| r.render(pose))).collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), expected);
+        }
+    });
+}
