@@ -111,7 +111,7 @@ pub struct CameraConfig {
     pub lightmap_texel_m: f32,
     /// Upper bound on the number of lightmap samples of a scene (both sides of every triangle).
     /// If the spacing above would exceed it, the spacing is enlarged uniformly. Default 4 M
-    /// samples (48 MB), which keeps baking of large imported meshes bounded.
+    /// samples (24 MB), which keeps baking of large imported meshes bounded.
     pub lightmap_max_texels: usize,
     /// Ambient irradiance (linear RGB, same units as a light's intensity at 1 m): stands in for
     /// all interreflected light. Default 0.30 grey, so unlit corners are dim but readable.

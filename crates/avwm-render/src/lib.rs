@@ -18,15 +18,16 @@
 //! both sides of every triangle (5 cm grid of 16-bit fixed-point samples, bilinear lookup), and a
 //! frame costs one BVH ray per sample plus ~40 ns of shading. The bake samples ambient occlusion
 //! and light visibility on a 15 cm grid and traces shadow rays at 5 cm only where the visibility
-//! of a light changes (shadow edges); sides the fixed-height camera can never see (floor
-//! undersides, ceiling tops) get one sample. [`LightingMode::Direct`] evaluates the same
-//! lighting per pixel instead: the reference the bake is tested against, ~20× slower.
+//! of a light changes (shadow edges); sides that the fixed-height camera can never see (floor
+//! undersides, ceiling tops, the insides of wall boxes and closed furniture) get one sample.
+//! [`LightingMode::Direct`] evaluates the same lighting per pixel instead: the reference the
+//! bake is tested against, 6–15× slower.
 //!
-//! Measured on the 2-core development VM while shared with other jobs (so upper bounds), one
-//! thread, 128², baked: 2.0–2.3 ms per frame for a furnished room and a 4-room procedural
-//! apartment (divan `fastest`), of which the BVH primary rays (`avwm_geom::Bvh::cast_ray`,
-//! ~110 ns per ray) are about two thirds; the bake takes 0.02 s for a room and 0.8–1.8 s (two
-//! threads) for 4–10-room procedural apartments, 10–25 MB of lightmaps.
+//! Measured on the 2-core development VM while it was shared with other jobs (so upper bounds),
+//! one thread, 128², baked: 2.0–2.6 ms per frame for a furnished room and procedural apartments
+//! (divan `fastest`), of which the BVH primary rays (`avwm_geom::Bvh::cast_ray`, ~110 ns per
+//! ray) are about two thirds; the bake takes 8 ms for a room and 0.4–0.8 s (two threads) for
+//! 4–10-room procedural apartments, with 9–10 MB of lightmaps.
 //!
 //! Everything is deterministic: no random sampling — ambient-occlusion directions are a fixed
 //! set rotated by a hash of the sample's identity — and the multithreaded [`Renderer::render`]
