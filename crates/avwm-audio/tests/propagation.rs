@@ -372,15 +372,20 @@ fn direct_level_falls_six_db_per_doubling_in_free_field() {
 fn source_behind_a_wall_is_at_least_10_db_quieter_at_4_khz() {
     // Direct + early energy (all discrete paths: direct, diffracted, transmitted, image sources)
     // at 4 kHz, same 3 m distance: in line of sight in room A vs behind the partition in room B.
-    let src = Vec3::new(3.5, 0.8, 1.5);
+    let src = Vec3::new(3.0, 0.5, 1.5);
     let scene = two_rooms(src);
     let eng = acoustic(&scene, &test_cfg());
-    let los = eng.response(Vec3::new(3.5, 3.8, 1.5), Seed(0));
-    let hidden = eng.response(Vec3::new(6.5, 0.8, 1.5), Seed(0));
-    // Same distance: |(3.5,3.8)-(3.5,0.8)| = 3 = |(6.5,0.8)-(3.5,0.8)|.
+    let los = eng.response(Vec3::new(3.0, 3.5, 1.5), Seed(0));
+    let hidden = eng.response(Vec3::new(6.0, 0.5, 1.5), Seed(0));
+    // Same distance: |(3,3.5)-(3,0.5)| = 3 = |(6,0.5)-(3,0.5)|.
     assert!(los.paths.iter().any(|p| p.kind == PathKind::Direct));
     assert!(!hidden.paths.iter().any(|p| p.kind == PathKind::Direct));
     let (a, b) = (early_energy(&los, 5), early_energy(&hidden, 5));
+    eprintln!(
+        "4 kHz direct+early: LOS {:.1} dB, behind the wall {:.1} dB",
+        db(a),
+        db(b)
+    );
     assert!(
         db(a) - db(b) >= 10.0,
         "LOS {:.1} dB vs hidden {:.1} dB",
@@ -454,6 +459,7 @@ fn swapping_source_and_listener_keeps_energy_within_1_db() {
         let ab = total_energy(&eng.response_between(a, b, Seed(3)));
         let ba = total_energy(&eng.response_between(b, a, Seed(4)));
         for k in 0..NUM_BANDS {
+            eprintln!("reciprocity band {k}: {:.2} dB", db(ab[k]) - db(ba[k]));
             assert!(
                 (db(ab[k]) - db(ba[k])).abs() < 1.0,
                 "band {k}: {:.2} vs {:.2} dB",
