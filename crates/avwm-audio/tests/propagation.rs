@@ -794,3 +794,50 @@ fn acoustic_scene_can_be_shared_between_threads() {
     assert_send_sync::<AcousticScene>();
     assert_send_sync::<ShoeboxRoom>();
 }
+
+#[test]
+fn invalid_scenes_and_configs_are_rejected_with_typed_errors() {
+    use avwm_audio::AudioError;
+    let scene = two_rooms(Vec3::new(1.0, 1.0, 1.5));
+    let bvh = Arc::new(Bvh::build(&scene.mesh));
+    let new =
+        |s: &Scene, b: Arc<Bvh>, c: &AcousticsConfig| AcousticScene::new(s, b, c, Seed(0)).err();
+    let cfg = test_cfg();
+    assert!(matches!(
+        new(
+            &scene,
+            bvh.clone(),
+            &AcousticsConfig {
+                ism_order: 1,
+                ..cfg.clone()
+            }
+        ),
+        Some(AudioError::Config(_))
+    ));
+    let mut bad = scene.clone();
+    bad.mesh.material[0] = 999;
+    assert!(matches!(
+        new(&bad, bvh.clone(), &cfg),
+        Some(AudioError::Config(_))
+    ));
+    let mut bad = scene.clone();
+    bad.materials[0].acoustic.absorption[2] = 1.5;
+    assert!(matches!(
+        new(&bad, bvh.clone(), &cfg),
+        Some(AudioError::Config(_))
+    ));
+    let other = Arc::new(Bvh::build(
+        &ShoeboxRoom::uniform(Vec3::ONE, 0.1, 0.1)
+            .to_scene(Vec3::splat(0.5))
+            .mesh,
+    ));
+    assert!(matches!(
+        new(&scene, other, &cfg),
+        Some(AudioError::Config(_))
+    ));
+    let room = ShoeboxRoom::uniform(Vec3::new(6.0, 5.0, 3.0), 0.2, 0.1);
+    assert!(
+        room.response(Vec3::new(7.0, 1.0, 1.0), Vec3::ONE, &cfg, Seed(0))
+            .is_err()
+    );
+}

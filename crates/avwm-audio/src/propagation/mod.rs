@@ -96,7 +96,8 @@ impl AcousticScene {
     ///
     /// # Errors
     /// [`AudioError::Config`] if `cfg` is invalid, the BVH does not match the mesh, or the scene
-    /// has material ids out of range or a non-finite source.
+    /// has a malformed mesh, material ids out of range, coefficients outside [0, 1] or a
+    /// non-finite source.
     pub fn new(
         scene: &Scene,
         bvh: Arc<Bvh>,
@@ -109,6 +110,18 @@ impl AcousticScene {
                 "the BVH has {} triangles but the scene mesh has {}",
                 bvh.len(),
                 scene.mesh.len()
+            )));
+        }
+        if !scene.mesh.is_empty() {
+            scene
+                .mesh
+                .validate()
+                .map_err(|e| AudioError::Config(format!("scene mesh: {e}")))?;
+        }
+        if let Some(m) = scene.materials.iter().find(|m| !m.acoustic.is_valid()) {
+            return Err(AudioError::Config(format!(
+                "material {:?} has an acoustic coefficient outside [0, 1]",
+                m.name
             )));
         }
         let n_mat = scene.materials.len() as u32;
