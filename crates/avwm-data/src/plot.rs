@@ -119,13 +119,23 @@ pub fn spectrogram_strip(samples: &[f32], width: u32, height: u32) -> Vec<[u8; 3
     let bins = N / 2;
     let cols = width as usize;
     let mut mag = vec![0f32; cols * bins];
-    let hann: Vec<f32> = (0..N).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / N as f32).cos()).collect();
+    let hann: Vec<f32> = (0..N)
+        .map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / N as f32).cos())
+        .collect();
     let hop = samples.len().saturating_sub(N) as f32 / (cols.max(2) - 1) as f32;
-    let (cos, sin): (Vec<f32>, Vec<f32>) =
-        (0..N).map(|k| ((std::f32::consts::TAU * k as f32 / N as f32).cos(), (std::f32::consts::TAU * k as f32 / N as f32).sin())).unzip();
+    let (cos, sin): (Vec<f32>, Vec<f32>) = (0..N)
+        .map(|k| {
+            (
+                (std::f32::consts::TAU * k as f32 / N as f32).cos(),
+                (std::f32::consts::TAU * k as f32 / N as f32).sin(),
+            )
+        })
+        .unzip();
     for c in 0..cols {
         let start = (c as f32 * hop) as usize;
-        let frame: Vec<f32> = (0..N).map(|i| samples.get(start + i).copied().unwrap_or(0.0) * hann[i]).collect();
+        let frame: Vec<f32> = (0..N)
+            .map(|i| samples.get(start + i).copied().unwrap_or(0.0) * hann[i])
+            .collect();
         for b in 0..bins {
             let (mut re, mut im) = (0f32, 0f32);
             for (i, x) in frame.iter().enumerate() {
@@ -144,7 +154,11 @@ pub fn spectrogram_strip(samples: &[f32], width: u32, height: u32) -> Vec<[u8; 3
             let db = 10.0 * (mag[x * bins + b] / max).max(1e-8).log10();
             let v = ((db + 80.0) / 80.0).clamp(0.0, 1.0);
             // A simple "magma-like" ramp: black → purple → orange → yellow.
-            out[y * cols + x] = [(255.0 * v.sqrt()) as u8, (255.0 * v * v) as u8, (255.0 * (v * (1.0 - v) * 2.0).min(1.0)) as u8];
+            out[y * cols + x] = [
+                (255.0 * v.sqrt()) as u8,
+                (255.0 * v * v) as u8,
+                (255.0 * (v * (1.0 - v) * 2.0).min(1.0)) as u8,
+            ];
         }
     }
     out
@@ -152,8 +166,14 @@ pub fn spectrogram_strip(samples: &[f32], width: u32, height: u32) -> Vec<[u8; 3
 
 /// A contact sheet: up to `max_frames` frames (evenly spaced) in a grid of `columns`, each frame
 /// with its left- and right-ear spectrograms (each half the image height) under it.
-pub fn contact_sheet(frames: &[crate::dataset::Frame], columns: usize, max_frames: usize) -> RgbImage {
-    let Some(first) = frames.first() else { return RgbImage::new(1, 1) };
+pub fn contact_sheet(
+    frames: &[crate::dataset::Frame],
+    columns: usize,
+    max_frames: usize,
+) -> RgbImage {
+    let Some(first) = frames.first() else {
+        return RgbImage::new(1, 1);
+    };
     let (w, h) = (first.rgb.width, first.rgb.height);
     let n = frames.len().min(max_frames.max(1));
     let pick: Vec<&crate::dataset::Frame> = (0..n).map(|i| &frames[i * frames.len() / n]).collect();
@@ -161,7 +181,11 @@ pub fn contact_sheet(frames: &[crate::dataset::Frame], columns: usize, max_frame
     let rows = n.div_ceil(columns);
     let (cw, ch) = (w + 2, h + h / 2 * 2 + 4);
     let (sw, sh) = (cw * columns as u32, ch * rows as u32);
-    let mut sheet = RgbImage { width: sw, height: sh, data: vec![255; (sw * sh * 3) as usize] };
+    let mut sheet = RgbImage {
+        width: sw,
+        height: sh,
+        data: vec![255; (sw * sh * 3) as usize],
+    };
     let mut put = |x: u32, y: u32, c: [u8; 3]| {
         if x < sw && y < sh {
             let i = ((y * sw + x) * 3) as usize;
@@ -173,7 +197,11 @@ pub fn contact_sheet(frames: &[crate::dataset::Frame], columns: usize, max_frame
         for y in 0..h.min(f.rgb.height) {
             for x in 0..w.min(f.rgb.width) {
                 let i = ((y * f.rgb.width + x) * 3) as usize;
-                put(ox + x, oy + y, [f.rgb.data[i], f.rgb.data[i + 1], f.rgb.data[i + 2]]);
+                put(
+                    ox + x,
+                    oy + y,
+                    [f.rgb.data[i], f.rgb.data[i + 1], f.rgb.data[i + 2]],
+                );
             }
         }
         for (c, ch_samples) in [&f.audio.left, &f.audio.right].into_iter().enumerate() {

@@ -165,7 +165,7 @@ impl GenConfig {
         if !(self.max_source_geodesic_m > self.min_path_m && self.min_path_m >= 0.0) {
             return Err("need 0 ≤ min_path_m < max_source_geodesic_m".into());
         }
-        if self.pattern_weights.iter().any(|w| !(*w >= 0.0))
+        if self.pattern_weights.iter().any(|w| w.is_nan() || *w < 0.0)
             || self.pattern_weights.iter().sum::<f32>() <= 0.0
         {
             return Err("pattern_weights must be ≥ 0 with a positive sum".into());

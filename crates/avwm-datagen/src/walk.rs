@@ -94,28 +94,40 @@ fn plan(sim: &Simulator, p: Vec2, goal: Vec2) -> Vec<Vec2> {
     }
 }
 
-fn record(
+/// Encodes the observation's media into `frame`.
+fn with_media(
     obs: &Observation,
     cfg: &GenConfig,
-    step: u32,
+    frame: FrameRecord,
+) -> Result<FrameRecord, WalkError> {
+    Ok(FrameRecord {
+        png: encode_png(&obs.rgb)?,
+        wav: encode_wav(&obs.audio, cfg.audio)?,
+        ..frame
+    })
+}
+
+/// A frame without media.
+fn meta(
+    step: usize,
     action: Option<Action>,
     pose: Pose,
-    geo: f32,
+    geodesic_m: f32,
     reward: f32,
     red: f32,
     collided: bool,
-) -> Result<FrameRecord, WalkError> {
-    Ok(FrameRecord {
-        step,
+) -> FrameRecord {
+    FrameRecord {
+        step: step as u32,
         action,
         pose,
-        png: encode_png(&obs.rgb)?,
-        wav: encode_wav(&obs.audio, cfg.audio)?,
-        geodesic_m: geo,
+        png: Vec::new(),
+        wav: Vec::new(),
+        geodesic_m,
         reward,
         distance_reduction_m: red,
         collided,
-    })
+    }
 }
 
 /// Generates one episode of `pattern` from `seed` in `sim`'s scene.
@@ -137,7 +149,11 @@ pub fn walk(
     let (start, goal) = endpoints(sim, cfg, pattern, &mut rng);
     let obs = sim.reset(&EpisodeSpec { seed, start })?;
     let geo0 = sim.nav().geodesic_to_source(start.xy());
-    let mut frames = vec![record(&obs, cfg, 0, None, start, geo0, 0.0, 0.0, false)?];
+    let mut frames = vec![with_media(
+        &obs,
+        cfg,
+        meta(0, None, start, geo0, 0.0, 0.0, false),
+    )?];
     let mut pose = start;
     let mut route = plan(sim, start.xy(), goal);
     let mut walking = false;
@@ -224,17 +240,16 @@ pub fn walk(
             blocked = 0;
         }
         pose = step.info.pose;
-        frames.push(record(
-            &step.obs,
-            cfg,
-            frames.len() as u32,
+        let m = meta(
+            frames.len(),
             Some(action),
             pose,
             step.info.geodesic_m,
             step.reward,
             step.info.distance_reduction_m,
             step.info.collided,
-        )?);
+        );
+        frames.push(with_media(&step.obs, cfg, m)?);
         if terminal
             || step.info.geodesic_m > cfg.max_source_geodesic_m
             || (step.done && !(action == Action::Stop))
