@@ -20,10 +20,10 @@
 //! edge) are skipped, and the lit-zone correction takes the largest loss of any edge, not the product.
 
 use super::config::AcousticsConfig;
-use super::geometry::AcousticMesh;
+use super::geometry::{AcousticMesh, bvh_ray};
 use crate::paths::{PathKind, PropagationPath};
 use avwm_core::{BAND_CENTERS_HZ, Bands, NUM_BANDS, SPEED_OF_SOUND_M_S};
-use avwm_geom::{Bvh, Ray};
+use avwm_geom::Bvh;
 use avwm_scene::DiffractionEdge;
 use glam::Vec3;
 
@@ -93,7 +93,7 @@ fn leg_free(bvh: &Bvh, a: Vec3, b: Vec3, clear_a: f32, clear_b: f32) -> bool {
     if len <= clear_a + clear_b {
         return true;
     }
-    !bvh.occluded(&Ray::bounded(a, d / len, clear_a, len - clear_b))
+    !bvh.occluded(&bvh_ray(a, d / len, clear_a, len - clear_b))
 }
 
 fn path(

@@ -8,6 +8,14 @@ use avwm_scene::Scene;
 use glam::Vec3;
 use std::sync::Arc;
 
+/// A BVH ray with every `-0.0` direction component turned into `+0.0` (`x + 0.0`): the shared
+/// CWBVH traversal can miss triangles for exactly `-0.0` components, which reflections and
+/// negated axis-aligned normals produce.
+#[inline]
+pub(crate) fn bvh_ray(origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Ray {
+    Ray::bounded(origin, dir + Vec3::ZERO, t_min, t_max)
+}
+
 /// Two triangles are coplanar when their unit normals differ by less than this (dot > 1 − tol)…
 const PLANE_NORMAL_TOL: f32 = 1e-4;
 /// …and their plane offsets differ by less than this (m).
@@ -144,7 +152,7 @@ impl AcousticMesh {
         let dir = delta / len;
         let mut t_min = 0.0;
         for _ in 0..max_crossings {
-            let Some(hit) = self.bvh.cast_ray(&Ray::bounded(a, dir, t_min, len)) else {
+            let Some(hit) = self.bvh.cast_ray(&bvh_ray(a, dir, t_min, len)) else {
                 return tau;
             };
             let c = &self.coeffs[self.material[hit.triangle as usize] as usize];
@@ -160,9 +168,7 @@ impl AcousticMesh {
 impl TraceGeometry for AcousticMesh {
     #[inline]
     fn closest_hit(&self, origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Option<SurfaceHit> {
-        let hit = self
-            .bvh
-            .cast_ray(&Ray::bounded(origin, dir, t_min, t_max))?;
+        let hit = self.bvh.cast_ray(&bvh_ray(origin, dir, t_min, t_max))?;
         let t = hit.triangle as usize;
         Some(SurfaceHit {
             t: hit.t,
@@ -240,6 +246,26 @@ pub(crate) fn fibonacci_sphere(n: usize) -> Vec<Vec3> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rays_with_negative_zero_components_still_hit_the_walls_of_a_closed_box() {
+        use crate::propagation::shoebox::ShoeboxRoom;
+        let scene =
+            ShoeboxRoom::uniform(Vec3::new(3.0, 0.15, 2.5), 0.1, 0.1).to_scene(Vec3::splat(0.05));
+        let bvh = Bvh::build(&scene.mesh);
+        let p = Vec3::new(2.0, 0.001, 0.8);
+        for dir in [
+            Vec3::new(0.176_776_7, 0.984_250_96, -0.0),
+            Vec3::new(-0.0, 1.0, -0.0),
+            Vec3::new(-0.0, -0.0, -1.0),
+            Vec3::new(0.6, -0.0, 0.8),
+        ] {
+            assert!(
+                bvh.cast_ray(&bvh_ray(p, dir, 0.0, f32::INFINITY)).is_some(),
+                "escaped along {dir}"
+            );
+        }
+    }
 
     #[test]
     fn fibonacci_directions_are_unit_and_balanced() {
