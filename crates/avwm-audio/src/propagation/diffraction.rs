@@ -20,7 +20,7 @@
 //! edge) are skipped, and the lit-zone correction takes the largest loss of any edge, not the product.
 
 use super::config::AcousticsConfig;
-use super::geometry::{AcousticMesh, bvh_ray};
+use super::geometry::{AcousticMesh, bvh_ray, visible};
 use crate::paths::{PathKind, PropagationPath};
 use avwm_core::{BAND_CENTERS_HZ, Bands, NUM_BANDS, SPEED_OF_SOUND_M_S};
 use avwm_geom::Bvh;
@@ -125,7 +125,7 @@ fn bends_around_obstacle(bvh: &Bvh, prev: Vec3, x: Vec3, next: Vec3) -> bool {
     }
     let a = x - din / lin * (0.5f32).min(0.5 * lin);
     let b = x + dout / lout * (0.5f32).min(0.5 * lout);
-    !bvh.visible(a, b, 1e-5)
+    !visible(bvh, a, b, 1e-5)
 }
 
 /// Two edges belong to the same opening when an end of one lies within this distance (m) of

@@ -16,6 +16,17 @@ pub(crate) fn bvh_ray(origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Ray {
     Ray::bounded(origin, dir + Vec3::ZERO, t_min, t_max)
 }
 
+/// [`Bvh::visible`] through [`bvh_ray`]: true if the open segment `a → b` is free of geometry,
+/// ignoring `eps` metres at both ends.
+pub(crate) fn visible(bvh: &Bvh, a: Vec3, b: Vec3, eps: f32) -> bool {
+    let delta = b - a;
+    let len = delta.length();
+    if len <= 2.0 * eps {
+        return true;
+    }
+    !bvh.occluded(&bvh_ray(a, delta / len, eps, len - eps))
+}
+
 /// Two triangles are coplanar when their unit normals differ by less than this (dot > 1 − tol)…
 const PLANE_NORMAL_TOL: f32 = 1e-4;
 /// …and their plane offsets differ by less than this (m).

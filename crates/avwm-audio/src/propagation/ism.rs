@@ -16,7 +16,7 @@
 //! path is traced back from the listener through the mirrored images, and each leg must be free
 //! and end on a triangle *of that plane* (BVH casts), so no invalid path is ever returned.
 
-use super::geometry::{AcousticMesh, Plane, bvh_ray, fibonacci_sphere};
+use super::geometry::{AcousticMesh, Plane, bvh_ray, fibonacci_sphere, visible};
 use crate::paths::{PathKind, PropagationPath};
 use avwm_core::{Bands, NUM_BANDS, SPEED_OF_SOUND_M_S};
 use glam::Vec3;
@@ -227,7 +227,7 @@ pub(crate) fn validate(
         from = to;
         t_min = SURFACE_EPS_M;
     }
-    if !mesh.bvh.visible(points[0], source, SURFACE_EPS_M) {
+    if !visible(&mesh.bvh, points[0], source, SURFACE_EPS_M) {
         return None;
     }
     let spread = 1.0 / total;
