@@ -19,7 +19,9 @@ pub struct Bvh {
 
 impl std::fmt::Debug for Bvh {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bvh").field("triangles", &self.tris.len()).finish()
+        f.debug_struct("Bvh")
+            .field("triangles", &self.tris.len())
+            .finish()
     }
 }
 
@@ -42,16 +44,32 @@ impl Bvh {
         let tris: Vec<obvhs::triangle::Triangle> = (0..mesh.len())
             .map(|t| {
                 let [a, b, c] = mesh.corners(t);
-                obvhs::triangle::Triangle { v0: a.into(), v1: b.into(), v2: c.into() }
+                obvhs::triangle::Triangle {
+                    v0: a.into(),
+                    v1: b.into(),
+                    v2: c.into(),
+                }
             })
             .collect();
         if tris.is_empty() {
-            return Bvh { bvh: CwBvh::default(), tris: Vec::new(), original: Vec::new() };
+            return Bvh {
+                bvh: CwBvh::default(),
+                tris: Vec::new(),
+                original: Vec::new(),
+            };
         }
-        let bvh = build_cwbvh_from_tris(&tris, BvhBuildParams::medium_build(), &mut Duration::default());
+        let bvh = build_cwbvh_from_tris(
+            &tris,
+            BvhBuildParams::medium_build(),
+            &mut Duration::default(),
+        );
         let original: Vec<u32> = bvh.primitive_indices.clone();
         let tris = original.iter().map(|&i| mesh.corners(i as usize)).collect();
-        Bvh { bvh, tris, original }
+        Bvh {
+            bvh,
+            tris,
+            original,
+        }
     }
 
     /// Number of triangles.
@@ -65,7 +83,10 @@ impl Bvh {
     }
 
     fn to_obvhs(ray: &Ray) -> obvhs::ray::Ray {
-        obvhs::ray::Ray::new(Vec3A::from(ray.origin), Vec3A::from(ray.dir), ray.t_min, ray.t_max)
+        // `+ 0.0` turns a `-0.0` direction component into `+0.0`: obvhs' slab test mis-handles
+        // negative zeros (rays along a box face escaped closed rooms; see the regression test).
+        let dir = Vec3A::from(ray.dir) + Vec3A::ZERO;
+        obvhs::ray::Ray::new(Vec3A::from(ray.origin), dir, ray.t_min, ray.t_max)
     }
 
     /// Closest hit along the ray within `[t_min, t_max]`, or `None`.
@@ -77,18 +98,24 @@ impl Bvh {
         let mut best: Option<(f32, f32, f32, u32)> = None;
         let o = ray.origin;
         let d = ray.dir;
-        self.bvh.ray_traverse(Self::to_obvhs(ray), &mut hit, |r, id| {
-            let [a, b, c] = self.tris[id];
-            match intersect_triangle(o, d, a, b, c, r.tmin, r.tmax) {
-                Some((t, u, v)) => {
-                    best = Some((t, u, v, id as u32));
-                    t
+        self.bvh
+            .ray_traverse(Self::to_obvhs(ray), &mut hit, |r, id| {
+                let [a, b, c] = self.tris[id];
+                match intersect_triangle(o, d, a, b, c, r.tmin, r.tmax) {
+                    Some((t, u, v)) => {
+                        best = Some((t, u, v, id as u32));
+                        t
+                    }
+                    None => f32::INFINITY,
                 }
-                None => f32::INFINITY,
-            }
-        });
+            });
         // The traversal only calls back with a shrinking `tmax`, so the last accepted hit is the closest.
-        best.map(|(t, u, v, id)| Hit { t, triangle: self.original[id as usize], u, v })
+        best.map(|(t, u, v, id)| Hit {
+            t,
+            triangle: self.original[id as usize],
+            u,
+            v,
+        })
     }
 
     /// True if any triangle intersects the ray within `[t_min, t_max]` (early exit).
@@ -125,14 +152,70 @@ mod tests {
     fn random_mesh(rng: &mut ChaCha8Rng, n: usize) -> TriMesh {
         let mut m = TriMesh::default();
         for i in 0..n {
-            let c = Vec3::new(rng.random_range(-5.0..5.0), rng.random_range(-5.0..5.0), rng.random_range(-5.0..5.0));
+            let c = Vec3::new(
+                rng.random_range(-5.0..5.0),
+                rng.random_range(-5.0..5.0),
+                rng.random_range(-5.0..5.0),
+            );
             for _ in 0..3 {
-                m.positions.push(c + Vec3::new(rng.random_range(-0.6..0.6), rng.random_range(-0.6..0.6), rng.random_range(-0.6..0.6)));
+                m.positions.push(
+                    c + Vec3::new(
+                        rng.random_range(-0.6..0.6),
+                        rng.random_range(-0.6..0.6),
+                        rng.random_range(-0.6..0.6),
+                    ),
+                );
             }
-            m.triangles.push([3 * i as u32, 3 * i as u32 + 1, 3 * i as u32 + 2]);
+            m.triangles
+                .push([3 * i as u32, 3 * i as u32 + 1, 3 * i as u32 + 2]);
             m.material.push(0);
         }
         m
+    }
+
+    /// A closed unit box made of 12 triangles.
+    fn unit_box() -> TriMesh {
+        let v: Vec<Vec3> = (0..8)
+            .map(|i| Vec3::new((i & 1) as f32, ((i >> 1) & 1) as f32, ((i >> 2) & 1) as f32))
+            .collect();
+        let quads = [
+            [0, 1, 3, 2],
+            [4, 6, 7, 5],
+            [0, 4, 5, 1],
+            [2, 3, 7, 6],
+            [0, 2, 6, 4],
+            [1, 5, 7, 3],
+        ];
+        let mut m = TriMesh {
+            positions: v,
+            ..TriMesh::default()
+        };
+        for q in quads {
+            m.triangles.push([q[0], q[1], q[2]]);
+            m.triangles.push([q[0], q[2], q[3]]);
+            m.material.extend([0, 0]);
+        }
+        m
+    }
+
+    #[test]
+    fn rays_with_negative_zero_direction_components_do_not_escape_a_closed_box() {
+        let mesh = unit_box();
+        let bvh = Bvh::build(&mesh);
+        let o = Vec3::new(0.3, 0.6, 0.45);
+        for dir in [
+            Vec3::new(-0.0, -1.0, 0.0),
+            Vec3::new(1.0, -0.0, -0.0),
+            Vec3::new(-0.0, -0.0, 1.0),
+            Vec3::new(-1.0, 0.0, -0.0),
+        ] {
+            let ray = Ray::new(o, dir);
+            let hit = bvh
+                .cast_ray(&ray)
+                .expect("a ray inside a closed box must hit it");
+            assert_eq!(Some(hit.t), mesh.cast_ray_brute_force(&ray).map(|h| h.t));
+            assert!(bvh.occluded(&ray));
+        }
     }
 
     #[test]
@@ -142,8 +225,17 @@ mod tests {
         let bvh = Bvh::build(&mesh);
         let mut hits = 0;
         for _ in 0..5000 {
-            let o = Vec3::new(rng.random_range(-6.0..6.0), rng.random_range(-6.0..6.0), rng.random_range(-6.0..6.0));
-            let d = Vec3::new(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)).normalize();
+            let o = Vec3::new(
+                rng.random_range(-6.0..6.0),
+                rng.random_range(-6.0..6.0),
+                rng.random_range(-6.0..6.0),
+            );
+            let d = Vec3::new(
+                rng.random_range(-1.0..1.0),
+                rng.random_range(-1.0..1.0),
+                rng.random_range(-1.0..1.0),
+            )
+            .normalize();
             let ray = Ray::bounded(o, d, 0.0, rng.random_range(0.5..20.0));
             let a = bvh.cast_ray(&ray);
             let b = mesh.cast_ray_brute_force(&ray);

@@ -64,7 +64,11 @@ impl TriMesh {
         for (t, tri) in self.triangles.iter().enumerate() {
             for &index in tri {
                 if index as usize >= n {
-                    return Err(MeshError::IndexOutOfRange { triangle: t, index, count: n });
+                    return Err(MeshError::IndexOutOfRange {
+                        triangle: t,
+                        index,
+                        count: n,
+                    });
                 }
             }
         }
@@ -78,7 +82,11 @@ impl TriMesh {
         if let Some(c) = &self.vertex_colors
             && c.len() != n
         {
-            return Err(MeshError::Length { what: "vertex colours", expected: n, found: c.len() });
+            return Err(MeshError::Length {
+                what: "vertex colours",
+                expected: n,
+                found: c.len(),
+            });
         }
         Ok(())
     }
@@ -96,7 +104,11 @@ impl TriMesh {
     /// The three corners of triangle `t`.
     pub fn corners(&self, t: usize) -> [Vec3; 3] {
         let [a, b, c] = self.triangles[t];
-        [self.positions[a as usize], self.positions[b as usize], self.positions[c as usize]]
+        [
+            self.positions[a as usize],
+            self.positions[b as usize],
+            self.positions[c as usize],
+        ]
     }
 
     /// Unit normal of triangle `t` (right-hand rule over its vertex order); zero if degenerate.
@@ -114,7 +126,11 @@ impl TriMesh {
     /// Axis-aligned bounds `(min, max)`; `None` for an empty mesh.
     pub fn bounds(&self) -> Option<(Vec3, Vec3)> {
         let first = *self.positions.first()?;
-        Some(self.positions.iter().fold((first, first), |(lo, hi), p| (lo.min(*p), hi.max(*p))))
+        Some(
+            self.positions
+                .iter()
+                .fold((first, first), |(lo, hi), p| (lo.min(*p), hi.max(*p))),
+        )
     }
 
     /// Appends another mesh (indices are shifted; vertex colours are kept only if both have them).
@@ -122,7 +138,12 @@ impl TriMesh {
         let base = self.positions.len() as u32;
         let had_colors = self.vertex_colors.is_some() || self.positions.is_empty();
         self.positions.extend_from_slice(&other.positions);
-        self.triangles.extend(other.triangles.iter().map(|t| [t[0] + base, t[1] + base, t[2] + base]));
+        self.triangles.extend(
+            other
+                .triangles
+                .iter()
+                .map(|t| [t[0] + base, t[1] + base, t[2] + base]),
+        );
         self.material.extend_from_slice(&other.material);
         self.vertex_colors = match (had_colors, self.vertex_colors.take(), &other.vertex_colors) {
             (true, Some(mut a), Some(b)) => {
@@ -140,8 +161,15 @@ impl TriMesh {
         for t in 0..self.triangles.len() {
             let [a, b, c] = self.corners(t);
             let tmax = best.map_or(ray.t_max, |h| h.t);
-            if let Some((d, u, v)) = intersect_triangle(ray.origin, ray.dir, a, b, c, ray.t_min, tmax) {
-                best = Some(Hit { t: d, triangle: t as u32, u, v });
+            if let Some((d, u, v)) =
+                intersect_triangle(ray.origin, ray.dir, a, b, c, ray.t_min, tmax)
+            {
+                best = Some(Hit {
+                    t: d,
+                    triangle: t as u32,
+                    u,
+                    v,
+                });
             }
         }
         best
@@ -165,12 +193,22 @@ pub struct Ray {
 impl Ray {
     /// An unbounded ray starting at `origin`.
     pub fn new(origin: Vec3, dir: Vec3) -> Ray {
-        Ray { origin, dir, t_min: 0.0, t_max: f32::INFINITY }
+        Ray {
+            origin,
+            dir,
+            t_min: 0.0,
+            t_max: f32::INFINITY,
+        }
     }
 
     /// A ray limited to `[t_min, t_max]`.
     pub fn bounded(origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Ray {
-        Ray { origin, dir, t_min, t_max }
+        Ray {
+            origin,
+            dir,
+            t_min,
+            t_max,
+        }
     }
 
     /// The point at distance `t`.
