@@ -25,7 +25,7 @@ pub struct Variation {
 impl Default for Variation {
     fn default() -> Self {
         Variation {
-            look_around: 0.02,
+            look_around: 0.01,
             detour: 0.01,
             detour_radius_m: 1.5,
             pause: 0.01,
@@ -83,7 +83,7 @@ impl GenConfig {
             split_ratio: [6, 1, 2],
             max_frames: 500,
             max_source_geodesic_m: 20.0,
-            min_path_m: 4.0,
+            min_path_m: 6.0,
             pattern_weights: [1.0, 1.0, 1.0],
             episodes_per_shard: 20,
             audio: AudioEncoding::Float32,

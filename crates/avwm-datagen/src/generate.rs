@@ -157,11 +157,14 @@ impl Plan {
     }
 }
 
-/// The motion pattern of episode `id`: a seeded weighted draw.
+/// The motion pattern of episode `id`: a low-discrepancy (golden-ratio) sequence cut by the
+/// cumulative `pattern_weights`, so that every run of consecutive episodes, hence every scene and
+/// split, holds the patterns in very nearly the configured shares.
 pub fn pattern_of(cfg: &GenConfig, id: u64) -> MotionPattern {
     let w = cfg.pattern_weights;
-    let u: f32 = rand::Rng::random::<f32>(&mut Seed(cfg.seed).derive("pattern", id).rng())
-        * w.iter().sum::<f32>();
+    let offset = (Seed(cfg.seed).derive("pattern", 0).0 >> 11) as f64 / (1u64 << 53) as f64;
+    let u = ((id as f64 * 0.618_033_988_749_894_9 + offset).fract()
+        * f64::from(w.iter().sum::<f32>())) as f32;
     if u < w[0] {
         MotionPattern::SourceToGoal
     } else if u < w[0] + w[1] {

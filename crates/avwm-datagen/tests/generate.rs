@@ -121,7 +121,9 @@ fn tiny_generation_is_valid_deterministic_and_resumable() {
             assert!(rows.last().unwrap().frame.geodesic_m < avwm_core::SUCCESS_DISTANCE_M);
         }
     }
-    assert!(patterns.len() >= 2, "patterns seen: {patterns:?}");
+    assert_eq!(patterns.len(), 3, "patterns seen: {patterns:?}");
+    let actions = &info.statistics.all.action_share;
+    assert!(actions.values().all(|&s| s > 0.0), "every action occurs: {actions:?}");
     let frame = ds.frame(0, 1).unwrap();
     assert_eq!((frame.rgb.width, frame.rgb.height), (32, 32));
     assert_eq!(frame.audio.left.len(), 2400);
@@ -160,4 +162,27 @@ fn tiny_generation_is_valid_deterministic_and_resumable() {
         generate(&other, b.path(), &|_| {}),
         Err(avwm_datagen::GenError::ConfigMismatch(_))
     ));
+}
+
+#[test]
+fn pattern_shares_follow_the_weights_in_every_run_of_episodes() {
+    let cfg = GenConfig::avw4k();
+    for start in [0u64, 60, 1000] {
+        let mut n = [0usize; 3];
+        for id in start..start + 60 {
+            let p = avwm_datagen::pattern_of(&cfg, id);
+            n[MotionPattern::ALL.iter().position(|q| *q == p).unwrap()] += 1;
+        }
+        // Golden-ratio sequence: each share within ±2 of 20 in any 60 consecutive episodes.
+        assert!(n.iter().all(|&c| (18..=22).contains(&c)), "{n:?}");
+    }
+    let skew = GenConfig {
+        pattern_weights: [2.0, 1.0, 0.0],
+        ..GenConfig::avw4k()
+    };
+    let src: usize = (0..300)
+        .filter(|&i| avwm_datagen::pattern_of(&skew, i) == MotionPattern::SourceToGoal)
+        .count();
+    assert!((195..=205).contains(&src), "{src}");
+    assert!((0..300).all(|i| avwm_datagen::pattern_of(&skew, i) != MotionPattern::RandomToRandom));
 }
