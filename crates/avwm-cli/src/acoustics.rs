@@ -78,7 +78,8 @@ fn load_hrtf(spec: &str) -> Result<Hrtf> {
     Ok(match spec {
         "kemar" => Hrtf::kemar_default().context("loading the vendored KEMAR HRTF")?,
         "spherical" => Hrtf::spherical_head(avwm_core::SAMPLE_RATE_HZ),
-        path => Hrtf::from_sofa(path, avwm_core::SAMPLE_RATE_HZ).with_context(|| format!("loading HRTF {path}"))?,
+        path => Hrtf::from_sofa(path, avwm_core::SAMPLE_RATE_HZ)
+            .with_context(|| format!("loading HRTF {path}"))?,
     })
 }
 
@@ -93,7 +94,10 @@ pub fn schroeder_rt(h: &[f32], fs: f32, range_db: f32) -> Option<f32> {
     if total <= 0.0 {
         return None;
     }
-    let db: Vec<f64> = edc.iter().map(|e| 10.0 * (e / total).max(1e-30).log10()).collect();
+    let db: Vec<f64> = edc
+        .iter()
+        .map(|e| 10.0 * (e / total).max(1e-30).log10())
+        .collect();
     let hi = db.iter().position(|d| *d <= -5.0)?;
     let lo = db.iter().position(|d| *d <= -5.0 - f64::from(range_db))?;
     // Least-squares slope of dB against time over [hi, lo].
@@ -146,11 +150,17 @@ fn write_outputs(
     let bin = render_binaural(resp, lis[3].to_radians(), &hrtf, &rcfg, seed);
     let omni = render_omni(resp, &rcfg, seed);
     let fs = avwm_core::SAMPLE_RATE_HZ;
-    write_wav(&args.out, &[&bin.left, &bin.right], fs).with_context(|| format!("writing {}", args.out.display()))?;
-    let stem = args.out.file_stem().and_then(|s| s.to_str()).unwrap_or("rir");
+    write_wav(&args.out, &[&bin.left, &bin.right], fs)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    let stem = args
+        .out
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("rir");
     let dir = args.out.parent().unwrap_or(Path::new("."));
     let omni_path = dir.join(format!("{stem}_omni.wav"));
-    write_wav(&omni_path, &[&omni], fs).with_context(|| format!("writing {}", omni_path.display()))?;
+    write_wav(&omni_path, &[&omni], fs)
+        .with_context(|| format!("writing {}", omni_path.display()))?;
     let count = |f: &dyn Fn(&PathKind) -> bool| resp.paths.iter().filter(|p| f(&p.kind)).count();
     let mut early = [0.0; NUM_BANDS];
     for p in &resp.paths {
@@ -188,7 +198,12 @@ fn write_outputs(
 
 pub fn run(cmd: AcousticsCmd) -> Result<()> {
     match cmd {
-        AcousticsCmd::Rir { scene, scene_seed, source, common } => {
+        AcousticsCmd::Rir {
+            scene,
+            scene_seed,
+            source,
+            common,
+        } => {
             let scene = load_scene(scene.as_deref(), scene_seed, Preset::Default)?;
             let lis = parse_floats::<4>(&common.listener, "--listener")?;
             let src = match source {
@@ -198,11 +213,29 @@ pub fn run(cmd: AcousticsCmd) -> Result<()> {
             let t = std::time::Instant::now();
             let bvh = Arc::new(Bvh::build(&scene.mesh));
             let cfg = AcousticsConfig::default();
-            let ac = AcousticScene::new(&scene, bvh, &cfg, Seed(common.seed)).context("preparing the scene's acoustics")?;
-            let resp = ac.response_between(src, Vec3::new(lis[0], lis[1], lis[2]), Seed(common.seed).derive("response", 0));
-            write_outputs(&resp, src, lis, &common, None, t.elapsed().as_secs_f64() * 1e3)
+            let ac = AcousticScene::new(&scene, bvh, &cfg, Seed(common.seed))
+                .context("preparing the scene's acoustics")?;
+            let resp = ac.response_between(
+                src,
+                Vec3::new(lis[0], lis[1], lis[2]),
+                Seed(common.seed).derive("response", 0),
+            );
+            write_outputs(
+                &resp,
+                src,
+                lis,
+                &common,
+                None,
+                t.elapsed().as_secs_f64() * 1e3,
+            )
         }
-        AcousticsCmd::Shoebox { size, absorption, scattering, source, common } => {
+        AcousticsCmd::Shoebox {
+            size,
+            absorption,
+            scattering,
+            source,
+            common,
+        } => {
             let size = Vec3::from_array(parse_floats::<3>(&size, "--size")?);
             if size.min_element() <= 0.0 {
                 bail!("--size: every dimension must be positive");
@@ -212,14 +245,30 @@ pub fn run(cmd: AcousticsCmd) -> Result<()> {
             if a.iter().chain(&s).any(|v| !(0.0..=1.0).contains(v)) || a.iter().any(|v| *v >= 1.0) {
                 bail!("--absorption must be in [0, 1) and --scattering in [0, 1]");
             }
-            let room = ShoeboxRoom { size, absorption: [a; 6], scattering: [s; 6] };
+            let room = ShoeboxRoom {
+                size,
+                absorption: [a; 6],
+                scattering: [s; 6],
+            };
             let src = Vec3::from_array(parse_floats::<3>(&source, "--source")?);
             let lis = parse_floats::<4>(&common.listener, "--listener")?;
             let t = std::time::Instant::now();
             let resp = room
-                .response(src, Vec3::new(lis[0], lis[1], lis[2]), &AcousticsConfig::default(), Seed(common.seed))
+                .response(
+                    src,
+                    Vec3::new(lis[0], lis[1], lis[2]),
+                    &AcousticsConfig::default(),
+                    Seed(common.seed),
+                )
                 .context("shoebox response")?;
-            write_outputs(&resp, src, lis, &common, Some(room.eyring_rt60_s()), t.elapsed().as_secs_f64() * 1e3)
+            write_outputs(
+                &resp,
+                src,
+                lis,
+                &common,
+                Some(room.eyring_rt60_s()),
+                t.elapsed().as_secs_f64() * 1e3,
+            )
         }
     }
 }
@@ -233,7 +282,9 @@ mod tests {
         // h(t) = exp(-6.91 t / T) has energy decaying 60 dB in T seconds.
         let fs = 16000.0;
         let t60 = 0.5f32;
-        let h: Vec<f32> = (0..32000).map(|i| (-6.9078 * i as f32 / fs / t60).exp()).collect();
+        let h: Vec<f32> = (0..32000)
+            .map(|i| (-6.9078 * i as f32 / fs / t60).exp())
+            .collect();
         let t30 = schroeder_rt(&h, fs, 30.0).unwrap();
         assert!((t30 - t60).abs() / t60 < 0.02, "T30 {t30} vs {t60}");
     }

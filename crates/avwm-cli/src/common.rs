@@ -10,10 +10,17 @@ use std::sync::Arc;
 pub fn parse_floats<const N: usize>(s: &str, what: &str) -> Result<[f32; N]> {
     let v: Vec<f32> = s
         .split(',')
-        .map(|x| x.trim().parse::<f32>().with_context(|| format!("{what}: {x:?} is not a number")))
+        .map(|x| {
+            x.trim()
+                .parse::<f32>()
+                .with_context(|| format!("{what}: {x:?} is not a number"))
+        })
         .collect::<Result<_>>()?;
     if v.len() != N {
-        bail!("{what}: expected {N} comma-separated numbers, got {} in {s:?}", v.len());
+        bail!(
+            "{what}: expected {N} comma-separated numbers, got {} in {s:?}",
+            v.len()
+        );
     }
     if v.iter().any(|x| !x.is_finite()) {
         bail!("{what}: values must be finite, got {s:?}");
@@ -51,7 +58,8 @@ impl Preset {
 /// Loads a scene file, or generates the procedural scene of `seed` with the preset's settings.
 pub fn load_scene(scene: Option<&Path>, seed: u64, preset: Preset) -> Result<Arc<Scene>> {
     let s = match scene {
-        Some(path) => avwm_scene::file::load_scene_file(path).with_context(|| format!("loading scene {}", path.display()))?,
+        Some(path) => avwm_scene::file::load_scene_file(path)
+            .with_context(|| format!("loading scene {}", path.display()))?,
         None => avwm_scene::procedural::generate(seed, &preset.scene_config())
             .with_context(|| format!("generating procedural scene {seed}"))?,
     };
@@ -71,7 +79,8 @@ pub fn load_toml<T: serde::de::DeserializeOwned + Default>(path: Option<&Path>) 
     match path {
         None => Ok(T::default()),
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))
         }
     }
@@ -80,7 +89,8 @@ pub fn load_toml<T: serde::de::DeserializeOwned + Default>(path: Option<&Path>) 
 /// Writes JSON atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(value)?;
-    avwm_sim::record::write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))
+    avwm_sim::record::write_atomic(path, &bytes)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// A progress bar with a count and ETA on stderr.

@@ -27,7 +27,12 @@ pub enum SceneCmd {
 
 pub fn run(cmd: SceneCmd) -> Result<()> {
     match cmd {
-        SceneCmd::Gen { seed, out, config, preset } => {
+        SceneCmd::Gen {
+            seed,
+            out,
+            config,
+            preset,
+        } => {
             let cfg: ProceduralConfig = match config {
                 Some(p) => load_toml(Some(&p))?,
                 None => preset.scene_config(),

@@ -45,11 +45,24 @@ pub enum SimCmd {
 
 pub fn run(cmd: SimCmd) -> Result<()> {
     match cmd {
-        SimCmd::Record { scene, scene_seed, policy, steps, seed, start, config, preset, out } => {
+        SimCmd::Record {
+            scene,
+            scene_seed,
+            policy,
+            steps,
+            seed,
+            start,
+            config,
+            preset,
+            out,
+        } => {
             let policy = PolicyKind::parse(&policy).map_err(anyhow::Error::msg)?;
             let cfg: SimConfig = sim_config(config.as_deref(), preset)?;
             let start = start
-                .map(|s| parse_floats::<3>(&s, "--start").map(|[x, y, yaw]| Pose::new(x, y, yaw.to_radians())))
+                .map(|s| {
+                    parse_floats::<3>(&s, "--start")
+                        .map(|[x, y, yaw]| Pose::new(x, y, yaw.to_radians()))
+                })
                 .transpose()?;
             let scene = load_scene(scene.as_deref(), scene_seed, preset)?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -57,7 +70,12 @@ pub fn run(cmd: SimCmd) -> Result<()> {
             avwm_sim::record::write_atomic(&out.join("config.toml"), text.as_bytes())?;
             let mut sim = Simulator::new(scene, &cfg).context("building the simulator")?;
             let pb = progress(steps as u64, "record");
-            let req = RecordRequest { policy, steps, seed: Seed(seed), start };
+            let req = RecordRequest {
+                policy,
+                steps,
+                seed: Seed(seed),
+                start,
+            };
             let summary = record(&mut sim, &req, &out, &|i| pb.set_position(i as u64))
                 .with_context(|| format!("recording to {}", out.display()))?;
             pb.finish_and_clear();
