@@ -105,6 +105,8 @@ pub(crate) trait TraceGeometry: Sync {
     fn closest_hit(&self, origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Option<SurfaceHit>;
     /// Coefficients of surface `id` (as returned in [`SurfaceHit::surface`]).
     fn coeffs(&self, id: u32) -> &SurfaceCoeffs;
+    /// Number of surfaces: ids are `0..surface_count()`.
+    fn surface_count(&self) -> usize;
 }
 
 /// A scene's mesh prepared for acoustics.
@@ -191,6 +193,10 @@ impl TraceGeometry for AcousticMesh {
     #[inline]
     fn coeffs(&self, id: u32) -> &SurfaceCoeffs {
         &self.coeffs[id as usize]
+    }
+
+    fn surface_count(&self) -> usize {
+        self.coeffs.len()
     }
 }
 

@@ -327,18 +327,21 @@ impl TraceGeometry for BoxGeometry {
         // Inside a convex box the exit point is the only hit; clamp the origin against round-off.
         let o = origin.clamp(Vec3::ZERO, self.size);
         let mut best = (f32::INFINITY, 0usize);
-        for a in 0..3 {
-            let t = if dir[a] > 1e-12 {
-                (self.size[a] - o[a]) / dir[a]
-            } else if dir[a] < -1e-12 {
-                -o[a] / dir[a]
+        let mut axis = |a: usize, d: f32, o: f32, size: f32| {
+            let t = if d > 1e-12 {
+                (size - o) / d
+            } else if d < -1e-12 {
+                -o / d
             } else {
-                continue;
+                return;
             };
             if t < best.0 {
-                best = (t, 2 * a + usize::from(dir[a] > 0.0));
+                best = (t, 2 * a + usize::from(d > 0.0));
             }
-        }
+        };
+        axis(0, dir.x, o.x, self.size.x);
+        axis(1, dir.y, o.y, self.size.y);
+        axis(2, dir.z, o.z, self.size.z);
         let (t, wall) = best;
         if t > t_max {
             return None;
@@ -355,6 +358,10 @@ impl TraceGeometry for BoxGeometry {
     #[inline]
     fn coeffs(&self, id: u32) -> &SurfaceCoeffs {
         &self.coeffs[id as usize]
+    }
+
+    fn surface_count(&self) -> usize {
+        self.coeffs.len()
     }
 }
 

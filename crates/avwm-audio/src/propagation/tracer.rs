@@ -21,7 +21,7 @@
 //! **Determinism.** Deposits are accumulated as 64-bit fixed-point integers with atomic adds,
 //! which commute, so the result is bit-identical for any thread count or schedule.
 
-use super::geometry::TraceGeometry;
+use super::geometry::{SurfaceCoeffs, TraceGeometry};
 use avwm_core::{Bands, NUM_BANDS, SPEED_OF_SOUND_M_S, Seed};
 use glam::Vec3;
 use rand::Rng;
@@ -63,6 +63,13 @@ pub(crate) struct ReceiverGrid {
     pub nbins: usize,
     /// Bin width (s).
     pub bin_s: f32,
+    /// Maximum corner (m).
+    hi: Vec3,
+    /// Centre of the grid box (m).
+    centre: Vec3,
+    /// Squared distance (m²) from `centre` beyond which a segment certainly misses the box: the
+    /// half-diagonal plus a margin far above rounding, so the test never rejects a real crossing.
+    reach_sq: f32,
     acc: Vec<AtomicU64>,
 }
 
@@ -70,12 +77,17 @@ impl ReceiverGrid {
     /// A grid covering `[lo, lo + dims·cell]`.
     pub fn new(lo: Vec3, cell: Vec3, dims: [usize; 3], nbins: usize, bin_s: f32) -> ReceiverGrid {
         let n = dims[0] * dims[1] * dims[2] * nbins * NUM_BANDS;
+        let hi = lo + cell * Vec3::new(dims[0] as f32, dims[1] as f32, dims[2] as f32);
+        let reach = 0.5 * (hi - lo).length() * (1.0 + 1e-3) + 1e-3;
         ReceiverGrid {
             lo,
             cell,
             dims,
             nbins,
             bin_s,
+            hi,
+            centre: 0.5 * (lo + hi),
+            reach_sq: reach * reach,
             acc: (0..n).map(|_| AtomicU64::new(0)).collect(),
         }
     }
@@ -100,33 +112,38 @@ impl ReceiverGrid {
         }
     }
 
-    /// The part `[t0, t1]` of the segment `p0 + t·dir`, `t ∈ [0, len]`, inside the grid box.
+    /// The part `[t0, t1]` of the segment `p0 + t·dir`, `t ∈ [0, len]` (`dir` unit), inside the
+    /// grid box.
     #[inline]
     fn clip(&self, p0: Vec3, dir: Vec3, len: f32) -> Option<(f32, f32)> {
-        let hi = self.lo
-            + self.cell
-                * Vec3::new(
-                    self.dims[0] as f32,
-                    self.dims[1] as f32,
-                    self.dims[2] as f32,
-                );
-        // Clip to the grid box (slab method).
+        // Cheap rejection first (most tail segments miss a small receiver): the segment's closest
+        // approach to the box centre is farther than the box's (padded) half-diagonal.
+        let v = self.centre - p0;
+        let s = v.dot(dir).clamp(0.0, len);
+        if (v - dir * s).length_squared() > self.reach_sq {
+            return None;
+        }
+        // Clip to the grid box (slab method), axis by axis.
         let mut t0 = 0.0f32;
         let mut t1 = len;
-        for a in 0..3 {
-            if dir[a].abs() < 1e-12 {
-                if p0[a] < self.lo[a] || p0[a] > hi[a] {
-                    return None;
-                }
-            } else {
-                let inv = 1.0 / dir[a];
-                let (mut ta, mut tb) = ((self.lo[a] - p0[a]) * inv, (hi[a] - p0[a]) * inv);
-                if ta > tb {
-                    std::mem::swap(&mut ta, &mut tb);
-                }
-                t0 = t0.max(ta);
-                t1 = t1.min(tb);
+        let mut slab = |d: f32, p: f32, lo: f32, hi: f32| -> bool {
+            if d.abs() < 1e-12 {
+                return !(p < lo || p > hi);
             }
+            let inv = 1.0 / d;
+            let (mut ta, mut tb) = ((lo - p) * inv, (hi - p) * inv);
+            if ta > tb {
+                std::mem::swap(&mut ta, &mut tb);
+            }
+            t0 = t0.max(ta);
+            t1 = t1.min(tb);
+            true
+        };
+        if !(slab(dir.x, p0.x, self.lo.x, self.hi.x)
+            && slab(dir.y, p0.y, self.lo.y, self.hi.y)
+            && slab(dir.z, p0.z, self.lo.z, self.hi.z))
+        {
+            return None;
         }
         (t0 < t1).then_some((t0, t1))
     }
@@ -294,6 +311,40 @@ fn lambert(rng: &mut impl Rng, n: Vec3) -> Vec3 {
     (t * (r * u2.cos()) + b * (r * u2.sin()) + n * (1.0 - u1).max(0.0).sqrt()).normalize_or(n)
 }
 
+/// Per-surface reflection factors, precomputed once per trace with exactly the arithmetic of
+/// the per-bounce update they replace (so results are bit-identical).
+struct SurfaceFactors {
+    /// Band mean of the scattering coefficient.
+    s_mean: f32,
+    /// `(1−α)·s/s̄` per band (diffuse bounce).
+    diffuse: Bands,
+    /// `(1−α)·(1−s)/(1−s̄)` per band (specular bounce).
+    specular: Bands,
+}
+
+impl SurfaceFactors {
+    fn new(c: &SurfaceCoeffs) -> SurfaceFactors {
+        let s_mean = c.scattering.iter().sum::<f32>() / NUM_BANDS as f32;
+        SurfaceFactors {
+            s_mean,
+            diffuse: std::array::from_fn(|b| (1.0 - c.absorption[b]) * (c.scattering[b] / s_mean)),
+            specular: std::array::from_fn(|b| {
+                (1.0 - c.absorption[b]) * ((1.0 - c.scattering[b]) / (1.0 - s_mean))
+            }),
+        }
+    }
+}
+
+/// Everything [`trace_ray`] needs besides the geometry, prepared once per trace.
+struct Prepared<'a> {
+    grid: &'a ReceiverGrid,
+    p: &'a TraceParams,
+    factors: Vec<SurfaceFactors>,
+    /// Bands by increasing air absorption: the order in which the stopping test looks for a band
+    /// still above the cutoff (usually the first one is).
+    band_order: [usize; NUM_BANDS],
+}
+
 /// Traces `p.rays` rays from `source` and accumulates them into `grid`.
 pub(crate) fn trace<G: TraceGeometry>(
     geo: &G,
@@ -302,7 +353,17 @@ pub(crate) fn trace<G: TraceGeometry>(
     p: &TraceParams,
     seed: Seed,
 ) {
-    let one = |i: usize| trace_ray(geo, source, grid, p, seed.derive("late-ray", i as u64));
+    let mut band_order: [usize; NUM_BANDS] = std::array::from_fn(|b| b);
+    band_order.sort_by(|&a, &b| p.air_per_m[a].total_cmp(&p.air_per_m[b]));
+    let prep = Prepared {
+        grid,
+        p,
+        factors: (0..geo.surface_count())
+            .map(|id| SurfaceFactors::new(geo.coeffs(id as u32)))
+            .collect(),
+        band_order,
+    };
+    let one = |i: usize| trace_ray(geo, source, &prep, seed.derive("late-ray", i as u64));
     if p.parallel {
         (0..p.rays).into_par_iter().for_each(one);
     } else {
@@ -310,14 +371,9 @@ pub(crate) fn trace<G: TraceGeometry>(
     }
 }
 
-fn trace_ray<G: TraceGeometry>(
-    geo: &G,
-    source: Vec3,
-    grid: &ReceiverGrid,
-    p: &TraceParams,
-    seed: Seed,
-) {
+fn trace_ray<G: TraceGeometry>(geo: &G, source: Vec3, prep: &Prepared<'_>, seed: Seed) {
     const EPS: f32 = 1e-4;
+    let (grid, p) = (prep.grid, prep.p);
     let mut rng = seed.rng();
     let mut dir = uniform_sphere(&mut rng);
     let mut origin = source;
@@ -346,21 +402,16 @@ fn trace_ray<G: TraceGeometry>(
         let Some(hit) = hit else { break };
         travelled += seg;
         origin += dir * seg;
-        let c = geo.coeffs(hit.surface);
-        let s_mean = c.scattering.iter().sum::<f32>() / NUM_BANDS as f32;
+        let f = &prep.factors[hit.surface as usize];
         let n = if hit.normal.dot(dir) > 0.0 {
             -hit.normal
         } else {
             hit.normal
         };
-        let diffuse = s_mean > 0.0 && rng.random::<f32>() < s_mean;
-        for ((e, s), a) in energy.iter_mut().zip(c.scattering).zip(c.absorption) {
-            let split = if diffuse {
-                s / s_mean
-            } else {
-                (1.0 - s) / (1.0 - s_mean)
-            };
-            *e *= (1.0 - a) * split;
+        let diffuse = f.s_mean > 0.0 && rng.random::<f32>() < f.s_mean;
+        let factor = if diffuse { &f.diffuse } else { &f.specular };
+        for (e, x) in energy.iter_mut().zip(factor) {
+            *e *= x;
         }
         if diffuse {
             dir = lambert(&mut rng, n);
@@ -368,14 +419,14 @@ fn trace_ray<G: TraceGeometry>(
         } else {
             dir = (dir - 2.0 * dir.dot(n) * n).normalize_or(n);
         }
-        if bounce % 4 == 3 {
-            let att = air(travelled);
-            let level = (0..NUM_BANDS)
-                .map(|b| energy[b] * att[b])
-                .fold(0.0f32, f32::max);
-            if level < p.cutoff {
-                break;
-            }
+        // Stop when every band, with air absorption, is below the cutoff. A band whose energy is
+        // already below it needs no exponential (the attenuation is at most 1).
+        if bounce % 4 == 3
+            && !prep.band_order.iter().any(|&b| {
+                energy[b] >= p.cutoff && energy[b] * (-p.air_per_m[b] * travelled).exp() >= p.cutoff
+            })
+        {
+            break;
         }
         t_min = EPS;
     }
