@@ -70,6 +70,35 @@ fn generate_inspect_export_and_resume() {
             .starts_with(b"\x89PNG")
     );
 
+    // pandas, pyarrow and Hugging Face `datasets` open the generated folder (when installed).
+    let py = [
+        std::env::var("AVWM_PYTHON").ok(),
+        Some("/tmp/avwm-data-venv/bin/python".into()),
+        Some("python3".into()),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|py| {
+        Command::new(py)
+            .args([
+                "-c",
+                "import pyarrow, pandas, datasets, soundfile, librosa, PIL",
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    match py {
+        None => eprintln!(
+            "SKIPPED the Python check: no python with pyarrow, pandas, datasets, soundfile, librosa, PIL"
+        ),
+        Some(py) => {
+            let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../scripts/check_dataset.py");
+            let r = Command::new(py).arg(script).arg(&out).output().unwrap();
+            assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        }
+    }
+
     // Re-running the finished command skips every shard and rewrites identical files.
     let again: serde_json::Value = serde_json::from_str(&ok(&[
         "data", "generate", "--preset", "tiny", "--config", c, "--seed", "7", "--out", o,
