@@ -4,7 +4,7 @@
 //! * [`Simulator`]: reset/step/snapshot/restore, SoundSpaces reward, per-stage [`StepTimings`];
 //! * [`policy`]: simple agents for recording (shortest path, random, scripted);
 //! * [`record`]: writes an episode to a folder (PNG frames, stitched WAV, JSONL log, map);
-//! * [`bench`]: the `avwm bench sim` measurements.
+//! * [`mod@bench`]: the `avwm bench sim` measurements.
 //!
 //! It does not learn anything and never depends on the model crates.
 #![warn(missing_docs)]
