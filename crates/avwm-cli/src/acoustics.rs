@@ -30,7 +30,7 @@ pub enum AcousticsCmd {
         #[command(flatten)]
         common: RirArgs,
     },
-    /// RIR of a rectangular room [0,X]×[0,Y]×[0,Z] (analytic image sources to order 10 + ray-traced tail).
+    /// RIR of a rectangular room `[0,X]×[0,Y]×[0,Z]` (analytic image sources to order 10 + ray-traced tail).
     Shoebox {
         /// Room size X,Y,Z (m).
         #[arg(long, default_value = "6,5,3")]
