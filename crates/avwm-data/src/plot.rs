@@ -1,6 +1,6 @@
 //! PNG charts of the statistics (the paper's Fig. 2): pattern shares per split, trajectory-length
-//! and geodesic-distance histograms. Bars only, no text: one colour per split
-//! (train blue, validation orange, test green); numbers are in `info.json`.
+//! and geodesic-distance histograms, one colour per split (train blue, validation orange, test
+//! green), labelled with a built-in 3×5 pixel font; exact numbers are in `info.json`.
 
 use crate::error::Result;
 use crate::info::write_atomic;
@@ -9,8 +9,8 @@ use crate::stats::{Histogram, Statistics};
 use avwm_core::RgbImage;
 use std::path::Path;
 
-const W: u32 = 480;
-const H: u32 = 240;
+const W: u32 = 560;
+const H: u32 = 280;
 const COLORS: [[u8; 3]; 3] = [[31, 119, 180], [255, 127, 14], [44, 160, 44]];
 const SPLITS: [&str; 3] = ["train", "validation", "test"];
 
@@ -23,36 +23,131 @@ fn fill(img: &mut RgbImage, x0: u32, y0: u32, x1: u32, y1: u32, c: [u8; 3]) {
     }
 }
 
-fn canvas() -> RgbImage {
+/// 3×5 pixel glyphs: bit `r * 3 + c` set = pixel at row `r`, column `c`.
+const GLYPHS: [(char, u16); 45] = [
+    ('%', 0x52a5),
+    ('(', 0x224a),
+    (')', 0x2922),
+    ('-', 0x01c0),
+    ('.', 0x2000),
+    ('/', 0x12a4),
+    ('0', 0x7b6f),
+    ('1', 0x749a),
+    ('2', 0x73e7),
+    ('3', 0x79a7),
+    ('4', 0x49ed),
+    ('5', 0x79cf),
+    ('6', 0x7bcf),
+    ('7', 0x24a7),
+    ('8', 0x7bef),
+    ('9', 0x79ef),
+    (':', 0x0410),
+    ('=', 0x0e38),
+    ('>', 0x1511),
+    ('A', 0x5bea),
+    ('B', 0x3aeb),
+    ('C', 0x624e),
+    ('D', 0x3b6b),
+    ('E', 0x72cf),
+    ('F', 0x12cf),
+    ('G', 0x6b4e),
+    ('H', 0x5bed),
+    ('I', 0x7497),
+    ('J', 0x2b24),
+    ('K', 0x5aed),
+    ('L', 0x7249),
+    ('M', 0x5bfd),
+    ('N', 0x5b6b),
+    ('O', 0x2b6a),
+    ('P', 0x12eb),
+    ('Q', 0x676a),
+    ('R', 0x5aeb),
+    ('S', 0x388e),
+    ('T', 0x2497),
+    ('U', 0x7b6d),
+    ('V', 0x2b6d),
+    ('W', 0x5fed),
+    ('X', 0x5aad),
+    ('Y', 0x24ad),
+    ('Z', 0x72a7),
+];
+
+/// Draws upper-case `text` at (x, y) with `scale`-pixel dots; unknown characters are blank.
+fn text(img: &mut RgbImage, x: u32, y: u32, s: &str, scale: u32, c: [u8; 3]) {
+    for (k, ch) in s.chars().enumerate() {
+        let ch = ch.to_ascii_uppercase();
+        let Some(&(_, bits)) = GLYPHS.iter().find(|(g, _)| *g == ch) else {
+            continue;
+        };
+        let ox = x + k as u32 * 4 * scale;
+        for r in 0..5 {
+            for col in 0..3 {
+                if bits >> (r * 3 + col) & 1 == 1 {
+                    let (px, py) = (ox + col * scale, y + r * scale);
+                    fill(img, px, py, px + scale, py + scale, c);
+                }
+            }
+        }
+    }
+}
+
+/// Top of the plot area (px): title and legend rows above it.
+const TOP: u32 = 44;
+/// Bottom margin (px): the x labels.
+const BOTTOM: u32 = 22;
+
+/// Grouped bars: `groups[g][s]` in [0, 1] of the plot height, with a title, a legend, the y
+/// value of a full-height bar, and labels under the x axis (`(bar group, text)` pairs).
+fn bars(title: &str, y_max: &str, groups: &[[f64; 3]], x_labels: &[(usize, String)]) -> RgbImage {
     let mut img = RgbImage {
         width: W,
         height: H,
         data: vec![255; (W * H * 3) as usize],
     };
-    fill(&mut img, 20, H - 20, W - 10, H - 19, [0, 0, 0]); // x axis
-    fill(&mut img, 20, 10, 21, H - 19, [0, 0, 0]); // y axis
-    img
-}
-
-/// Grouped bars: `groups[g][s]` in [0, 1] of the plot height.
-fn bars(groups: &[[f64; 3]]) -> RgbImage {
-    let mut img = canvas();
-    let gw = (W - 40) / groups.len().max(1) as u32;
+    let black = [0, 0, 0];
+    text(&mut img, 4, 4, title, 2, black);
+    let mut x = 4;
+    for (name, c) in [
+        ("TRAIN ", COLORS[0]),
+        ("VALIDATION ", COLORS[1]),
+        ("TEST", COLORS[2]),
+    ] {
+        text(&mut img, x, 20, name, 2, c);
+        x += 8 * name.len() as u32;
+    }
+    let y_axis = 20 + 4 * 2 * y_max.len() as u32 + 4;
+    text(&mut img, 4, TOP, y_max, 2, black);
+    fill(&mut img, y_axis, H - BOTTOM, W - 10, H - BOTTOM + 1, black);
+    fill(&mut img, y_axis, TOP, y_axis + 1, H - BOTTOM + 1, black);
+    fill(&mut img, y_axis - 4, TOP, y_axis, TOP + 1, black);
+    let gw = (W - 15 - y_axis) / groups.len().max(1) as u32;
     let bw = (gw / 4).max(1);
+    let x_of = |g: usize| y_axis + 5 + g as u32 * gw;
     for (g, vals) in groups.iter().enumerate() {
         for (s, v) in vals.iter().enumerate() {
-            let h = (v.clamp(0.0, 1.0) * f64::from(H - 40)) as u32;
-            let x0 = 25 + g as u32 * gw + s as u32 * bw;
-            fill(&mut img, x0, H - 20 - h, x0 + bw - 1, H - 20, COLORS[s]);
+            let h = (v.clamp(0.0, 1.0) * f64::from(H - BOTTOM - TOP)) as u32;
+            let x0 = x_of(g) + s as u32 * bw;
+            fill(
+                &mut img,
+                x0,
+                H - BOTTOM - h,
+                x0 + bw - 1,
+                H - BOTTOM,
+                COLORS[s],
+            );
         }
+    }
+    for (g, label) in x_labels {
+        text(&mut img, x_of(*g), H - BOTTOM + 6, label, 2, black);
     }
     img
 }
 
+/// Per-split bin fractions scaled so that the largest is 1; also returns that largest fraction.
 fn hist_groups(
     stats: &Statistics,
     get: impl Fn(&crate::stats::SplitStats) -> &Histogram,
-) -> Vec<[f64; 3]> {
+) -> (Vec<[f64; 3]>, f64) {
     let bins = get(&stats.all).counts.len();
     let frac: Vec<Vec<f64>> = SPLITS
         .iter()
@@ -68,12 +163,24 @@ fn hist_groups(
         })
         .collect();
     let max = frac.iter().flatten().copied().fold(1e-9, f64::max);
-    (0..bins)
-        .map(|b| [frac[0][b] / max, frac[1][b] / max, frac[2][b] / max])
+    (
+        (0..bins)
+            .map(|b| [frac[0][b] / max, frac[1][b] / max, frac[2][b] / max])
+            .collect(),
+        max,
+    )
+}
+
+/// x labels at every `every`-th bin edge of `h` (the left edge of that bin).
+fn edge_labels(h: &Histogram, every: usize) -> Vec<(usize, String)> {
+    (0..h.counts.len())
+        .step_by(every)
+        .map(|b| (b, format!("{}", h.edges[b])))
         .collect()
 }
 
-/// Writes `plots/patterns.png`, `plots/length.png`, `plots/geodesic.png`; returns their paths
+/// Writes `plots/patterns.png`, `plots/length.png`, `plots/geodesic.png` (bars per split;
+/// histograms as the share of each split's episodes or frames per bin); returns their paths
 /// relative to `dir`.
 ///
 /// # Errors
@@ -92,15 +199,41 @@ pub fn write_plots(dir: &Path, stats: &Statistics) -> Result<Vec<String>> {
             })
         })
         .collect();
+    let pat_labels = vec![
+        (0, "SRC>GOAL".to_string()),
+        (1, "START>SRC".to_string()),
+        (2, "RND>RND".to_string()),
+    ];
+    let (len, len_max) = hist_groups(stats, |s| &s.length_frames);
+    let (geo, geo_max) = hist_groups(stats, |s| &s.geodesic_m);
+    let pct = |f: f64| format!("{:.0}%", 100.0 * f);
     let plots = [
-        ("plots/patterns.png", bars(&patterns)),
+        (
+            "plots/patterns.png",
+            bars(
+                "MOTION PATTERN SHARE PER SPLIT",
+                "100%",
+                &patterns,
+                &pat_labels,
+            ),
+        ),
         (
             "plots/length.png",
-            bars(&hist_groups(stats, |s| &s.length_frames)),
+            bars(
+                "TRAJECTORY LENGTH (FRAMES)",
+                &pct(len_max),
+                &len,
+                &edge_labels(&stats.all.length_frames, 4),
+            ),
         ),
         (
             "plots/geodesic.png",
-            bars(&hist_groups(stats, |s| &s.geodesic_m)),
+            bars(
+                "GEODESIC DISTANCE TO SOURCE (M)",
+                &pct(geo_max),
+                &geo,
+                &edge_labels(&stats.all.geodesic_m, 10),
+            ),
         ),
     ];
     let mut out = Vec::new();
@@ -216,4 +349,69 @@ pub fn contact_sheet(
         }
     }
     sheet
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::decode_png;
+    use crate::schema::{EpisodeHeader, FrameRecord, MotionPattern, RawRow, Split};
+    use crate::stats::StatsBuilder;
+    use avwm_core::Pose;
+
+    #[test]
+    fn plots_are_written_with_labels_and_bars() {
+        let mut b = StatsBuilder::new();
+        for (ep, (split, n)) in [
+            (Split::Train, 30u32),
+            (Split::Validation, 120),
+            (Split::Test, 300),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let header = EpisodeHeader {
+                episode_id: ep as u64,
+                scene_id: format!("s{ep}"),
+                scene_seed: 0,
+                split,
+                pattern: MotionPattern::ALL[ep],
+                episode_seed: 0,
+                goal_xy: [0.0; 2],
+            };
+            let rows: Vec<RawRow> = (0..n)
+                .map(|k| RawRow {
+                    header: header.clone(),
+                    frame: FrameRecord {
+                        step: k,
+                        action: None,
+                        pose: Pose::new(0.0, 0.0, 0.0),
+                        png: vec![],
+                        wav: vec![],
+                        geodesic_m: k as f32 * 0.05,
+                        reward: 0.0,
+                        distance_reduction_m: 0.0,
+                        collided: false,
+                    },
+                })
+                .collect();
+            b.add_rows(&rows);
+        }
+        let dir = std::env::temp_dir().join(format!("avwm-data-plot-test-{}", std::process::id()));
+        let files = write_plots(&dir, &b.finish()).unwrap();
+        assert_eq!(files.len(), 3);
+        for f in &files {
+            let img = decode_png(&std::fs::read(dir.join(f)).unwrap()).unwrap();
+            assert_eq!((img.width, img.height), (W, H));
+            let count = |c: [u8; 3]| img.data.chunks_exact(3).filter(|p| **p == c).count();
+            assert!(count([0, 0, 0]) > 300, "{f}: axes and text");
+            assert!(
+                COLORS.iter().all(|&c| count(c) > 50),
+                "{f}: every split has bars or legend"
+            );
+        }
+        if std::env::var_os("AVWM_KEEP_PLOTS").is_none() {
+            std::fs::remove_dir_all(&dir).ok();
+        }
+    }
 }
