@@ -1,28 +1,240 @@
-//! BVH over a [`TriMesh`], backed by `obvhs`' CWBVH.
+//! BVH over a [`TriMesh`]: `obvhs`' PLOC builder makes a binary BVH, which is collapsed into a
+//! 4-wide BVH whose child boxes are stored as SIMD lanes (`glam::Vec4`, SSE on x86-64), and
+//! traversed by our own ordered, stack-based loop (no per-ray allocation). Triangles are stored
+//! in leaf order with precomputed edges.
 
-use crate::mesh::{Hit, Ray, TriMesh, intersect_triangle};
-use glam::{Vec3, Vec3A};
-use obvhs::{BvhBuildParams, cwbvh::CwBvh, cwbvh::builder::build_cwbvh_from_tris, ray::RayHit};
+use crate::mesh::{Hit, Ray, TriMesh};
+use glam::{Vec3, Vec3A, Vec4};
+use obvhs::{BvhBuildParams, bvh2::Bvh2, bvh2::builder::build_bvh2_from_tris};
 use std::time::Duration;
+
+/// Traversal stack entries kept on the machine stack; deeper trees use a heap stack.
+const INLINE_STACK: usize = 64;
+
+/// Stand-in for `1/0` in the slab test: `Δ·INV_ZERO` exceeds any scene distance for any
+/// `|Δ| ≥ 1e-20` m and stays finite for `|Δ| ≤ 1e8` m (so no `0·∞ = NaN`).
+const INV_ZERO: f32 = 1e30;
+
+/// A 4-wide node: per-lane child boxes, and per child either an inner node index
+/// (`count == 0`) or a leaf's first triangle and triangle count.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    lo_x: Vec4,
+    lo_y: Vec4,
+    lo_z: Vec4,
+    hi_x: Vec4,
+    hi_y: Vec4,
+    hi_z: Vec4,
+    child: [u32; 4],
+    count: [u32; 4],
+    /// Bit `i` set if lane `i` holds a child.
+    valid: u32,
+}
+
+/// A triangle in leaf order: first corner, the two edges from it, and the mesh index.
+#[derive(Clone, Copy, Debug)]
+struct Tri {
+    a: Vec3,
+    e1: Vec3,
+    e2: Vec3,
+    original: u32,
+}
+
+/// A ray prepared for box tests.
+struct Prepared {
+    ox: Vec4,
+    oy: Vec4,
+    oz: Vec4,
+    ix: Vec4,
+    iy: Vec4,
+    iz: Vec4,
+    t_min: Vec4,
+}
+
+impl Prepared {
+    #[inline(always)]
+    fn new(ray: &Ray) -> Prepared {
+        // `+ 0.0` turns `-0.0` into `+0.0`, so that an axis-parallel component gets a positive
+        // stand-in reciprocal, consistently with its sign.
+        let dir = Vec3A::from(ray.dir) + Vec3A::ZERO;
+        let inv = dir.recip();
+        let inv = Vec3A::select(
+            inv.is_finite_mask(),
+            inv,
+            Vec3A::splat(INV_ZERO).copysign(dir),
+        );
+        Prepared {
+            ox: Vec4::splat(ray.origin.x),
+            oy: Vec4::splat(ray.origin.y),
+            oz: Vec4::splat(ray.origin.z),
+            ix: Vec4::splat(inv.x),
+            iy: Vec4::splat(inv.y),
+            iz: Vec4::splat(inv.z),
+            t_min: Vec4::splat(ray.t_min),
+        }
+    }
+
+    /// Entry distances of the four child boxes and the mask of those overlapping
+    /// `[t_min, t_max]`.
+    #[inline(always)]
+    fn test(&self, n: &Node, t_max: f32) -> (Vec4, u32) {
+        let x1 = (n.lo_x - self.ox) * self.ix;
+        let x2 = (n.hi_x - self.ox) * self.ix;
+        let y1 = (n.lo_y - self.oy) * self.iy;
+        let y2 = (n.hi_y - self.oy) * self.iy;
+        let z1 = (n.lo_z - self.oz) * self.iz;
+        let z2 = (n.hi_z - self.oz) * self.iz;
+        let near = x1.min(x2).max(y1.min(y2)).max(z1.min(z2)).max(self.t_min);
+        let far = x1
+            .max(x2)
+            .min(y1.max(y2))
+            .min(z1.max(z2))
+            .min(Vec4::splat(t_max));
+        (near, near.cmple(far).bitmask() & n.valid)
+    }
+}
+
+/// Möller–Trumbore with precomputed edges: the arithmetic of [`crate::mesh::intersect_triangle`]
+/// (hence identical results) minus the two edge subtractions.
+#[inline(always)]
+fn intersect(
+    origin: Vec3,
+    dir: Vec3,
+    tri: &Tri,
+    t_min: f32,
+    t_max: f32,
+) -> Option<(f32, f32, f32)> {
+    let p = dir.cross(tri.e2);
+    let det = tri.e1.dot(p);
+    if det.abs() < 1e-12 {
+        return None;
+    }
+    let inv = 1.0 / det;
+    let s = origin - tri.a;
+    let u = s.dot(p) * inv;
+    if !(0.0..=1.0).contains(&u) {
+        return None;
+    }
+    let q = s.cross(tri.e1);
+    let v = dir.dot(q) * inv;
+    if v < 0.0 || u + v > 1.0 {
+        return None;
+    }
+    let t = tri.e2.dot(q) * inv;
+    (t >= t_min && t <= t_max).then_some((t, u, v))
+}
 
 /// A bounding volume hierarchy over the triangles of one mesh, for closest-hit and
 /// any-hit (occlusion) queries. Immutable after construction; `Sync`, so rays may be cast from
 /// many threads at once.
 #[derive(Clone)]
 pub struct Bvh {
-    bvh: CwBvh,
-    /// Triangle corners in BVH primitive order (avoids an indirection during traversal).
-    tris: Vec<[Vec3; 3]>,
-    /// Original triangle index of each BVH primitive.
-    original: Vec<u32>,
+    nodes: Vec<Node>,
+    /// Triangles in leaf order (with spatial splits a triangle may appear in several leaves).
+    tris: Vec<Tri>,
+    /// Number of mesh triangles.
+    triangles: usize,
+    /// Traversal stack entries needed in the worst case.
+    stack_len: usize,
 }
 
 impl std::fmt::Debug for Bvh {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bvh")
-            .field("triangles", &self.tris.len())
+            .field("triangles", &self.triangles)
+            .field("nodes", &self.nodes.len())
+            .field("leaf_triangles", &self.tris.len())
+            .field("stack_len", &self.stack_len)
             .finish()
     }
+}
+
+/// What a traversal does with a triangle hit.
+trait Visitor {
+    /// Called for a hit at `t` (closer than any before); returns true to stop the traversal.
+    fn hit(&mut self, tri: u32, t: f32, u: f32, v: f32) -> bool;
+}
+
+/// Keeps the last (hence closest) hit.
+struct Closest(Option<(f32, f32, f32, u32)>);
+
+impl Visitor for Closest {
+    #[inline(always)]
+    fn hit(&mut self, tri: u32, t: f32, u: f32, v: f32) -> bool {
+        self.0 = Some((t, u, v, tri));
+        false
+    }
+}
+
+/// Stops at the first hit.
+struct Any(bool);
+
+impl Visitor for Any {
+    #[inline(always)]
+    fn hit(&mut self, _tri: u32, _t: f32, _u: f32, _v: f32) -> bool {
+        self.0 = true;
+        true
+    }
+}
+
+/// Collapses the binary BVH below `b2` node `i` into 4-wide nodes appended to `out`; returns
+/// the index of the node made for `i`, and updates `depth` (4-wide levels).
+fn collapse(bvh2: &Bvh2, i: usize, out: &mut Vec<Node>, level: usize, depth: &mut usize) -> u32 {
+    *depth = (*depth).max(level + 1);
+    let n2 = &bvh2.nodes;
+    // Open the largest inner child until there are four children (or only leaves).
+    let mut kids: Vec<usize> = vec![n2[i].first_index as usize, n2[i].first_index as usize + 1];
+    while kids.len() < 4 {
+        let Some(pos) = kids
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| n2[**k].prim_count == 0)
+            .max_by(|a, b| {
+                n2[*a.1]
+                    .aabb
+                    .half_area()
+                    .total_cmp(&n2[*b.1].aabb.half_area())
+            })
+            .map(|(p, _)| p)
+        else {
+            break;
+        };
+        let k = kids.swap_remove(pos);
+        kids.push(n2[k].first_index as usize);
+        kids.push(n2[k].first_index as usize + 1);
+    }
+    let me = out.len();
+    // Unused lanes keep a zero box and are masked out by `valid`.
+    out.push(Node {
+        lo_x: Vec4::ZERO,
+        lo_y: Vec4::ZERO,
+        lo_z: Vec4::ZERO,
+        hi_x: Vec4::ZERO,
+        hi_y: Vec4::ZERO,
+        hi_z: Vec4::ZERO,
+        child: [0; 4],
+        count: [0; 4],
+        valid: 0,
+    });
+    let mut node = out[me];
+    for (lane, &k) in kids.iter().enumerate() {
+        let b = n2[k].aabb;
+        node.lo_x[lane] = b.min.x;
+        node.lo_y[lane] = b.min.y;
+        node.lo_z[lane] = b.min.z;
+        node.hi_x[lane] = b.max.x;
+        node.hi_y[lane] = b.max.y;
+        node.hi_z[lane] = b.max.z;
+        node.valid |= 1 << lane;
+        if n2[k].prim_count > 0 {
+            node.child[lane] = n2[k].first_index;
+            node.count[lane] = n2[k].prim_count;
+        } else {
+            node.child[lane] = collapse(bvh2, k, out, level + 1, depth);
+        }
+    }
+    out[me] = node;
+    me as u32
 }
 
 impl Bvh {
@@ -41,7 +253,16 @@ impl Bvh {
     /// assert!((hit.t - 1.0).abs() < 1e-6);
     /// ```
     pub fn build(mesh: &TriMesh) -> Bvh {
-        let tris: Vec<obvhs::triangle::Triangle> = (0..mesh.len())
+        // `slow_build` (PLOC with a wide search, reinsertion, spatial pre-splits) with leaves of
+        // at most 4 triangles measured fastest on the procedural apartments (benches/bvh.rs); the
+        // build takes ~3 ms for 4 300 triangles, once per scene.
+        let mut params = BvhBuildParams::slow_build();
+        params.max_prims_per_leaf = 4;
+        Self::build_with(mesh, params)
+    }
+
+    fn build_with(mesh: &TriMesh, params: BvhBuildParams) -> Bvh {
+        let input: Vec<obvhs::triangle::Triangle> = (0..mesh.len())
             .map(|t| {
                 let [a, b, c] = mesh.corners(t);
                 obvhs::triangle::Triangle {
@@ -51,84 +272,179 @@ impl Bvh {
                 }
             })
             .collect();
-        if tris.is_empty() {
+        if input.is_empty() {
             return Bvh {
-                bvh: CwBvh::default(),
+                nodes: Vec::new(),
                 tris: Vec::new(),
-                original: Vec::new(),
+                triangles: 0,
+                stack_len: 0,
             };
         }
-        let bvh = build_cwbvh_from_tris(
-            &tris,
-            BvhBuildParams::medium_build(),
-            &mut Duration::default(),
-        );
-        let original: Vec<u32> = bvh.primitive_indices.clone();
-        let tris = original.iter().map(|&i| mesh.corners(i as usize)).collect();
+        let bvh2 = build_bvh2_from_tris(&input, params, &mut Duration::default());
+        let tris = bvh2
+            .primitive_indices
+            .iter()
+            .map(|&i| {
+                let [a, b, c] = mesh.corners(i as usize);
+                Tri {
+                    a,
+                    e1: b - a,
+                    e2: c - a,
+                    original: i,
+                }
+            })
+            .collect();
+        let mut nodes = Vec::new();
+        let mut depth = 0;
+        if bvh2.nodes[0].prim_count > 0 {
+            // The whole mesh is one leaf: a root with that leaf in lane 0.
+            let (b, lane0) = (bvh2.nodes[0].aabb, |v: f32| Vec4::new(v, 0.0, 0.0, 0.0));
+            nodes.push(Node {
+                lo_x: lane0(b.min.x),
+                lo_y: lane0(b.min.y),
+                lo_z: lane0(b.min.z),
+                hi_x: lane0(b.max.x),
+                hi_y: lane0(b.max.y),
+                hi_z: lane0(b.max.z),
+                child: [bvh2.nodes[0].first_index, 0, 0, 0],
+                count: [bvh2.nodes[0].prim_count, 0, 0, 0],
+                valid: 1,
+            });
+            depth = 1;
+        } else {
+            collapse(&bvh2, 0, &mut nodes, 0, &mut depth);
+        }
         Bvh {
-            bvh,
+            nodes,
             tris,
-            original,
+            triangles: mesh.len(),
+            // Each level leaves at most three entries behind on the stack, plus the current four.
+            stack_len: 3 * depth + 4,
         }
     }
 
     /// Number of triangles.
     pub fn len(&self) -> usize {
-        self.tris.len()
+        self.triangles
     }
 
     /// True if there are no triangles.
     pub fn is_empty(&self) -> bool {
-        self.tris.is_empty()
+        self.triangles == 0
     }
 
-    fn to_obvhs(ray: &Ray) -> obvhs::ray::Ray {
-        // `+ 0.0` turns a `-0.0` direction component into `+0.0`: obvhs' slab test mis-handles
-        // negative zeros (rays along a box face escaped closed rooms; see the regression test).
-        let dir = Vec3A::from(ray.dir) + Vec3A::ZERO;
-        obvhs::ray::Ray::new(Vec3A::from(ray.origin), dir, ray.t_min, ray.t_max)
+    /// Runs the traversal with a stack sized for this tree.
+    #[inline(always)]
+    fn traverse<V: Visitor>(&self, ray: &Ray, visitor: &mut V) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        if self.stack_len <= INLINE_STACK {
+            let mut stack = [(0u32, 0.0f32); INLINE_STACK];
+            self.traverse_with(ray, visitor, &mut stack);
+        } else {
+            let mut stack = vec![(0u32, 0.0f32); self.stack_len];
+            self.traverse_with(ray, visitor, &mut stack);
+        }
+    }
+
+    /// Ordered depth-first traversal. The nearest child box hit is visited next; the others are
+    /// pushed farthest first as `(4·node + lane, entry distance)` and skipped when popped if
+    /// their box starts beyond the closest hit found meanwhile.
+    #[inline(always)]
+    fn traverse_with<V: Visitor>(&self, ray: &Ray, visitor: &mut V, stack: &mut [(u32, f32)]) {
+        let r = Prepared::new(ray);
+        let (o, d) = (ray.origin, ray.dir);
+        let mut t_max = ray.t_max;
+        let mut sp = 0usize;
+        let mut slot = usize::MAX;
+        loop {
+            if slot == usize::MAX {
+                // Root.
+                slot = 0;
+            } else {
+                let (n, lane) = (&self.nodes[slot / 4], slot % 4);
+                let count = n.count[lane] as usize;
+                if count == 0 {
+                    slot = n.child[lane] as usize * 4;
+                } else {
+                    let first = n.child[lane] as usize;
+                    for tri in &self.tris[first..first + count] {
+                        if let Some((t, u, v)) = intersect(o, d, tri, ray.t_min, t_max) {
+                            t_max = t;
+                            if visitor.hit(tri.original, t, u, v) {
+                                return;
+                            }
+                        }
+                    }
+                    // Pop the next entry still in reach.
+                    loop {
+                        if sp == 0 {
+                            return;
+                        }
+                        sp -= 1;
+                        let (s, t) = stack[sp];
+                        if t <= t_max {
+                            slot = s as usize;
+                            break;
+                        }
+                    }
+                    continue;
+                }
+            }
+            // `slot` is now 4 × an inner node's index: test its children.
+            let current = slot / 4;
+            let (near, mut mask) = r.test(&self.nodes[current], t_max);
+            if mask == 0 {
+                loop {
+                    if sp == 0 {
+                        return;
+                    }
+                    sp -= 1;
+                    let (s, t) = stack[sp];
+                    if t <= t_max {
+                        slot = s as usize;
+                        break;
+                    }
+                }
+                continue;
+            }
+            let near = near.to_array();
+            // Hit lanes sorted by decreasing entry distance; the last one is visited next.
+            let mut lanes = [(0u32, 0.0f32); 4];
+            let mut k = 0;
+            while mask != 0 {
+                let lane = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                let t = near[lane];
+                let mut j = k;
+                while j > 0 && lanes[j - 1].1 < t {
+                    lanes[j] = lanes[j - 1];
+                    j -= 1;
+                }
+                lanes[j] = ((current * 4 + lane) as u32, t);
+                k += 1;
+            }
+            for &entry in &lanes[..k - 1] {
+                stack[sp] = entry;
+                sp += 1;
+            }
+            slot = lanes[k - 1].0 as usize;
+        }
     }
 
     /// Closest hit along the ray within `[t_min, t_max]`, or `None`.
     pub fn cast_ray(&self, ray: &Ray) -> Option<Hit> {
-        if self.tris.is_empty() {
-            return None;
-        }
-        let mut hit = RayHit::none();
-        let mut best: Option<(f32, f32, f32, u32)> = None;
-        let o = ray.origin;
-        let d = ray.dir;
-        self.bvh
-            .ray_traverse(Self::to_obvhs(ray), &mut hit, |r, id| {
-                let [a, b, c] = self.tris[id];
-                match intersect_triangle(o, d, a, b, c, r.tmin, r.tmax) {
-                    Some((t, u, v)) => {
-                        best = Some((t, u, v, id as u32));
-                        t
-                    }
-                    None => f32::INFINITY,
-                }
-            });
-        // The traversal only calls back with a shrinking `tmax`, so the last accepted hit is the closest.
-        best.map(|(t, u, v, id)| Hit {
-            t,
-            triangle: self.original[id as usize],
-            u,
-            v,
-        })
+        let mut best = Closest(None);
+        self.traverse(ray, &mut best);
+        best.0.map(|(t, u, v, triangle)| Hit { t, triangle, u, v })
     }
 
     /// True if any triangle intersects the ray within `[t_min, t_max]` (early exit).
     pub fn occluded(&self, ray: &Ray) -> bool {
-        if self.tris.is_empty() {
-            return false;
-        }
-        let o = ray.origin;
-        let d = ray.dir;
-        !self.bvh.ray_traverse_miss(Self::to_obvhs(ray), |r, id| {
-            let [a, b, c] = self.tris[id];
-            intersect_triangle(o, d, a, b, c, r.tmin, r.tmax).map_or(f32::INFINITY, |h| h.0)
-        })
+        let mut any = Any(false);
+        self.traverse(ray, &mut any);
+        any.0
     }
 
     /// True if the open segment from `a` to `b` is free of geometry, ignoring `eps` metres at
@@ -216,6 +532,112 @@ mod tests {
             assert_eq!(Some(hit.t), mesh.cast_ray_brute_force(&ray).map(|h| h.t));
             assert!(bvh.occluded(&ray));
         }
+    }
+
+    /// Compares the BVH with brute force on one ray: same hit distance (ties between triangles
+    /// at the same distance may pick either), same occlusion answer. Returns true on a hit.
+    fn check_ray(bvh: &Bvh, mesh: &TriMesh, ray: &Ray) -> bool {
+        let a = bvh.cast_ray(ray);
+        let b = mesh.cast_ray_brute_force(ray);
+        assert_eq!(bvh.occluded(ray), b.is_some(), "occlusion for {ray:?}");
+        match (a, b) {
+            (None, None) => false,
+            (Some(a), Some(b)) => {
+                assert!((a.t - b.t).abs() < 1e-5, "t {} vs {} for {ray:?}", a.t, b.t);
+                if a.triangle != b.triangle {
+                    assert!((a.t - b.t).abs() < 1e-6);
+                }
+                true
+            }
+            (a, b) => panic!("bvh {a:?} vs brute force {b:?} for {ray:?}"),
+        }
+    }
+
+    #[test]
+    fn bvh_equals_brute_force_in_a_procedural_apartment_including_axis_parallel_rays() {
+        // Axis-aligned walls, doors and furniture: rays parallel to wall planes (exact zero
+        // direction components, of both signs) are the slab test's edge case.
+        let scene = avwm_scene::procedural::generate(3, &Default::default()).expect("valid config");
+        let mesh = TriMesh {
+            positions: scene.mesh.positions.clone(),
+            triangles: scene.mesh.triangles.clone(),
+            material: scene.mesh.material.clone(),
+            vertex_colors: None,
+        };
+        let bvh = Bvh::build(&mesh);
+        assert_eq!(bvh.len(), mesh.len());
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut hits = 0;
+        for i in 0..1500 {
+            let room = &scene.rooms[rng.random_range(0..scene.rooms.len())];
+            let o = Vec3::new(
+                rng.random_range(room.min.x..room.max.x),
+                rng.random_range(room.min.y..room.max.y),
+                scene.floor_z + rng.random_range(0.05..2.4),
+            );
+            let d = match i % 3 {
+                0 => {
+                    let mut v = [0.0f32; 3];
+                    v[rng.random_range(0..3)] = if rng.random() { 1.0 } else { -1.0 };
+                    let z = if rng.random() { 0.0 } else { -0.0 };
+                    Vec3::from(v.map(|c| if c == 0.0 { z } else { c }))
+                }
+                1 => {
+                    let a: f32 = rng.random_range(0.0..std::f32::consts::TAU);
+                    Vec3::new(a.cos(), a.sin(), -0.0)
+                }
+                _ => Vec3::new(
+                    rng.random_range(-1.0..1.0),
+                    rng.random_range(-1.0..1.0),
+                    rng.random_range(-1.0..1.0),
+                )
+                .normalize(),
+            };
+            let t_min = if i % 5 == 0 { 0.3 } else { 0.0 };
+            let t_max = if i % 2 == 0 {
+                f32::INFINITY
+            } else {
+                rng.random_range(0.5..6.0)
+            };
+            hits += usize::from(check_ray(&bvh, &mesh, &Ray::bounded(o, d, t_min, t_max)));
+        }
+        assert!(hits > 600, "too few hits ({hits})");
+    }
+
+    #[test]
+    fn worst_case_stack_bound_holds_and_trivial_meshes_work() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mesh = random_mesh(&mut rng, 3000);
+        let bvh = Bvh::build(&mesh);
+        // Traversals with a stack of exactly the computed bound never index past it (a panic).
+        let mut stack = vec![(0u32, 0.0f32); bvh.stack_len];
+        for _ in 0..2000 {
+            let o = Vec3::new(
+                rng.random_range(-6.0..6.0),
+                rng.random_range(-6.0..6.0),
+                0.0,
+            );
+            let d = Vec3::new(rng.random_range(-1.0..1.0), 0.1, 0.2).normalize();
+            let mut c = Closest(None);
+            bvh.traverse_with(&Ray::new(o, d), &mut c, &mut stack);
+            assert_eq!(
+                c.0.map(|h| h.0),
+                mesh.cast_ray_brute_force(&Ray::new(o, d)).map(|h| h.t)
+            );
+        }
+        let empty = Bvh::build(&TriMesh::default());
+        assert!(empty.is_empty());
+        assert!(empty.cast_ray(&Ray::new(Vec3::ZERO, Vec3::X)).is_none());
+        assert!(!empty.occluded(&Ray::new(Vec3::ZERO, Vec3::X)));
+        let one = random_mesh(&mut rng, 1);
+        let bvh = Bvh::build(&one);
+        let target = (one.positions[0] + one.positions[1] + one.positions[2]) / 3.0;
+        let o = target + Vec3::new(0.3, -2.0, 0.7);
+        let ray = Ray::new(o, (target - o).normalize());
+        assert!(check_ray(&bvh, &one, &ray));
+        // A ray ending before the triangle misses it.
+        let short = Ray::bounded(o, ray.dir, 0.0, 0.5 * (target - o).length());
+        assert!(!check_ray(&bvh, &one, &short));
     }
 
     #[test]
