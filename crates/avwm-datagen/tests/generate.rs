@@ -123,7 +123,10 @@ fn tiny_generation_is_valid_deterministic_and_resumable() {
     }
     assert_eq!(patterns.len(), 3, "patterns seen: {patterns:?}");
     let actions = &info.statistics.all.action_share;
-    assert!(actions.values().all(|&s| s > 0.0), "every action occurs: {actions:?}");
+    assert!(
+        actions.values().all(|&s| s > 0.0),
+        "every action occurs: {actions:?}"
+    );
     let frame = ds.frame(0, 1).unwrap();
     assert_eq!((frame.rgb.width, frame.rgb.height), (32, 32));
     assert_eq!(frame.audio.left.len(), 2400);
