@@ -25,7 +25,7 @@ pub enum DataCmd {
         /// Size preset; a --config file overrides any of its fields.
         #[arg(long, value_enum, default_value = "tiny")]
         preset: DataPreset,
-        /// TOML with GenConfig fields (seed, scenes, episodes, max_frames, [variation], [scene], [sim], …).
+        /// TOML with GenConfig fields (seed, scenes, episodes, max_frames, `[variation]`, `[scene]`, `[sim]`, …).
         #[arg(long)]
         config: Option<PathBuf>,
         /// Root seed (overrides the config's).
