@@ -31,7 +31,7 @@ pub enum SimCmd {
         /// Start pose x,y,yaw_deg (random navigable if omitted).
         #[arg(long)]
         start: Option<String>,
-        /// Simulator settings (TOML: [camera], [nav], [acoustics], [binaural], [hrtf], [source]).
+        /// Simulator settings (TOML sections `camera`, `nav`, `acoustics`, `binaural`, `hrtf`, `source`).
         #[arg(long)]
         config: Option<PathBuf>,
         /// Settings preset (overridden by --config).
