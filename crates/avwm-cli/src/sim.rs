@@ -19,7 +19,7 @@ pub enum SimCmd {
         /// Procedural scene seed (when --scene is not given).
         #[arg(long, default_value_t = 0)]
         scene_seed: u64,
-        /// shortest-path, random, or scripted:<letters F L R S>.
+        /// `shortest-path`, `random`, or `scripted:` followed by letters F L R S (e.g. `scripted:FFLS`).
         #[arg(long, default_value = "shortest-path")]
         policy: String,
         /// Maximum number of actions.
