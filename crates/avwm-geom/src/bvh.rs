@@ -15,6 +15,13 @@ const INLINE_STACK: usize = 64;
 /// `|Δ| ≥ 1e-20` m and stays finite for `|Δ| ≤ 1e8` m (so no `0·∞ = NaN`).
 const INV_ZERO: f32 = 1e30;
 
+/// Relative widening of the slab test's exit distance (≈ 8 ulps).
+const FAR_SCALE: f32 = 1.0 + 1e-6;
+
+/// Box padding (m) per metre of coordinate magnitude (at least 1 m), far above `f32` rounding of
+/// the coordinates; negligible for traversal cost.
+const BOX_PAD: f32 = 1e-5;
+
 /// A 4-wide node: per-lane child boxes, and per child either an inner node index
 /// (`count == 0`) or a leaf's first triangle and triangle count.
 #[derive(Clone, Copy, Debug)]
@@ -85,11 +92,10 @@ impl Prepared {
         let z1 = (n.lo_z - self.oz) * self.iz;
         let z2 = (n.hi_z - self.oz) * self.iz;
         let near = x1.min(x2).max(y1.min(y2)).max(z1.min(z2)).max(self.t_min);
-        let far = x1
-            .max(x2)
-            .min(y1.max(y2))
-            .min(z1.max(z2))
-            .min(Vec4::splat(t_max));
+        // Rounding in the slab distances can put `near` an ulp past `far` for a ray through a box
+        // edge (flat boxes of axis-aligned walls make this common); widen `far` by a few ulps,
+        // as in Ize's robust BVH traversal (the boxes are also padded at build time).
+        let far = (x1.max(x2).min(y1.max(y2)).min(z1.max(z2)) * FAR_SCALE).min(Vec4::splat(t_max));
         (near, near.cmple(far).bitmask() & n.valid)
     }
 }
@@ -155,13 +161,18 @@ trait Visitor {
     fn hit(&mut self, tri: u32, t: f32, u: f32, v: f32) -> bool;
 }
 
-/// Keeps the last (hence closest) hit.
+/// Keeps the closest hit; among triangles hit at exactly the same distance, the one with the
+/// highest mesh index, like [`TriMesh::cast_ray_brute_force`], so that the answer does not
+/// depend on the tree layout (coplanar twins, e.g. the two sides of a wall, are common).
 struct Closest(Option<(f32, f32, f32, u32)>);
 
 impl Visitor for Closest {
     #[inline(always)]
     fn hit(&mut self, tri: u32, t: f32, u: f32, v: f32) -> bool {
-        self.0 = Some((t, u, v, tri));
+        // Hits arrive with `t` no farther than the best so far.
+        if !matches!(self.0, Some((bt, _, _, bi)) if bt == t && bi > tri) {
+            self.0 = Some((t, u, v, tri));
+        }
         false
     }
 }
@@ -219,6 +230,11 @@ fn collapse(bvh2: &Bvh2, i: usize, out: &mut Vec<Node>, level: usize, depth: &mu
     let mut node = out[me];
     for (lane, &k) in kids.iter().enumerate() {
         let b = n2[k].aabb;
+        let pad = BOX_PAD * b.min.abs().max(b.max.abs()).max_element().max(1.0);
+        let b = obvhs::aabb::Aabb {
+            min: b.min - pad,
+            max: b.max + pad,
+        };
         node.lo_x[lane] = b.min.x;
         node.lo_y[lane] = b.min.y;
         node.lo_z[lane] = b.min.z;
@@ -602,6 +618,41 @@ mod tests {
             hits += usize::from(check_ray(&bvh, &mesh, &Ray::bounded(o, d, t_min, t_max)));
         }
         assert!(hits > 600, "too few hits ({hits})");
+    }
+
+    #[test]
+    fn probe_rays_next_to_room_corners_equal_brute_force() {
+        // Lighting probes 1 mm off the walls of a room, up to the corners: rays that start
+        // within a fraction of a millimetre of the neighbouring walls' (flat) boxes.
+        let mut mesh = unit_box();
+        for p in &mut mesh.positions {
+            *p = Vec3::new(5.0 * p.x - 2.5, 5.0 * p.y - 2.5, 2.5 * p.z);
+        }
+        let bvh = Bvh::build(&mesh);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..4000 {
+            let mut o = Vec3::new(
+                rng.random_range(-2.5..2.5),
+                rng.random_range(-2.5..2.5),
+                rng.random_range(0.0..2.5),
+            );
+            // Snap one to three coordinates to 1 mm (or less) inside a wall.
+            for a in 0..3 {
+                if rng.random_bool(0.6) {
+                    let (lo, hi) = if a == 2 { (0.0, 2.5) } else { (-2.5, 2.5) };
+                    let inset = [1e-3, 1e-4, 1e-5, 0.0][rng.random_range(0..4)];
+                    o[a] = if rng.random() { lo + inset } else { hi - inset };
+                }
+            }
+            let d = Vec3::new(
+                rng.random_range(-1.0..1.0),
+                rng.random_range(-1.0..1.0),
+                rng.random_range(-1.0..1.0),
+            )
+            .normalize();
+            let t_max = if rng.random() { f32::INFINITY } else { 0.25 };
+            check_ray(&bvh, &mesh, &Ray::bounded(o, d, 0.0, t_max));
+        }
     }
 
     #[test]
