@@ -14,14 +14,12 @@ const SURFACE_OFFSET_M: f32 = 1e-3;
 /// Lights whose unshadowed contribution is below this irradiance are skipped (no shadow ray).
 const MIN_LIGHT_IRRADIANCE: f32 = 1e-4;
 
-/// A ray for the shared BVH, with every `-0.0` direction component turned into `+0.0`:
-/// `avwm_geom::Bvh` (obvhs' CWBVH traversal) misses geometry when a direction component is
-/// exactly `-0.0` (brute force hits it), which axis-aligned normals produce all the time
-/// (a cross product of axis-aligned edges, or a negated normal). `x + 0.0` is `x` for every
-/// other value and `+0.0` for `-0.0`.
+/// A bounded ray for the shared BVH (kept for `renderer.rs`; equivalent to [`Ray::bounded`]).
+/// No `-0.0` sanitising is needed any more: `avwm_geom::Bvh` handles `-0.0` direction components
+/// itself (see the regression test below).
 #[inline]
 pub(crate) fn bvh_ray(origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Ray {
-    Ray::bounded(origin, dir + Vec3::ZERO, t_min, t_max)
+    Ray::bounded(origin, dir, t_min, t_max)
 }
 
 /// A point light prepared for shading.
@@ -71,7 +69,7 @@ impl Illumination {
     /// Irradiance from the point lights only (Lambert cosine, 1/d², shadow rays).
     pub fn direct(&self, bvh: &Bvh, p: Vec3, n: Vec3) -> Vec3 {
         self.direct_with(p, n, |_, origin, dir, t_max| {
-            !(self.shadows && bvh.occluded(&bvh_ray(origin, dir, 0.0, t_max)))
+            !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)))
         })
     }
 
@@ -80,7 +78,7 @@ impl Illumination {
     pub fn visibility_mask(&self, bvh: &Bvh, p: Vec3, n: Vec3) -> u64 {
         let mut mask = 0;
         self.direct_with(p, n, |i, origin, dir, t_max| {
-            let visible = !(self.shadows && bvh.occluded(&bvh_ray(origin, dir, 0.0, t_max)));
+            let visible = !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)));
             mask |= u64::from(visible) << i;
             visible
         });
@@ -92,7 +90,7 @@ impl Illumination {
     pub fn direct_masked(&self, bvh: &Bvh, p: Vec3, n: Vec3, known: u64, unknown: u64) -> Vec3 {
         self.direct_with(p, n, |i, origin, dir, t_max| {
             if unknown >> i & 1 == 1 {
-                !(self.shadows && bvh.occluded(&bvh_ray(origin, dir, 0.0, t_max)))
+                !(self.shadows && bvh.occluded(&Ray::bounded(origin, dir, 0.0, t_max)))
             } else {
                 known >> i & 1 == 1
             }
@@ -150,7 +148,7 @@ impl Illumination {
             let x = d.x * c - d.y * s;
             let y = d.x * s + d.y * c;
             let dir = t * x + b * y + n * d.z;
-            if bvh.occluded(&bvh_ray(p, dir, 0.0, self.ao_radius_m)) {
+            if bvh.occluded(&Ray::bounded(p, dir, 0.0, self.ao_radius_m)) {
                 blocked += 1;
             }
         }
@@ -282,7 +280,7 @@ fn side_enclosed(bvh: &Bvh, corners: [Vec3; 3], ns: Vec3, dirs: &[Vec3]) -> bool
         let p = p + ns * SURFACE_OFFSET_M;
         dirs.iter().all(|d| {
             let dir = t * d.x + bt * d.y + ns * d.z;
-            bvh.occluded(&bvh_ray(p, dir, 0.0, ENCLOSED_M))
+            bvh.occluded(&Ray::bounded(p, dir, 0.0, ENCLOSED_M))
         })
     })
 }
@@ -646,9 +644,9 @@ mod tests {
         let brute = wall
             .cast_ray_brute_force(&Ray::new(p, dir))
             .expect("brute force hits the far face");
-        assert!(bvh.occluded(&bvh_ray(p, dir, 0.0, 1.0)));
+        assert!(bvh.occluded(&Ray::bounded(p, dir, 0.0, 1.0)));
         let hit = bvh
-            .cast_ray(&bvh_ray(p, dir, 0.0, f32::INFINITY))
+            .cast_ray(&Ray::bounded(p, dir, 0.0, f32::INFINITY))
             .expect("hit");
         assert!((hit.t - brute.t).abs() < 1e-5);
     }

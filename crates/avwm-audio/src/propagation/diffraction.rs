@@ -20,10 +20,10 @@
 //! edge) are skipped, and the lit-zone correction takes the largest loss of any edge, not the product.
 
 use super::config::AcousticsConfig;
-use super::geometry::{AcousticMesh, bvh_ray, visible};
+use super::geometry::AcousticMesh;
 use crate::paths::{PathKind, PropagationPath};
 use avwm_core::{BAND_CENTERS_HZ, Bands, NUM_BANDS, SPEED_OF_SOUND_M_S};
-use avwm_geom::Bvh;
+use avwm_geom::{Bvh, Ray};
 use avwm_scene::DiffractionEdge;
 use glam::Vec3;
 
@@ -93,7 +93,7 @@ fn leg_free(bvh: &Bvh, a: Vec3, b: Vec3, clear_a: f32, clear_b: f32) -> bool {
     if len <= clear_a + clear_b {
         return true;
     }
-    !bvh.occluded(&bvh_ray(a, d / len, clear_a, len - clear_b))
+    !bvh.occluded(&Ray::bounded(a, d / len, clear_a, len - clear_b))
 }
 
 fn path(
@@ -125,7 +125,7 @@ fn bends_around_obstacle(bvh: &Bvh, prev: Vec3, x: Vec3, next: Vec3) -> bool {
     }
     let a = x - din / lin * (0.5f32).min(0.5 * lin);
     let b = x + dout / lout * (0.5f32).min(0.5 * lout);
-    !visible(bvh, a, b, 1e-5)
+    !bvh.visible(a, b, 1e-5)
 }
 
 /// Two edges belong to the same opening when an end of one lies within this distance (m) of

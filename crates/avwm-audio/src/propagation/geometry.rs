@@ -8,25 +8,6 @@ use avwm_scene::Scene;
 use glam::Vec3;
 use std::sync::Arc;
 
-/// A BVH ray with every `-0.0` direction component turned into `+0.0` (`x + 0.0`): the shared
-/// CWBVH traversal can miss triangles for exactly `-0.0` components, which reflections and
-/// negated axis-aligned normals produce.
-#[inline]
-pub(crate) fn bvh_ray(origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Ray {
-    Ray::bounded(origin, dir + Vec3::ZERO, t_min, t_max)
-}
-
-/// [`Bvh::visible`] through [`bvh_ray`]: true if the open segment `a → b` is free of geometry,
-/// ignoring `eps` metres at both ends.
-pub(crate) fn visible(bvh: &Bvh, a: Vec3, b: Vec3, eps: f32) -> bool {
-    let delta = b - a;
-    let len = delta.length();
-    if len <= 2.0 * eps {
-        return true;
-    }
-    !bvh.occluded(&bvh_ray(a, delta / len, eps, len - eps))
-}
-
 /// Two triangles are coplanar when their unit normals differ by less than this (dot > 1 − tol)…
 const PLANE_NORMAL_TOL: f32 = 1e-4;
 /// …and their plane offsets differ by less than this (m).
@@ -165,7 +146,7 @@ impl AcousticMesh {
         let dir = delta / len;
         let mut t_min = 0.0;
         for _ in 0..max_crossings {
-            let Some(hit) = self.bvh.cast_ray(&bvh_ray(a, dir, t_min, len)) else {
+            let Some(hit) = self.bvh.cast_ray(&Ray::bounded(a, dir, t_min, len)) else {
                 return tau;
             };
             let c = &self.coeffs[self.material[hit.triangle as usize] as usize];
@@ -181,7 +162,9 @@ impl AcousticMesh {
 impl TraceGeometry for AcousticMesh {
     #[inline]
     fn closest_hit(&self, origin: Vec3, dir: Vec3, t_min: f32, t_max: f32) -> Option<SurfaceHit> {
-        let hit = self.bvh.cast_ray(&bvh_ray(origin, dir, t_min, t_max))?;
+        let hit = self
+            .bvh
+            .cast_ray(&Ray::bounded(origin, dir, t_min, t_max))?;
         let t = hit.triangle as usize;
         Some(SurfaceHit {
             t: hit.t,
@@ -278,7 +261,8 @@ mod tests {
             Vec3::new(0.6, -0.0, 0.8),
         ] {
             assert!(
-                bvh.cast_ray(&bvh_ray(p, dir, 0.0, f32::INFINITY)).is_some(),
+                bvh.cast_ray(&Ray::bounded(p, dir, 0.0, f32::INFINITY))
+                    .is_some(),
                 "escaped along {dir}"
             );
         }

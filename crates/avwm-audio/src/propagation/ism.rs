@@ -16,9 +16,10 @@
 //! path is traced back from the listener through the mirrored images, and each leg must be free
 //! and end on a triangle *of that plane* (BVH casts), so no invalid path is ever returned.
 
-use super::geometry::{AcousticMesh, Plane, bvh_ray, fibonacci_sphere, visible};
+use super::geometry::{AcousticMesh, Plane, fibonacci_sphere};
 use crate::paths::{PathKind, PropagationPath};
 use avwm_core::{Bands, NUM_BANDS, SPEED_OF_SOUND_M_S};
+use avwm_geom::Ray;
 use glam::Vec3;
 
 /// Offset (m) used when a ray starts on a surface.
@@ -91,7 +92,7 @@ impl GuideSet {
             let mut t_min = 0.0;
             let mut chain = Seq::new();
             for _ in 0..depth {
-                let Some(hit) = mesh.bvh.cast_ray(&bvh_ray(o, d, t_min, f32::INFINITY)) else {
+                let Some(hit) = mesh.bvh.cast_ray(&Ray::bounded(o, d, t_min, f32::INFINITY)) else {
                     break;
                 };
                 let tri = hit.triangle as usize;
@@ -215,7 +216,9 @@ pub(crate) fn validate(
         }
         let dir = delta / dist;
         let tol = 2e-3 + 1e-4 * dist;
-        let hit = mesh.bvh.cast_ray(&bvh_ray(from, dir, t_min, dist + tol))?;
+        let hit = mesh
+            .bvh
+            .cast_ray(&Ray::bounded(from, dir, t_min, dist + tol))?;
         let tri = hit.triangle as usize;
         if (hit.t - dist).abs() > tol || mesh.plane_of[tri] != seq[j] {
             return None;
@@ -227,7 +230,7 @@ pub(crate) fn validate(
         from = to;
         t_min = SURFACE_EPS_M;
     }
-    if !visible(&mesh.bvh, points[0], source, SURFACE_EPS_M) {
+    if !mesh.bvh.visible(points[0], source, SURFACE_EPS_M) {
         return None;
     }
     let spread = 1.0 / total;

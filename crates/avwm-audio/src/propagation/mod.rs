@@ -282,7 +282,7 @@ impl AcousticScene {
             direction,
             gain: std::array::from_fn(|b| factor[b] * (-0.5 * air[b] * r).exp() / r),
         };
-        if geometry::visible(&self.mesh.bvh, source, listener, 1e-4) {
+        if self.mesh.bvh.visible(source, listener, 1e-4) {
             let lit = if self.cfg.diffraction {
                 diffraction::lit_zone_factor(&self.edges.edges, source, listener)
             } else {
@@ -387,7 +387,7 @@ impl AcousticScene {
             let centre = f.lo
                 + f.cell * Vec3::new(i as f32 + 0.5, j as f32 + 0.5, 0.0)
                 + Vec3::Z * (listener.z - f.lo.z);
-            if geometry::visible(&self.mesh.bvh, listener, centre, 1e-4) {
+            if self.mesh.bvh.visible(listener, centre, 1e-4) {
                 picked.push((idx, w));
             }
         }
