@@ -11,6 +11,17 @@ use rayon::prelude::*;
 /// and occlusion rays do not hit the surface they start from. 1 mm is far above f32 rounding of
 /// coordinates up to ~100 m (≈ 8 µm) and below anything visible at 128 px.
 const SURFACE_OFFSET_M: f32 = 1e-3;
+/// Light-map samples are pulled this far towards their triangle's centroid, so that a sample on
+/// an edge shared with another surface (a room corner) does not sit on that surface after the
+/// normal offset, where its probe rays would hit it at distance ≈ 0.
+const EDGE_INSET_M: f32 = 5e-3;
+
+/// `p` moved [`EDGE_INSET_M`] towards `centroid` (or onto it when closer).
+fn inset(p: Vec3, centroid: Vec3) -> Vec3 {
+    let d = centroid - p;
+    let l = d.length();
+    if l <= EDGE_INSET_M { centroid } else { p + d * (EDGE_INSET_M / l) }
+}
 /// Lights whose unshadowed contribution is below this irradiance are skipped (no shadow ray).
 const MIN_LIGHT_IRRADIANCE: f32 = 1e-4;
 
@@ -438,6 +449,7 @@ impl Lightmaps {
                         continue;
                     }
                     let point = |i: usize, j: usize| origin + du * i as f32 + dv * j as f32;
+                    let centroid = (a + b + c) / 3.0;
                     let (cu, cv) = ((nu - 1).div_ceil(k) + 1, (nv - 1).div_ceil(k) + 1);
                     vis.clear();
                     masks.clear();
@@ -450,6 +462,7 @@ impl Lightmaps {
                                 masks.push(0);
                                 continue;
                             }
+                            let p = inset(p, centroid);
                             let key =
                                 hash3(t as u32, ((cj as u32) << 16) | ci as u32, side as u32 | 2);
                             vis.push(illum.ambient_visibility(bvh, p, ns, key));
@@ -470,6 +483,7 @@ impl Lightmaps {
                                 out.push([0.0; 3]);
                                 continue;
                             }
+                            let p = inset(p, centroid);
                             let (ci0, cj0) = (i / k, j / k);
                             let (ci1, cj1) = ((ci0 + 1).min(cu - 1), (cj0 + 1).min(cv - 1));
                             let (tx, ty) = ((i % k) as f32 / k as f32, (j % k) as f32 / k as f32);
