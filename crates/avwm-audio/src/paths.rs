@@ -55,7 +55,10 @@ pub struct EnergyHistogram {
 impl EnergyHistogram {
     /// An empty histogram with the given bin width.
     pub fn empty(bin_s: f32) -> EnergyHistogram {
-        EnergyHistogram { bin_s, bins: Vec::new() }
+        EnergyHistogram {
+            bin_s,
+            bins: Vec::new(),
+        }
     }
 }
 

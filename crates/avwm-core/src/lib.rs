@@ -12,9 +12,9 @@ mod env;
 mod seed;
 mod types;
 
-pub use env::{EpisodeSpec, Env, Step, StepInfo};
+pub use env::{Env, EpisodeSpec, Step, StepInfo};
 pub use seed::Seed;
-pub use types::{wrap_angle, Action, BinauralAudio, Observation, Pose, RgbImage};
+pub use types::{Action, BinauralAudio, Observation, Pose, RgbImage, wrap_angle};
 
 pub use glam;
 

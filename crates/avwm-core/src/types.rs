@@ -18,7 +18,12 @@ pub enum Action {
 
 impl Action {
     /// All actions, in id order.
-    pub const ALL: [Action; 4] = [Action::Stop, Action::Forward, Action::TurnLeft, Action::TurnRight];
+    pub const ALL: [Action; 4] = [
+        Action::Stop,
+        Action::Forward,
+        Action::TurnLeft,
+        Action::TurnRight,
+    ];
 
     /// The SoundSpaces action id.
     pub fn id(self) -> u8 {
@@ -55,7 +60,11 @@ pub struct Pose {
 impl Pose {
     /// A pose; `yaw` is wrapped into (-π, π].
     pub fn new(x: f32, y: f32, yaw: f32) -> Pose {
-        Pose { x, y, yaw: wrap_angle(yaw) }
+        Pose {
+            x,
+            y,
+            yaw: wrap_angle(yaw),
+        }
     }
 
     /// Unit heading vector in the floor plane.
@@ -93,7 +102,11 @@ pub struct RgbImage {
 impl RgbImage {
     /// A black image.
     pub fn new(width: u32, height: u32) -> RgbImage {
-        RgbImage { width, height, data: vec![0; width as usize * height as usize * 3] }
+        RgbImage {
+            width,
+            height,
+            data: vec![0; width as usize * height as usize * 3],
+        }
     }
 }
 

@@ -20,7 +20,11 @@ const EDGE_INSET_M: f32 = 5e-3;
 fn inset(p: Vec3, centroid: Vec3) -> Vec3 {
     let d = centroid - p;
     let l = d.length();
-    if l <= EDGE_INSET_M { centroid } else { p + d * (EDGE_INSET_M / l) }
+    if l <= EDGE_INSET_M {
+        centroid
+    } else {
+        p + d * (EDGE_INSET_M / l)
+    }
 }
 /// Lights whose unshadowed contribution is below this irradiance are skipped (no shadow ray).
 const MIN_LIGHT_IRRADIANCE: f32 = 1e-4;

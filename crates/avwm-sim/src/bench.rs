@@ -1,9 +1,9 @@
 //! `avwm bench sim`: simulator throughput per core, with per-stage timings.
 
+use crate::SimConfig;
 use crate::policy::{Policy, PolicyKind};
 use crate::sim::{SimError, Simulator, StepTimings};
-use crate::SimConfig;
-use avwm_core::{EpisodeSpec, Env, Seed};
+use avwm_core::{Env, EpisodeSpec, Seed};
 use avwm_scene::Scene;
 use serde::Serialize;
 use std::sync::Arc;
@@ -65,8 +65,16 @@ impl StageMs {
 ///
 /// # Errors
 /// Simulator construction or stepping failures.
-pub fn bench_sim(scene: Arc<Scene>, cfg: &SimConfig, steps: usize, threads: usize) -> Result<SimBenchReport, SimError> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build().expect("a rayon pool of n threads");
+pub fn bench_sim(
+    scene: Arc<Scene>,
+    cfg: &SimConfig,
+    steps: usize,
+    threads: usize,
+) -> Result<SimBenchReport, SimError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .expect("a rayon pool of n threads");
     pool.install(|| {
         let t0 = Instant::now();
         let mut sim = Simulator::new(scene.clone(), cfg)?;
@@ -77,7 +85,10 @@ pub fn bench_sim(scene: Arc<Scene>, cfg: &SimConfig, steps: usize, threads: usiz
         let reset = |sim: &mut Simulator, episode: &mut u64| -> Result<Policy, SimError> {
             let s = seed.derive("episode", *episode);
             *episode += 1;
-            sim.reset(&EpisodeSpec { seed: s, start: sim.random_start(s) })?;
+            sim.reset(&EpisodeSpec {
+                seed: s,
+                start: sim.random_start(s),
+            })?;
             Ok(Policy::new(PolicyKind::Random, s))
         };
         let mut policy = reset(&mut sim, &mut episode)?;

@@ -50,7 +50,9 @@ impl PolicyKind {
                         'L' => Ok(Action::TurnLeft),
                         'R' => Ok(Action::TurnRight),
                         'S' => Ok(Action::Stop),
-                        other => Err(format!("scripted policy: unknown action letter {other:?} (use F, L, R, S)")),
+                        other => Err(format!(
+                            "scripted policy: unknown action letter {other:?} (use F, L, R, S)"
+                        )),
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map(PolicyKind::Scripted)
@@ -70,7 +72,11 @@ pub struct Policy {
 impl Policy {
     /// A policy of `kind`, with its randomness drawn from `seed`.
     pub fn new(kind: PolicyKind, seed: Seed) -> Policy {
-        Policy { kind, rng: seed.derive("policy", 0).rng(), cursor: 0 }
+        Policy {
+            kind,
+            rng: seed.derive("policy", 0).rng(),
+            cursor: 0,
+        }
     }
 
     /// The next action at `pose`.

@@ -12,7 +12,7 @@
 
 use crate::policy::{Policy, PolicyKind};
 use crate::sim::{SimError, Simulator, StepTimings};
-use avwm_core::{Action, EpisodeSpec, Env, Pose, Seed};
+use avwm_core::{Action, Env, EpisodeSpec, Pose, Seed};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -109,7 +109,10 @@ pub struct RecordRequest {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RecordError + '_ {
-    move |source| RecordError::Io { path: path.to_path_buf(), source }
+    move |source| RecordError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
@@ -137,8 +140,13 @@ pub fn record(
     let frames = out.join("frames");
     std::fs::create_dir_all(&frames).map_err(io_err(&frames))?;
     sim.take_timings();
-    let start = req.start.unwrap_or_else(|| sim.random_start(req.seed.derive("start", 0)));
-    let spec = EpisodeSpec { seed: req.seed, start };
+    let start = req
+        .start
+        .unwrap_or_else(|| sim.random_start(req.seed.derive("start", 0)));
+    let spec = EpisodeSpec {
+        seed: req.seed,
+        start,
+    };
     let mut obs = sim.reset(&spec)?;
     let start_geodesic = sim.nav().geodesic_to_source(start.xy());
     let mut policy = Policy::new(req.policy.clone(), req.seed);
@@ -162,7 +170,10 @@ pub fn record(
     let mut ret = 0.0;
     let mut i = 0;
     loop {
-        write_atomic(&frames.join(format!("{i:06}.png")), &avwm_nav::encode_png(&obs.rgb))?;
+        write_atomic(
+            &frames.join(format!("{i:06}.png")),
+            &avwm_nav::encode_png(&obs.rgb),
+        )?;
         left.extend_from_slice(&obs.audio.left);
         right.extend_from_slice(&obs.audio.right);
         log.push_str(&serde_json::to_string(&line).expect("log lines always serialise"));
@@ -197,11 +208,19 @@ pub fn record(
         obs = step.obs;
     }
     write_atomic(&out.join("log.jsonl"), log.as_bytes())?;
-    avwm_audio::source::write_wav(out.join("audio.wav"), &[&left, &right], avwm_core::SAMPLE_RATE_HZ)?;
+    avwm_audio::source::write_wav(
+        out.join("audio.wav"),
+        &[&left, &right],
+        avwm_core::SAMPLE_RATE_HZ,
+    )?;
     let map = sim.nav().draw_map(sim.scene(), &poses, 20.0);
     write_atomic(&out.join("map.png"), &avwm_nav::encode_png(&map))?;
     let state = sim.state().ok_or(SimError::NotReset)?;
-    let spl = if state.success { start_geodesic / start_geodesic.max(state.walked_m) } else { 0.0 };
+    let spl = if state.success {
+        start_geodesic / start_geodesic.max(state.walked_m)
+    } else {
+        0.0
+    };
     let summary = RecordSummary {
         scene: sim.scene().name.clone(),
         policy: req.policy.clone(),

@@ -7,8 +7,8 @@ use avwm_audio::propagation::AcousticScene;
 use avwm_audio::source::SourceSignal;
 use avwm_audio::{AcousticResponse, AudioError};
 use avwm_core::{
-    Action, EAR_HEIGHT_M, EpisodeSpec, Env, MAX_EPISODE_STEPS, Observation, Pose, SLACK_REWARD, STEP_SAMPLES,
-    SUCCESS_DISTANCE_M, SUCCESS_REWARD, Seed, Step, StepInfo,
+    Action, EAR_HEIGHT_M, Env, EpisodeSpec, MAX_EPISODE_STEPS, Observation, Pose, SLACK_REWARD,
+    STEP_SAMPLES, SUCCESS_DISTANCE_M, SUCCESS_REWARD, Seed, Step, StepInfo,
 };
 use avwm_geom::{Bvh, Vec3};
 use avwm_nav::{NavError, NavGrid};
@@ -36,7 +36,9 @@ pub enum SimError {
     #[error("step() called before reset()")]
     NotReset,
     /// `step` was called after the episode ended.
-    #[error("the episode is over (STOP was called or {MAX_EPISODE_STEPS} actions were taken); call reset()")]
+    #[error(
+        "the episode is over (STOP was called or {MAX_EPISODE_STEPS} actions were taken); call reset()"
+    )]
     EpisodeOver,
     /// The start pose is not navigable or cannot reach the source.
     #[error("start pose ({x:.2}, {y:.2}) is not navigable or cannot reach the source")]
@@ -105,7 +107,9 @@ pub struct Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("scene", &self.scene.name).finish_non_exhaustive()
+        f.debug_struct("Simulator")
+            .field("scene", &self.scene.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -172,7 +176,11 @@ impl Simulator {
     pub fn random_start(&self, seed: Seed) -> Pose {
         let mut rng = seed.rng();
         let p = self.nav.random_navigable_point(&mut rng);
-        Pose::new(p.x, p.y, rng.random_range(-std::f32::consts::PI..std::f32::consts::PI))
+        Pose::new(
+            p.x,
+            p.y,
+            rng.random_range(-std::f32::consts::PI..std::f32::consts::PI),
+        )
     }
 
     /// Listener (ear) position for a pose.
@@ -233,7 +241,10 @@ impl Env for Simulator {
         let start = Pose::new(spec.start.x, spec.start.y, spec.start.yaw);
         let d = self.nav.geodesic_to_source(start.xy());
         if !d.is_finite() {
-            return Err(SimError::BadStart { x: start.x, y: start.y });
+            return Err(SimError::BadStart {
+                x: start.x,
+                y: start.y,
+            });
         }
         // SoundSpaces draws the loop start uniformly in [0, N); so do we, from the episode seed.
         let offset = StepAudio::random_start_index(spec.seed.derive("audio_start", 0));
@@ -280,11 +291,18 @@ impl Env for Simulator {
         self.timings.nav_s += t.elapsed().as_secs_f64();
         // STOP re-renders at the same pose and does not advance the source (SoundSpaces).
         let obs = self.observe(action != Action::Stop)?;
-        Ok(Step { obs, reward, done, info })
+        Ok(Step {
+            obs,
+            reward,
+            done,
+            info,
+        })
     }
 
     fn snapshot(&self) -> EpisodeState {
-        self.state.clone().expect("snapshot() requires a reset() first")
+        self.state
+            .clone()
+            .expect("snapshot() requires a reset() first")
     }
 
     fn restore(&mut self, snapshot: &EpisodeState) {

@@ -1,6 +1,6 @@
 //! End-to-end properties of the simulator on small procedural scenes.
 
-use avwm_core::{Action, EpisodeSpec, Env, MAX_EPISODE_STEPS, SLACK_REWARD, SUCCESS_REWARD, Seed};
+use avwm_core::{Action, Env, EpisodeSpec, MAX_EPISODE_STEPS, SLACK_REWARD, SUCCESS_REWARD, Seed};
 use avwm_scene::procedural::{ProceduralConfig, generate};
 use avwm_sim::policy::{Policy, PolicyKind};
 use avwm_sim::{SimConfig, SimError, Simulator};
@@ -8,7 +8,9 @@ use std::sync::{Arc, OnceLock};
 
 fn scene() -> Arc<avwm_scene::Scene> {
     static SCENE: OnceLock<Arc<avwm_scene::Scene>> = OnceLock::new();
-    SCENE.get_or_init(|| Arc::new(generate(3, &ProceduralConfig::small()).expect("scene"))).clone()
+    SCENE
+        .get_or_init(|| Arc::new(generate(3, &ProceduralConfig::small()).expect("scene")))
+        .clone()
 }
 
 fn sim() -> Simulator {
@@ -17,18 +19,30 @@ fn sim() -> Simulator {
 
 fn spec(sim: &Simulator, seed: u64) -> EpisodeSpec {
     let s = Seed(seed);
-    EpisodeSpec { seed: s, start: sim.random_start(s) }
+    EpisodeSpec {
+        seed: s,
+        start: sim.random_start(s),
+    }
 }
 
 /// Runs a policy until done or `max` actions; returns (actions, rewards, final info).
-fn run(sim: &mut Simulator, kind: PolicyKind, seed: u64, max: usize) -> (Vec<Action>, Vec<f32>, avwm_core::StepInfo) {
+fn run(
+    sim: &mut Simulator,
+    kind: PolicyKind,
+    seed: u64,
+    max: usize,
+) -> (Vec<Action>, Vec<f32>, avwm_core::StepInfo) {
     let sp = spec(sim, seed);
     sim.reset(&sp).unwrap();
     let mut policy = Policy::new(kind, Seed(seed));
     let (mut actions, mut rewards) = (Vec::new(), Vec::new());
     loop {
         let pose = sim.state().unwrap().pose;
-        let a = if actions.len() + 1 == max { Action::Stop } else { policy.act(sim, pose) };
+        let a = if actions.len() + 1 == max {
+            Action::Stop
+        } else {
+            policy.act(sim, pose)
+        };
         let step = sim.step(a).unwrap();
         actions.push(a);
         rewards.push(step.reward);
@@ -49,7 +63,10 @@ fn reward_terms_telescope_over_an_episode() {
         let expected = SLACK_REWARD * actions.len() as f32
             + (d0 - info.geodesic_m)
             + if info.success { SUCCESS_REWARD } else { 0.0 };
-        assert!((total - expected).abs() < 1e-3, "return {total} vs telescoped {expected}");
+        assert!(
+            (total - expected).abs() < 1e-3,
+            "return {total} vs telescoped {expected}"
+        );
     }
 }
 
@@ -59,7 +76,12 @@ fn shortest_path_policy_succeeds_and_stops_within_one_metre() {
     for seed in [5, 6, 7, 8] {
         let (actions, _, info) = run(&mut sim, PolicyKind::ShortestPath, seed, MAX_EPISODE_STEPS);
         assert_eq!(actions.last(), Some(&Action::Stop));
-        assert!(info.success, "seed {seed}: ended at geodesic {} m after {} actions", info.geodesic_m, actions.len());
+        assert!(
+            info.success,
+            "seed {seed}: ended at geodesic {} m after {} actions",
+            info.geodesic_m,
+            actions.len()
+        );
         assert!(info.geodesic_m < 1.0);
     }
 }
@@ -69,7 +91,14 @@ fn same_seed_gives_identical_image_and_audio_bytes() {
     let record = |sim: &mut Simulator| {
         let sp = spec(sim, 11);
         let mut obs = vec![sim.reset(&sp).unwrap()];
-        for a in [Action::Forward, Action::TurnLeft, Action::Forward, Action::Forward, Action::TurnRight, Action::Stop] {
+        for a in [
+            Action::Forward,
+            Action::TurnLeft,
+            Action::Forward,
+            Action::Forward,
+            Action::TurnRight,
+            Action::Stop,
+        ] {
             obs.push(sim.step(a).unwrap().obs);
         }
         obs
@@ -96,7 +125,13 @@ fn restore_replays_exactly_the_same_future() {
         sim.step(Action::Forward).unwrap();
     }
     let snap = sim.snapshot();
-    let future = [Action::TurnLeft, Action::Forward, Action::Forward, Action::TurnRight, Action::Forward];
+    let future = [
+        Action::TurnLeft,
+        Action::Forward,
+        Action::Forward,
+        Action::TurnRight,
+        Action::Forward,
+    ];
     let first: Vec<_> = future.iter().map(|a| sim.step(*a).unwrap()).collect();
     // Branch elsewhere, then come back.
     sim.restore(&snap);
@@ -114,8 +149,14 @@ fn steps_after_the_end_and_bad_starts_are_errors() {
     let sp = spec(&sim, 3);
     sim.reset(&sp).unwrap();
     assert!(sim.step(Action::Stop).unwrap().done);
-    assert!(matches!(sim.step(Action::Forward), Err(SimError::EpisodeOver)));
-    let far = EpisodeSpec { seed: Seed(1), start: avwm_core::Pose::new(-1000.0, -1000.0, 0.0) };
+    assert!(matches!(
+        sim.step(Action::Forward),
+        Err(SimError::EpisodeOver)
+    ));
+    let far = EpisodeSpec {
+        seed: Seed(1),
+        start: avwm_core::Pose::new(-1000.0, -1000.0, 0.0),
+    };
     assert!(matches!(sim.reset(&far), Err(SimError::BadStart { .. })));
 }
 
@@ -129,5 +170,8 @@ fn turning_in_place_keeps_position_and_changes_only_heading() {
     assert_eq!((s.info.pose.x, s.info.pose.y), (p0.x, p0.y));
     let dyaw = avwm_core::wrap_angle(s.info.pose.yaw - p0.yaw);
     assert!((dyaw - 10f32.to_radians()).abs() < 1e-5);
-    assert!((s.reward - SLACK_REWARD).abs() < 1e-6, "a turn only costs the time penalty");
+    assert!(
+        (s.reward - SLACK_REWARD).abs() < 1e-6,
+        "a turn only costs the time penalty"
+    );
 }

@@ -100,7 +100,10 @@ mod tests {
         assert_eq!(fast_fft_len(1), 2);
         for n in 2..3000 {
             let c = coarse_fft_len(n);
-            assert!(c >= n && c * 2 <= n * 3 + 2 && c.is_multiple_of(2), "{n} → {c}");
+            assert!(
+                c >= n && c * 2 <= n * 3 + 2 && c.is_multiple_of(2),
+                "{n} → {c}"
+            );
             assert!(c.is_power_of_two() || (c.is_multiple_of(3) && (c / 3).is_power_of_two()));
             let f = fast_fft_len(n);
             assert!(f >= n && f.is_multiple_of(2));
