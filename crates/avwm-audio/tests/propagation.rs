@@ -10,36 +10,7 @@ use std::sync::Arc;
 
 /// Appends an axis-aligned box; `inward` makes the faces look into the box (a room shell).
 fn add_box(mesh: &mut TriMesh, lo: Vec3, hi: Vec3, material: u32, inward: bool) {
-    let base = mesh.positions.len() as u32;
-    for k in 0..8 {
-        let pick = |bit: usize, a: f32, b: f32| if k & bit != 0 { b } else { a };
-        mesh.positions.push(Vec3::new(
-            pick(1, lo.x, hi.x),
-            pick(2, lo.y, hi.y),
-            pick(4, lo.z, hi.z),
-        ));
-    }
-    // Outward-facing quads (counter-clockwise seen from outside).
-    let quads = [
-        [0, 4, 6, 2],
-        [1, 3, 7, 5],
-        [0, 1, 5, 4],
-        [2, 6, 7, 3],
-        [0, 2, 3, 1],
-        [4, 5, 7, 6],
-    ];
-    for q in quads {
-        let q = q.map(|i| base + i);
-        let (t1, t2) = ([q[0], q[1], q[2]], [q[0], q[2], q[3]]);
-        if inward {
-            mesh.triangles.push([t1[0], t1[2], t1[1]]);
-            mesh.triangles.push([t2[0], t2[2], t2[1]]);
-        } else {
-            mesh.triangles.push(t1);
-            mesh.triangles.push(t2);
-        }
-        mesh.material.extend([material; 2]);
-    }
+    mesh.push_box(lo, hi, [material; 6], inward);
 }
 
 fn scene_from(mesh: TriMesh, source: Vec3, edges: Vec<DiffractionEdge>) -> Scene {

@@ -507,26 +507,8 @@ mod tests {
 
     /// A closed unit box made of 12 triangles.
     fn unit_box() -> TriMesh {
-        let v: Vec<Vec3> = (0..8)
-            .map(|i| Vec3::new((i & 1) as f32, ((i >> 1) & 1) as f32, ((i >> 2) & 1) as f32))
-            .collect();
-        let quads = [
-            [0, 1, 3, 2],
-            [4, 6, 7, 5],
-            [0, 4, 5, 1],
-            [2, 3, 7, 6],
-            [0, 2, 6, 4],
-            [1, 5, 7, 3],
-        ];
-        let mut m = TriMesh {
-            positions: v,
-            ..TriMesh::default()
-        };
-        for q in quads {
-            m.triangles.push([q[0], q[1], q[2]]);
-            m.triangles.push([q[0], q[2], q[3]]);
-            m.material.extend([0, 0]);
-        }
+        let mut m = TriMesh::default();
+        m.push_box(Vec3::ZERO, Vec3::ONE, [0; 6], false);
         m
     }
 

@@ -155,6 +155,50 @@ impl TriMesh {
         };
     }
 
+    /// Appends the axis-aligned box `[min, max]` as 12 triangles. Faces come in the order
+    /// −x, +x, −y, +y, −z, +z, two triangles each, with `face_materials[f]` as material. With
+    /// `inward` the faces look into the box (a room shell), otherwise out of it (a solid).
+    ///
+    /// ```
+    /// use avwm_geom::{TriMesh, Vec3};
+    /// let mut m = TriMesh::default();
+    /// m.push_box(Vec3::ZERO, Vec3::ONE, [0; 6], false);
+    /// assert_eq!(m.len(), 12);
+    /// assert_eq!(m.normal(0), -Vec3::X); // the −x face looks out of the box
+    /// ```
+    pub fn push_box(&mut self, min: Vec3, max: Vec3, face_materials: [u32; 6], inward: bool) {
+        let base = self.positions.len() as u32;
+        // Corner k has x from bit 0, y from bit 1, z from bit 2.
+        self.positions.extend((0..8u32).map(|k| {
+            Vec3::new(
+                if k & 1 == 0 { min.x } else { max.x },
+                if k & 2 == 0 { min.y } else { max.y },
+                if k & 4 == 0 { min.z } else { max.z },
+            )
+        }));
+        if let Some(c) = &mut self.vertex_colors {
+            c.extend([[1.0; 3]; 8]);
+        }
+        // Counter-clockwise seen from outside.
+        const QUADS: [[u32; 4]; 6] = [
+            [0, 4, 6, 2],
+            [1, 3, 7, 5],
+            [0, 1, 5, 4],
+            [2, 6, 7, 3],
+            [0, 2, 3, 1],
+            [4, 5, 7, 6],
+        ];
+        for (q, m) in QUADS.iter().zip(face_materials) {
+            let [a, b, c, d] = q.map(|i| base + i);
+            if inward {
+                self.triangles.extend([[a, c, b], [a, d, c]]);
+            } else {
+                self.triangles.extend([[a, b, c], [a, c, d]]);
+            }
+            self.material.extend([m, m]);
+        }
+    }
+
     /// Closest hit by testing every triangle: the oracle the BVH is tested against. O(n).
     pub fn cast_ray_brute_force(&self, ray: &Ray) -> Option<Hit> {
         let mut best: Option<Hit> = None;

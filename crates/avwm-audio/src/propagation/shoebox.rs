@@ -231,33 +231,9 @@ impl ShoeboxRoom {
     /// generic engine can be checked against the analytic one.
     pub fn to_scene(&self, source: Vec3) -> Scene {
         let s = self.size;
-        let v = |x: f32, y: f32, z: f32| Vec3::new(x * s.x, y * s.y, z * s.z);
-        let positions = vec![
-            v(0.0, 0.0, 0.0),
-            v(1.0, 0.0, 0.0),
-            v(1.0, 1.0, 0.0),
-            v(0.0, 1.0, 0.0),
-            v(0.0, 0.0, 1.0),
-            v(1.0, 0.0, 1.0),
-            v(1.0, 1.0, 1.0),
-            v(0.0, 1.0, 1.0),
-        ];
-        // Quads (counter-clockwise seen from inside) in WALL_NAMES order.
-        let quads: [[u32; 4]; 6] = [
-            [0, 3, 7, 4],
-            [1, 5, 6, 2],
-            [0, 4, 5, 1],
-            [3, 2, 6, 7],
-            [0, 1, 2, 3],
-            [4, 7, 6, 5],
-        ];
-        let mut triangles = Vec::new();
-        let mut material = Vec::new();
-        for (w, q) in quads.iter().enumerate() {
-            triangles.push([q[0], q[1], q[2]]);
-            triangles.push([q[0], q[2], q[3]]);
-            material.extend([w as u32; 2]);
-        }
+        // Material w is wall w: `push_box`'s face order is WALL_NAMES' order.
+        let mut mesh = TriMesh::default();
+        mesh.push_box(Vec3::ZERO, self.size, [0, 1, 2, 3, 4, 5], true);
         let visual = material_library()
             .into_iter()
             .find(|m| m.name == "plaster")
@@ -277,12 +253,7 @@ impl ShoeboxRoom {
         Scene {
             name: "shoebox".into(),
             origin: SceneOrigin::Procedural { seed: 0 },
-            mesh: TriMesh {
-                positions,
-                triangles,
-                material,
-                vertex_colors: None,
-            },
+            mesh,
             materials,
             floor_z: 0.0,
             ceiling_h: s.z,

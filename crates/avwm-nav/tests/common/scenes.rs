@@ -11,28 +11,7 @@ pub const WALL_T: f32 = 0.1;
 
 /// Appends an axis-aligned box `[min, max]` (12 triangles) to `mesh`.
 pub fn push_box(mesh: &mut TriMesh, min: Vec3, max: Vec3) {
-    let base = mesh.positions.len() as u32;
-    for k in 0..8u32 {
-        let x = if k & 1 == 0 { min.x } else { max.x };
-        let y = if k & 2 == 0 { min.y } else { max.y };
-        let z = if k & 4 == 0 { min.z } else { max.z };
-        mesh.positions.push(Vec3::new(x, y, z));
-    }
-    // Faces as quads of corner ids (bit 0 = x, bit 1 = y, bit 2 = z).
-    let quads = [
-        [0, 2, 3, 1],
-        [4, 5, 7, 6],
-        [0, 1, 5, 4],
-        [2, 6, 7, 3],
-        [0, 4, 6, 2],
-        [1, 3, 7, 5],
-    ];
-    for q in quads {
-        mesh.triangles.push([base + q[0], base + q[1], base + q[2]]);
-        mesh.triangles.push([base + q[0], base + q[2], base + q[3]]);
-        mesh.material.push(0);
-        mesh.material.push(0);
-    }
+    mesh.push_box(min, max, [0; 6], false);
 }
 
 /// Appends a horizontal rectangle at height `z` (2 triangles).
