@@ -393,17 +393,9 @@ impl Bvh {
                             }
                         }
                     }
-                    // Pop the next entry still in reach.
-                    loop {
-                        if sp == 0 {
-                            return;
-                        }
-                        sp -= 1;
-                        let (s, t) = stack[sp];
-                        if t <= t_max {
-                            slot = s as usize;
-                            break;
-                        }
+                    match pop_in_reach(stack, &mut sp, t_max) {
+                        Some(s) => slot = s,
+                        None => return,
                     }
                     continue;
                 }
@@ -412,16 +404,9 @@ impl Bvh {
             let current = slot / 4;
             let (near, mut mask) = r.test(&self.nodes[current], t_max);
             if mask == 0 {
-                loop {
-                    if sp == 0 {
-                        return;
-                    }
-                    sp -= 1;
-                    let (s, t) = stack[sp];
-                    if t <= t_max {
-                        slot = s as usize;
-                        break;
-                    }
+                match pop_in_reach(stack, &mut sp, t_max) {
+                    Some(s) => slot = s,
+                    None => return,
                 }
                 continue;
             }
@@ -473,6 +458,20 @@ impl Bvh {
         }
         !self.occluded(&Ray::bounded(a, delta / len, eps, len - eps))
     }
+}
+
+/// Pops stack entries until one whose entry distance is within `t_max` (the nearest hit so far)
+/// and returns its slot; `None` when the stack runs empty.
+#[inline(always)]
+fn pop_in_reach(stack: &[(u32, f32)], sp: &mut usize, t_max: f32) -> Option<usize> {
+    while *sp > 0 {
+        *sp -= 1;
+        let (slot, t) = stack[*sp];
+        if t <= t_max {
+            return Some(slot as usize);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
