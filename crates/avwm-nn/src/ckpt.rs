@@ -1,0 +1,160 @@
+//! Checkpoints: `.safetensors` weights (written atomically: temp file + rename) and JSON configs.
+
+use crate::{NnError, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tch::{Tensor, nn::VarStore};
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that a
+/// crash never leaves a half-written file under the final name.
+///
+/// # Errors
+/// [`NnError::Io`].
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, bytes).map_err(NnError::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(NnError::io(path))
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Writes `value` as pretty JSON, atomically.
+///
+/// # Errors
+/// [`NnError::Json`] or [`NnError::Io`].
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| NnError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Reads JSON from `path`.
+///
+/// # Errors
+/// [`NnError::Io`] or [`NnError::Json`] naming the file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(NnError::io(path))?;
+    serde_json::from_slice(&bytes).map_err(|source| NnError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes named tensors as `.safetensors`, atomically. Tensors are written contiguous, on the CPU.
+///
+/// # Errors
+/// [`NnError::Torch`] or [`NnError::Io`].
+pub fn save_tensors(path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
+    let tmp = tmp_path(path);
+    let cpu: Vec<(String, Tensor)> = tensors
+        .iter()
+        .map(|(n, t)| {
+            (
+                n.clone(),
+                t.detach().to_device(tch::Device::Cpu).contiguous(),
+            )
+        })
+        .collect();
+    Tensor::write_safetensors(&cpu, &tmp)
+        .map_err(NnError::torch(format!("writing {}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(NnError::io(path))
+}
+
+/// Reads all tensors of a `.safetensors` file, by name.
+///
+/// # Errors
+/// [`NnError::Io`] if the file is missing, [`NnError::Checkpoint`] if it is not valid safetensors.
+pub fn load_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
+    if !path.is_file() {
+        return Err(NnError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such checkpoint file"),
+        });
+    }
+    let list = Tensor::read_safetensors(path).map_err(|e| NnError::Checkpoint {
+        path: path.to_path_buf(),
+        message: format!("not a readable safetensors file ({e})"),
+    })?;
+    Ok(list.into_iter().collect())
+}
+
+/// All variables of a var store, sorted by name (the order used by optimiser state and EMA).
+pub fn named_variables(vs: &VarStore) -> Vec<(String, Tensor)> {
+    let mut v: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// Saves every variable of `vs` to `path` (safetensors, atomic).
+///
+/// # Errors
+/// See [`save_tensors`].
+pub fn save_var_store(vs: &VarStore, path: &Path) -> Result<()> {
+    save_tensors(path, &named_variables(vs))
+}
+
+/// Copies tensors from `path` into the variables of `vs`.
+///
+/// Every variable must be present with the same shape; tensors in the file that the model does
+/// not have are an error too, unless `allow_extra`. Values are converted to the variable's kind.
+///
+/// # Errors
+/// [`NnError::Checkpoint`] naming the first missing, unexpected or mis-shaped tensor, or a tensor
+/// with non-finite values.
+pub fn load_var_store(vs: &mut VarStore, path: &Path, allow_extra: bool) -> Result<()> {
+    let mut tensors = load_tensors(path)?;
+    copy_into(&named_variables(vs), &mut tensors, path)?;
+    if !allow_extra && let Some(name) = tensors.keys().next() {
+        return Err(NnError::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!(
+                "tensor `{name}` is not a parameter of this model ({} unexpected)",
+                tensors.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Copies `tensors[name]` into each `(name, var)`, removing used entries from `tensors`.
+///
+/// # Errors
+/// [`NnError::Checkpoint`] for a missing or mis-shaped tensor or non-finite values.
+pub fn copy_into(
+    vars: &[(String, Tensor)],
+    tensors: &mut BTreeMap<String, Tensor>,
+    path: &Path,
+) -> Result<()> {
+    let bad = |message: String| NnError::Checkpoint {
+        path: path.to_path_buf(),
+        message,
+    };
+    tch::no_grad(|| {
+        for (name, var) in vars {
+            let src = tensors
+                .remove(name)
+                .ok_or_else(|| bad(format!("missing tensor `{name}`")))?;
+            if src.size() != var.size() {
+                return Err(bad(format!(
+                    "tensor `{name}` has shape {:?}, the model expects {:?}",
+                    src.size(),
+                    var.size()
+                )));
+            }
+            let src = src.to_kind(var.kind()).to_device(var.device());
+            if src.is_floating_point() && !bool::try_from(src.isfinite().all()).unwrap_or(false) {
+                return Err(bad(format!("tensor `{name}` holds NaN or infinite values")));
+            }
+            let mut var = var.shallow_clone();
+            var.copy_(&src);
+        }
+        Ok(())
+    })
+}
