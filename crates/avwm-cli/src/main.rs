@@ -9,6 +9,7 @@ mod common;
 mod data;
 mod scene;
 mod sim;
+mod tokenizer;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ enum Command {
     /// AVW-4k-style datasets: generate, inspect, export.
     #[command(subcommand)]
     Data(data::DataCmd),
+    /// Frozen visual and audio tokenizers: train, evaluate, encode a dataset into a latent cache.
+    #[command(subcommand)]
+    Tokenizer(tokenizer::TokenizerCmd),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -47,6 +51,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Acoustics(c) => acoustics::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Data(c) => data::run(c),
+        Command::Tokenizer(c) => tokenizer::run(c),
     }
 }
 

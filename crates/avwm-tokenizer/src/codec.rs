@@ -1,0 +1,326 @@
+//! The audio tokenizer: a SoundStream-style convolutional autoencoder (Zeghidour et al. 2021) over
+//! the binaural segment, with a continuous latent.
+//!
+//! SoundStream's encoder has four strided blocks (×2, ×4, ×5, ×8 = ×320). The paper drops one block
+//! because its segments are short (0.15 s = 2400 samples at 16 kHz, not a multiple of 320); avwm
+//! drops the first, keeping ×4, ×5, ×8 = ×160, so a segment becomes 15 latent frames (one every
+//! 10 ms). Each block is three residual units (causal dilated convolutions, dilations 1, 3, 9,
+//! kernel 7, ELU) followed by a causal strided convolution (kernel 2·stride) that doubles the
+//! channels; the decoder mirrors it with transposed convolutions. Both ears enter as the two input
+//! channels of one network, so interaural time and level differences pass through one latent.
+
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, Module};
+use tch::{Kind, Tensor};
+
+/// Architecture of the audio autoencoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodecConfig {
+    /// Audio channels (2: left, right).
+    pub channels: i64,
+    /// Channels after the input convolution; each block doubles them.
+    pub base_channels: i64,
+    /// Strides of the encoder blocks (their product is the hop in samples).
+    pub strides: Vec<i64>,
+    /// Latent dimension per frame.
+    pub latent_dim: i64,
+    /// Segment length in samples (must be a multiple of the hop).
+    pub segment: i64,
+    /// Latent scale factor (1 / std of the training latents), as for the visual latents.
+    pub scaling_factor: f64,
+}
+
+impl CodecConfig {
+    /// avwm's CPU default: base 16 channels, strides 4·5·8, 64-dim latent, 2400-sample segments.
+    pub fn small() -> CodecConfig {
+        CodecConfig {
+            channels: 2,
+            base_channels: 16,
+            strides: vec![4, 5, 8],
+            latent_dim: 64,
+            segment: 2400,
+            scaling_factor: 1.0,
+        }
+    }
+
+    /// Seconds-scale model for tests.
+    pub fn tiny() -> CodecConfig {
+        CodecConfig {
+            base_channels: 4,
+            latent_dim: 16,
+            ..CodecConfig::small()
+        }
+    }
+
+    /// Samples per latent frame.
+    pub fn hop(&self) -> i64 {
+        self.strides.iter().product()
+    }
+
+    /// Latent frames per segment.
+    pub fn frames(&self) -> i64 {
+        self.segment / self.hop().max(1)
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// A message naming the bad field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.strides.is_empty() || self.strides.iter().any(|s| *s <= 0) {
+            return Err("strides must be non-empty and positive".into());
+        }
+        if self.segment <= 0 || self.segment % self.hop() != 0 {
+            return Err(format!(
+                "segment {} is not a positive multiple of the hop {}",
+                self.segment,
+                self.hop()
+            ));
+        }
+        if self.channels <= 0 || self.base_channels <= 0 || self.latent_dim <= 0 {
+            return Err("channels, base_channels and latent_dim must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// A causal 1-D convolution: left padding only, so output `t` sees inputs `≤ t`.
+#[derive(Debug)]
+struct CausalConv {
+    conv: nn::Conv1D,
+    left: i64,
+}
+
+impl CausalConv {
+    fn new(p: nn::Path, i: i64, o: i64, k: i64, stride: i64, dilation: i64) -> CausalConv {
+        let conv = nn::conv1d(
+            p,
+            i,
+            o,
+            k,
+            nn::ConvConfig {
+                stride,
+                dilation,
+                ..Default::default()
+            },
+        );
+        CausalConv {
+            conv,
+            left: (k - 1) * dilation + 1 - stride,
+        }
+    }
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        self.conv.forward(&x.constant_pad_nd([self.left, 0]))
+    }
+}
+
+#[derive(Debug)]
+struct ResUnit {
+    dilated: CausalConv,
+    pointwise: CausalConv,
+}
+
+impl ResUnit {
+    fn new(p: nn::Path, c: i64, dilation: i64) -> ResUnit {
+        ResUnit {
+            dilated: CausalConv::new(&p / "dilated", c, c, 7, 1, dilation),
+            pointwise: CausalConv::new(&p / "pointwise", c, c, 1, 1, 1),
+        }
+    }
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x + self
+            .pointwise
+            .forward(&self.dilated.forward(&x.elu()).elu())
+    }
+}
+
+const DILATIONS: [i64; 3] = [1, 3, 9];
+
+#[derive(Debug)]
+struct EncBlock {
+    units: Vec<ResUnit>,
+    down: CausalConv,
+}
+
+#[derive(Debug)]
+struct DecBlock {
+    up: nn::ConvTranspose1D,
+    stride: i64,
+    units: Vec<ResUnit>,
+}
+
+/// The audio autoencoder. Audio is `[B, 2, T]` floats in [−1, 1]; latents are `[B, D, T/hop]`.
+#[derive(Debug)]
+pub struct Codec {
+    cfg: CodecConfig,
+    enc_in: CausalConv,
+    enc_blocks: Vec<EncBlock>,
+    enc_out: CausalConv,
+    dec_in: CausalConv,
+    dec_blocks: Vec<DecBlock>,
+    dec_out: CausalConv,
+}
+
+impl Codec {
+    /// Builds the network under `p`. The configuration must be valid ([`CodecConfig::validate`]).
+    pub fn new(p: &nn::Path, cfg: &CodecConfig) -> Codec {
+        let c0 = cfg.base_channels;
+        let n = cfg.strides.len();
+        let e = p / "encoder";
+        let enc_blocks = cfg
+            .strides
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let c = c0 << i;
+                let bp = &e / "blocks" / i;
+                EncBlock {
+                    units: DILATIONS
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &d)| ResUnit::new(&bp / "units" / j, c, d))
+                        .collect(),
+                    down: CausalConv::new(&bp / "down", c, 2 * c, 2 * s, s, 1),
+                }
+            })
+            .collect();
+        let d = p / "decoder";
+        let dec_blocks = cfg
+            .strides
+            .iter()
+            .enumerate()
+            .rev()
+            .enumerate()
+            .map(|(k, (i, &s))| {
+                let c = c0 << i;
+                let bp = &d / "blocks" / k;
+                DecBlock {
+                    up: nn::conv_transpose1d(
+                        &bp / "up",
+                        2 * c,
+                        c,
+                        2 * s,
+                        nn::ConvTransposeConfig {
+                            stride: s,
+                            ..Default::default()
+                        },
+                    ),
+                    stride: s,
+                    units: DILATIONS
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &dl)| ResUnit::new(&bp / "units" / j, c, dl))
+                        .collect(),
+                }
+            })
+            .collect();
+        let top = c0 << n;
+        Codec {
+            cfg: cfg.clone(),
+            enc_in: CausalConv::new(&e / "conv_in", cfg.channels, c0, 7, 1, 1),
+            enc_blocks,
+            enc_out: CausalConv::new(&e / "conv_out", top, cfg.latent_dim, 3, 1, 1),
+            dec_in: CausalConv::new(&d / "conv_in", cfg.latent_dim, top, 7, 1, 1),
+            dec_blocks,
+            dec_out: CausalConv::new(&d / "conv_out", c0, cfg.channels, 7, 1, 1),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CodecConfig {
+        &self.cfg
+    }
+
+    /// Encodes `[B, 2, T]` to latents `[B, D, T/hop]` (unscaled).
+    pub fn encode(&self, x: &Tensor) -> Tensor {
+        let mut h = self.enc_in.forward(x);
+        for b in &self.enc_blocks {
+            for u in &b.units {
+                h = u.forward(&h);
+            }
+            h = b.down.forward(&h.elu());
+        }
+        self.enc_out.forward(&h.elu())
+    }
+
+    /// Decodes latents `[B, D, F]` to audio `[B, 2, F·hop]`.
+    pub fn decode(&self, z: &Tensor) -> Tensor {
+        let mut h = self.dec_in.forward(z);
+        for b in &self.dec_blocks {
+            let t = h.size()[2];
+            // Transposed conv with kernel 2s yields (t+1)s samples; keep the causal first t·s.
+            h = b.up.forward(&h.elu()).narrow(2, 0, t * b.stride);
+            for u in &b.units {
+                h = u.forward(&h);
+            }
+        }
+        self.dec_out.forward(&h.elu())
+    }
+}
+
+/// STFT resolutions `(n_fft, hop)` of the multi-resolution spectral loss.
+pub const STFT_RESOLUTIONS: [(i64, i64); 4] = [(64, 16), (128, 32), (256, 64), (512, 128)];
+
+/// Loss terms of the audio autoencoder (each a scalar tensor).
+pub struct CodecLoss {
+    /// Mean absolute waveform error.
+    pub wave_l1: Tensor,
+    /// Multi-resolution STFT: mean |log(|X̂|+ε) − log(|X|+ε)| plus mean ||X̂| − |X|| / mean |X|.
+    pub stft: Tensor,
+    /// Interaural: mean |(log|X̂_L| − log|X̂_R|) − (log|X_L| − log|X_R|)| over resolutions.
+    pub interaural: Tensor,
+}
+
+impl CodecLoss {
+    /// The weighted total used for training.
+    pub fn total(&self) -> Tensor {
+        &self.wave_l1 * 10.0 + &self.stft + &self.interaural
+    }
+}
+
+/// Computes the loss between a reconstruction and the input, both `[B, 2, T]`.
+pub fn codec_loss(pred: &Tensor, target: &Tensor) -> CodecLoss {
+    let (b, c, t) = target.size3().expect("audio is [B, C, T]");
+    let wave_l1 = (pred - target).abs().mean(Kind::Float);
+    let p = pred.reshape([b * c, t]);
+    let y = target.reshape([b * c, t]);
+    let mut stft = Tensor::zeros([], (Kind::Float, pred.device()));
+    let mut inter = Tensor::zeros([], (Kind::Float, pred.device()));
+    let eps = 1e-5;
+    for (n_fft, hop) in STFT_RESOLUTIONS {
+        let win = Tensor::hann_window(n_fft, (Kind::Float, pred.device()));
+        let mag = |x: &Tensor| {
+            // Centred frames with reflect padding (padding by hand: libtorch rejects the
+            // `align_to_window` flag that the centred binding always passes).
+            let padded = x
+                .unsqueeze(1)
+                .reflection_pad1d([n_fft / 2, n_fft / 2])
+                .squeeze_dim(1);
+            padded
+                .stft(n_fft, hop, n_fft, Some(&win), false, true, true, false)
+                .abs()
+        };
+        let mp = mag(&p);
+        let my = mag(&y);
+        let lp = (&mp + eps).log();
+        let ly = (&my + eps).log();
+        let sc = (&mp - &my).abs().mean(Kind::Float) / (my.mean(Kind::Float) + eps);
+        stft += (&lp - &ly).abs().mean(Kind::Float) + sc;
+        let sz = lp.size();
+        let lp2 = lp.reshape([b, c, sz[1], sz[2]]);
+        let ly2 = ly.reshape([b, c, sz[1], sz[2]]);
+        if c == 2 {
+            let dp = lp2.select(1, 0) - lp2.select(1, 1);
+            let dy = ly2.select(1, 0) - ly2.select(1, 1);
+            inter += (dp - dy).abs().mean(Kind::Float);
+        }
+    }
+    let k = STFT_RESOLUTIONS.len() as f64;
+    CodecLoss {
+        wave_l1,
+        stft: stft / k,
+        interaural: inter / k,
+    }
+}

@@ -1,0 +1,39 @@
+//! avwm's frozen tokenizers: the visual autoencoder ([`vae`], SD-VAE style, 8× downsampling) and
+//! the audio autoencoder ([`codec`], SoundStream style), their training ([`train`]), evaluation
+//! ([`eval`]) and the latent cache of a whole dataset ([`cache`]).
+//!
+//! A trained tokenizer is two files: `<name>.safetensors` (EMA weights) and `<name>.json`
+//! ([`TokenizerMeta`]: modality, architecture, latent scale factor, provenance).
+
+pub mod cache;
+pub mod codec;
+pub mod data;
+pub mod eval;
+mod tokenizer;
+pub mod train;
+pub mod vae;
+
+pub use tokenizer::{Arch, Modality, Tokenizer, TokenizerMeta};
+
+/// Errors of the tokenizers.
+#[derive(Debug, thiserror::Error)]
+pub enum TokError {
+    /// Foundation error (checkpoint, libtorch, I/O, NaN loss).
+    #[error(transparent)]
+    Nn(#[from] avwm_nn::NnError),
+    /// Dataset error.
+    #[error(transparent)]
+    Dataset(#[from] avwm_data::DataError),
+    /// Metric error.
+    #[error(transparent)]
+    Metric(#[from] avwm_metrics::MetricsError),
+    /// Bad or inconsistent data for the tokenizer.
+    #[error("{0}")]
+    Data(String),
+    /// Bad configuration or run folder.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, TokError>;
