@@ -1,6 +1,6 @@
 //! `avwm tokenizer …`: train, evaluate and apply the frozen visual and audio tokenizers.
 
-use crate::common::write_json;
+use crate::common::{progress, write_json};
 use anyhow::{Context, Result};
 use avwm_data::{Dataset, Split};
 use avwm_tokenizer::cache::encode_dataset;
@@ -10,7 +10,6 @@ use avwm_tokenizer::train::{TrainConfig, train};
 use avwm_tokenizer::vae::{VaeConfig, load_diffusers};
 use avwm_tokenizer::{Arch, Modality, Tokenizer};
 use clap::Subcommand;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -103,17 +102,6 @@ pub enum TokenizerCmd {
     },
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")
-            .expect("a valid progress template")
-            .progress_chars("=> "),
-    );
-    pb.set_message(what.to_string());
-    pb
-}
-
 pub fn run(cmd: TokenizerCmd) -> Result<()> {
     match cmd {
         TokenizerCmd::Train {
@@ -151,7 +139,7 @@ pub fn run(cmd: TokenizerCmd) -> Result<()> {
                 val_set.len()
             );
             let device = avwm_nn::default_device();
-            let pb = bar(cfg.steps, "training");
+            let pb = progress(cfg.steps, "training");
             let (tok, mut summary) = train(&cfg, &run, &train_set, &val_set, device, &mut |l| {
                 pb.set_position(l.step);
                 let val = l.val.map(|v| format!(" val {v:.3}")).unwrap_or_default();
@@ -163,7 +151,7 @@ pub fn run(cmd: TokenizerCmd) -> Result<()> {
             tok.meta.provenance = serde_json::json!({
                 "run": run.display().to_string(),
                 "data": data.display().to_string(),
-                "data_seed": ds.info().generator.get("seed").cloned().unwrap_or(serde_json::Value::Null),
+                "data_seed": ds.info().generator.pointer("/config/seed").cloned().unwrap_or(serde_json::Value::Null),
                 "seed": seed,
                 "preset": preset,
                 "train_frames": train_set.len(),
@@ -190,7 +178,7 @@ pub fn run(cmd: TokenizerCmd) -> Result<()> {
                 .with_context(|| format!("loading tokenizer {}", tokenizer.display()))?;
             let ds = Dataset::open(&data).with_context(|| format!("opening {}", data.display()))?;
             let set = FrameSet::load(&ds, split, every)?;
-            let pb = bar(set.len() as u64, "evaluating");
+            let pb = progress(set.len() as u64, "evaluating");
             let t0 = std::time::Instant::now();
             let quality = evaluate(&tok, &set, batch, &mut |n| pb.set_position(n as u64))?;
             pb.finish_and_clear();
@@ -223,7 +211,7 @@ pub fn run(cmd: TokenizerCmd) -> Result<()> {
             let a = Tokenizer::load(&audio, device)
                 .with_context(|| format!("loading audio tokenizer {}", audio.display()))?;
             let ds = Dataset::open(&data).with_context(|| format!("opening {}", data.display()))?;
-            let pb = bar(0, "encoding");
+            let pb = progress(0, "encoding");
             let t0 = std::time::Instant::now();
             let meta = encode_dataset(&ds, &visual, &v, &audio, &a, &out, batch, &mut |d, t| {
                 pb.set_length(t as u64);

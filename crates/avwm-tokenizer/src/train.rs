@@ -141,7 +141,8 @@ pub struct StepLog {
     pub grad_norm: f64,
     /// Seconds of training so far (across resumes).
     pub seconds: f64,
-    /// Validation result (only on checkpoint steps): PSNR (dB) for visual, total loss for audio.
+    /// Validation result (only on checkpoint steps): PSNR (dB) for visual, log-spectral distance for
+    /// audio.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub val: Option<f64>,
 }
@@ -161,7 +162,7 @@ pub struct TrainSummary {
     pub parameters: i64,
     /// Loss of the last logged step.
     pub final_loss: f64,
-    /// Last validation value (PSNR dB for visual, loss for audio).
+    /// Last validation value (PSNR dB for visual, log-spectral distance for audio).
     pub final_val: Option<f64>,
     /// Latent scale factor (1 / std of latents of training frames).
     pub scaling_factor: f64,
@@ -184,8 +185,15 @@ fn loss_terms(tok: &Tokenizer, x: &Tensor, kl_weight: f64) -> (Tensor, Vec<(Stri
         )
     } else {
         let codec = tok.codec().expect("a tokenizer is visual or audio");
-        let y = codec.decode(&codec.encode(x));
-        let l = codec_loss(&y, x);
+        let z = codec.encode(x);
+        // With the level channel the level passes through exactly, so the loss compares the
+        // normalised waveforms (every segment weighs the same, loud or quiet).
+        let l = if codec.config().level_channel {
+            let g = crate::codec::level(x).exp().view([-1, 1, 1]);
+            codec_loss(&codec.decode_normalised(&z), &(x / g))
+        } else {
+            codec_loss(&codec.decode(&z), x)
+        };
         let total = l.total();
         (
             total,
@@ -193,6 +201,7 @@ fn loss_terms(tok: &Tokenizer, x: &Tensor, kl_weight: f64) -> (Tensor, Vec<(Stri
                 ("wave_l1".into(), l.wave_l1),
                 ("stft".into(), l.stft),
                 ("interaural".into(), l.interaural),
+                ("interaural_phase".into(), l.interaural_phase),
             ],
         )
     }
@@ -206,7 +215,8 @@ fn batch(set: &FrameSet, modality: Modality, idx: &[usize], device: Device) -> T
     .to_device(device)
 }
 
-/// Validation value of a model on `val`: mean PSNR (dB) for visual, mean loss for audio.
+/// Validation value of a model on `val`: mean PSNR (dB) for visual, mean log-spectral distance
+/// (`avwm-metrics`, both ears) for audio.
 fn validate(tok: &Tokenizer, val: &FrameSet, device: Device) -> f64 {
     let idx: Vec<usize> = (0..val.len()).collect();
     tch::no_grad(|| {
@@ -227,7 +237,15 @@ fn validate(tok: &Tokenizer, val: &FrameSet, device: Device) -> f64 {
                         .double_value(&[])
                 }
                 Modality::Audio => {
-                    codec_loss(&y, &x).total().double_value(&[]) * chunk.len() as f64
+                    let mut an = avwm_metrics::audio::AudioAnalyzer::default();
+                    crate::data::tensor_to_audio(&y)
+                        .iter()
+                        .zip(chunk)
+                        .map(|((l, r), &i)| {
+                            let (tl, tr) = val.audio_samples(i);
+                            an.binaural_lsd(tl, tr, l, r).unwrap_or(f64::NAN)
+                        })
+                        .sum::<f64>()
                 }
             };
         }

@@ -78,7 +78,7 @@ fn shapes_of_latents_and_reconstructions() {
     let x = Tensor::randn([3, 2, 2400], (Kind::Float, CPU)) * 0.1;
     let (z, none) = a.encode(&x);
     assert!(none.is_none());
-    assert_eq!(z.size(), [3, 16, 15]);
+    assert_eq!(z.size(), [3, 17, 15]); // 16 + the level channel
     assert_eq!(a.decode(&z).size(), [3, 2, 2400]);
 }
 
@@ -86,7 +86,12 @@ fn shapes_of_latents_and_reconstructions() {
 fn audio_codec_is_causal() {
     // Changing the input from sample 1000 on must not change latent frames that end before it,
     // nor decoded samples before it.
-    let a = new_tok(Arch::Audio(CodecConfig::tiny()), 2);
+    // (The optional level channel uses the whole segment; the convolutional stack is causal.)
+    let causal = CodecConfig {
+        level_channel: false,
+        ..CodecConfig::tiny()
+    };
+    let a = new_tok(Arch::Audio(causal), 2);
     let x = Tensor::randn([1, 2, 2400], (Kind::Float, CPU)) * 0.1;
     let y = x.copy();
     let _ = y.narrow(2, 1000, 1400).fill_(0.5);
@@ -291,4 +296,50 @@ fn training_is_deterministic_and_resumes_exactly() {
                 .contains("another configuration")
         );
     }
+}
+
+#[test]
+fn level_channel_makes_the_codec_scale_equivariant() {
+    let a = new_tok(Arch::Audio(CodecConfig::tiny()), 8);
+    let x = Tensor::randn([2, 2, 2400], (Kind::Float, CPU)) * 0.05;
+    let z1 = a.encode(&x).0;
+    let z10 = a.encode(&(&x * 10.0)).0;
+    // The normalised latent is the same; the level channel moves by ln 10.
+    let d = CodecConfig::tiny().latent_dim;
+    let diff = (z1.narrow(1, 0, d) - z10.narrow(1, 0, d))
+        .abs()
+        .max()
+        .double_value(&[]);
+    assert!(diff < 1e-4, "normalised latents differ by {diff}");
+    let shift = (z10.narrow(1, d, 1) - z1.narrow(1, d, 1))
+        .mean(Kind::Float)
+        .double_value(&[]);
+    assert!((shift - 10f64.ln()).abs() < 1e-4, "level shift {shift}");
+    // And the output scales with the input.
+    let y1 = a.decode(&z1) * 10.0;
+    let y10 = a.decode(&z10);
+    let rel = ((&y1 - &y10).abs().max() / y10.abs().max()).double_value(&[]);
+    assert!(rel < 1e-3, "relative difference {rel}");
+}
+
+#[test]
+fn interaural_losses_see_level_and_delay_between_the_ears() {
+    let x = Tensor::randn([2, 2, 2400], (Kind::Float, CPU)) * 0.1;
+    let same = codec_loss(&x, &x);
+    assert!(same.total().double_value(&[]) < 1e-6);
+    // Delay the right ear by 4 samples: the spectra barely change, the interaural phase does.
+    let right = x.select(1, 1).roll([4i64].as_slice(), [1i64].as_slice());
+    let delayed = Tensor::stack(&[x.select(1, 0), right], 1);
+    let l = codec_loss(&delayed, &x);
+    assert!(
+        l.interaural_phase.double_value(&[]) > 0.3,
+        "{}",
+        l.interaural_phase.double_value(&[])
+    );
+    assert!(l.interaural_phase.double_value(&[]) > 5.0 * l.stft.double_value(&[]));
+    // Halve the right ear: only the level terms move (ln 2 in the interaural level term).
+    let quiet = Tensor::stack(&[x.select(1, 0), x.select(1, 1) * 0.5], 1);
+    let l = codec_loss(&quiet, &x);
+    assert!((l.interaural.double_value(&[]) - 2f64.ln()).abs() < 0.05);
+    assert!(l.interaural_phase.double_value(&[]) < 1e-3);
 }
