@@ -94,8 +94,8 @@ pub struct TokenizerMeta {
 pub const TOKENIZER_FORMAT: &str = "avwm-tokenizer";
 
 enum Net {
-    Visual(Vae),
-    Audio(Codec),
+    Visual(Box<Vae>),
+    Audio(Box<Codec>),
 }
 
 /// A tokenizer: its weights and network.
@@ -116,8 +116,8 @@ impl Tokenizer {
         arch.validate()?;
         let vs = VarStore::new(device);
         let net = match &arch {
-            Arch::Visual(c) => Net::Visual(Vae::new(&vs.root(), c)),
-            Arch::Audio(c) => Net::Audio(Codec::new(&vs.root(), c)),
+            Arch::Visual(c) => Net::Visual(Box::new(Vae::new(&vs.root(), c))),
+            Arch::Audio(c) => Net::Audio(Box::new(Codec::new(&vs.root(), c))),
         };
         Ok(Tokenizer {
             vs,

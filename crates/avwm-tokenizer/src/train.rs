@@ -288,6 +288,11 @@ pub fn train(
     on_log: &mut dyn FnMut(&StepLog),
 ) -> Result<(Tokenizer, TrainSummary)> {
     cfg.arch.validate()?;
+    if cfg.batch_size == 0 || cfg.log_every == 0 || cfg.ckpt_every == 0 || cfg.steps == 0 {
+        return Err(TokError::Config(
+            "steps, batch_size, log_every and ckpt_every must be positive".into(),
+        ));
+    }
     if train_set.is_empty() {
         return Err(TokError::Data("the training split has no frames".into()));
     }
@@ -379,8 +384,8 @@ pub fn train(
         ema.update(&tok.vs);
         state.step += 1;
         state.train_seconds = base_seconds + t0.elapsed().as_secs_f64();
-        let is_ckpt = state.step % cfg.ckpt_every == 0 || state.step == cfg.steps;
-        if state.step % cfg.log_every == 0 || is_ckpt {
+        let is_ckpt = state.step.is_multiple_of(cfg.ckpt_every) || state.step == cfg.steps;
+        if state.step.is_multiple_of(cfg.log_every) || is_ckpt {
             last = StepLog {
                 step: state.step,
                 lr,

@@ -271,11 +271,7 @@ impl Vae {
         for (i, &out) in ch.iter().enumerate() {
             let bp = &e / "down_blocks" / i;
             let resnets = (0..cfg.layers_per_block)
-                .map(|j| {
-                    let r =
-                        Resnet::new(&bp / "resnets" / j, if j == 0 { prev } else { out }, out, g);
-                    r
-                })
+                .map(|j| Resnet::new(&bp / "resnets" / j, if j == 0 { prev } else { out }, out, g))
                 .collect();
             let resample =
                 (i + 1 < n).then(|| conv(&bp / "downsamplers" / 0 / "conv", out, out, 3, 2, 0));
