@@ -45,7 +45,7 @@ fn shipped_tokenizers_reconstruct_unseen_simulator_frames() {
         .map(|(o, r)| avwm_metrics::image::psnr(&o.rgb.data, &r).unwrap())
         .collect();
     let mean_psnr = psnr.iter().sum::<f64>() / psnr.len() as f64;
-    assert!(mean_psnr > 24.0, "PSNR {psnr:?}");
+    assert!(mean_psnr > 28.0, "PSNR {psnr:?}"); // measured 31.8–33.0 dB per frame
     // The latent has the documented shape and a scale factor that whitens it roughly.
     let (m, _) = visual.encode(&x);
     assert_eq!(m.size(), [obs.len() as i64, 4, h / 8, w / 8]);
@@ -77,4 +77,5 @@ fn shipped_tokenizers_reconstruct_unseen_simulator_frames() {
 }
 
 /// Upper bound on the mean log-spectral distance of the shipped audio tokenizer on these frames.
-const AUDIO_LSD_BOUND: f64 = 2.0;
+/// Measured at shipping: 1.14–1.17 per frame (test split: 1.15 ± 0.05).
+const AUDIO_LSD_BOUND: f64 = 1.3;
