@@ -9,6 +9,13 @@ use avwm_nn::seed::torch_seed_derived;
 use tch::nn::{self, Module, VarStore};
 use tch::{Device, Kind, Tensor};
 
+/// libtorch's random generator is global to the process and tests run on parallel threads:
+/// every test that seeds and draws holds this lock, so seeded sections never interleave.
+fn torch_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn model(vs: &VarStore) -> nn::Sequential {
     let p = vs.root();
     nn::seq()
@@ -40,6 +47,7 @@ fn build(seed: u64) -> (VarStore, nn::Sequential) {
 
 #[test]
 fn adamw_first_step_is_lr_times_sign() {
+    let _torch = torch_lock();
     // With zero moments, the first AdamW update is lr * g / (|g| + eps') = lr * sign(g).
     let (vs, net) = build(1);
     let before = ckpt::named_variables(&vs)
@@ -65,6 +73,7 @@ fn adamw_first_step_is_lr_times_sign() {
 
 #[test]
 fn freezing_keeps_frozen_weights_bit_identical() {
+    let _torch = torch_lock();
     let (vs, net) = build(2);
     let frozen_before = vs.variables()["a.weight"].copy();
     let mut opt = AdamW::new(&vs, AdamWConfig::default(), |n| n.starts_with("b."));
@@ -75,6 +84,7 @@ fn freezing_keeps_frozen_weights_bit_identical() {
 
 #[test]
 fn resume_from_checkpoint_is_bit_identical() {
+    let _torch = torch_lock();
     let dir = tempfile::tempdir().unwrap();
     // Uninterrupted: 10 steps.
     let (vs_a, net_a) = build(3);
@@ -102,6 +112,7 @@ fn resume_from_checkpoint_is_bit_identical() {
 
 #[test]
 fn ema_follows_its_recurrence() {
+    let _torch = torch_lock();
     let (vs, net) = build(4);
     let w0 = vs.variables()["b.bias"].copy();
     let mut ema = Ema::new(&vs, 0.9);
@@ -122,6 +133,7 @@ fn ema_follows_its_recurrence() {
 
 #[test]
 fn broken_checkpoints_are_named_errors() {
+    let _torch = torch_lock();
     let dir = tempfile::tempdir().unwrap();
     let (mut vs, _net) = build(5);
     // Not a safetensors file.
@@ -160,6 +172,7 @@ fn broken_checkpoints_are_named_errors() {
 
 #[test]
 fn same_seed_same_init() {
+    let _torch = torch_lock();
     let (a, _) = build(6);
     let (b, _) = build(6);
     let (c, _) = build(7);

@@ -13,6 +13,13 @@ use avwm_tokenizer::vae::{Vae, VaeConfig, load_diffusers};
 use avwm_tokenizer::{Arch, Modality, Tokenizer};
 use tch::{Device, Kind, Tensor};
 
+/// libtorch's random generator is global to the process and tests run on parallel threads:
+/// every test that seeds and draws holds this lock, so seeded sections never interleave.
+fn torch_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const CPU: Device = Device::Cpu;
 
 fn new_tok(arch: Arch, seed: u64) -> Tokenizer {
@@ -26,6 +33,7 @@ fn numel(t: &Tokenizer) -> i64 {
 
 #[test]
 fn sd_config_has_the_parameters_of_diffusers_autoencoderkl() {
+    let _torch = torch_lock();
     // Stable Diffusion's VAE (diffusers AutoencoderKL, sd-vae-ft-ema) has 83,653,863 parameters.
     let tok = new_tok(Arch::Visual(VaeConfig::sd()), 0);
     assert_eq!(numel(&tok), 83_653_863);
@@ -65,6 +73,7 @@ fn sd_config_has_the_parameters_of_diffusers_autoencoderkl() {
 
 #[test]
 fn shapes_of_latents_and_reconstructions() {
+    let _torch = torch_lock();
     let v = new_tok(Arch::Visual(VaeConfig::tiny()), 1);
     let x = Tensor::rand([2, 3, 64, 48], (Kind::Float, CPU)) * 2.0 - 1.0;
     let (m, lv) = v.encode(&x);
@@ -84,6 +93,7 @@ fn shapes_of_latents_and_reconstructions() {
 
 #[test]
 fn audio_codec_is_causal() {
+    let _torch = torch_lock();
     // Changing the input from sample 1000 on must not change latent frames that end before it,
     // nor decoded samples before it.
     // (The optional level channel uses the whole segment; the convolutional stack is causal.)
@@ -134,6 +144,7 @@ fn overfit(tok: &Tokenizer, x: &Tensor, steps: usize, lr: f64) -> (f64, f64) {
 
 #[test]
 fn visual_tokenizer_overfits_two_images() {
+    let _torch = torch_lock();
     let tok = new_tok(Arch::Visual(VaeConfig::tiny()), 3);
     // Two smooth 32×32 images: a horizontal and a vertical colour ramp.
     let r = Tensor::linspace(-1.0, 1.0, 32, (Kind::Float, CPU));
@@ -147,6 +158,7 @@ fn visual_tokenizer_overfits_two_images() {
 
 #[test]
 fn audio_tokenizer_overfits_two_segments() {
+    let _torch = torch_lock();
     let tok = new_tok(Arch::Audio(CodecConfig::tiny()), 4);
     // Two binaural tones, the right ear delayed and attenuated.
     let t = Tensor::arange(2400, (Kind::Float, CPU)) / 16000.0;
@@ -165,6 +177,7 @@ fn audio_tokenizer_overfits_two_segments() {
 
 #[test]
 fn tokenizer_checkpoint_round_trip() {
+    let _torch = torch_lock();
     let dir = tempfile::tempdir().unwrap();
     let tok = new_tok(Arch::Audio(CodecConfig::tiny()), 5);
     tok.save(&dir.path().join("tok")).unwrap();
@@ -184,6 +197,7 @@ fn tokenizer_checkpoint_round_trip() {
 
 #[test]
 fn diffusers_loader_renames_and_checks() {
+    let _torch = torch_lock();
     // A diffusers-style file for a small AutoencoderKL, with the old attention names.
     let dir = tempfile::tempdir().unwrap();
     let src = new_tok(Arch::Visual(VaeConfig::tiny()), 6);
@@ -228,6 +242,7 @@ fn tiny_dataset(dir: &std::path::Path) -> Dataset {
 
 #[test]
 fn training_is_deterministic_and_resumes_exactly() {
+    let _torch = torch_lock();
     let tmp = tempfile::tempdir().unwrap();
     let ds = tiny_dataset(&tmp.path().join("ds"));
     let train_set = FrameSet::load(&ds, Split::Train, 1).unwrap();
@@ -300,6 +315,7 @@ fn training_is_deterministic_and_resumes_exactly() {
 
 #[test]
 fn level_channel_makes_the_codec_scale_equivariant() {
+    let _torch = torch_lock();
     let a = new_tok(Arch::Audio(CodecConfig::tiny()), 8);
     let x = Tensor::randn([2, 2, 2400], (Kind::Float, CPU)) * 0.05;
     let z1 = a.encode(&x).0;
@@ -324,6 +340,7 @@ fn level_channel_makes_the_codec_scale_equivariant() {
 
 #[test]
 fn interaural_losses_see_level_and_delay_between_the_ears() {
+    let _torch = torch_lock();
     let x = Tensor::randn([2, 2, 2400], (Kind::Float, CPU)) * 0.1;
     let same = codec_loss(&x, &x);
     assert!(same.total().double_value(&[]) < 1e-6);
