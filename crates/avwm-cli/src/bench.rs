@@ -44,6 +44,52 @@ pub enum BenchCmd {
         #[arg(long, default_value = "bench-sim.json")]
         out: PathBuf,
     },
+    /// AV-CDiT training step time and model FLOP utilisation (model FLOP/s over the FLOP/s of a
+    /// 2048² matrix product measured in the same run on the same threads; target ≥ 0.5).
+    Train {
+        #[command(flatten)]
+        arch: crate::model::ArchArgs,
+        /// Contexts per batch (×4 targets; default: the preset's).
+        #[arg(long)]
+        contexts: Option<usize>,
+        /// Timed steps (after 2 warm-up steps).
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        /// libtorch threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// JSON output file.
+        #[arg(long, default_value = "bench-train.json")]
+        out: PathBuf,
+    },
+    /// Latency of one audio-visual prediction step (image + binaural audio + reward, batch 1)
+    /// with a few-step DDIM sampler (target ≤ 150 ms, the time one step covers).
+    Sample {
+        /// Model (an initialised `small` network is timed if the file does not exist).
+        #[arg(long, default_value = "models/avcdit-small")]
+        model: PathBuf,
+        /// Visual tokenizer.
+        #[arg(long, default_value = "models/tokenizer-visual")]
+        visual_tokenizer: PathBuf,
+        /// Audio tokenizer.
+        #[arg(long, default_value = "models/tokenizer-audio")]
+        audio_tokenizer: PathBuf,
+        /// Sampler: ddim or ddpm.
+        #[arg(long, default_value = "ddim")]
+        sampler: String,
+        /// Sampler steps.
+        #[arg(long, default_value_t = 10)]
+        sampler_steps: usize,
+        /// Timed repetitions (after one warm-up).
+        #[arg(long, default_value_t = 20)]
+        reps: usize,
+        /// libtorch threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// JSON output file.
+        #[arg(long, default_value = "bench-sample.json")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -201,6 +247,40 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             };
             write_json(&out, &report)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        BenchCmd::Train {
+            arch,
+            contexts,
+            steps,
+            threads,
+            out,
+        } => {
+            let r = crate::model::bench_train(&arch, contexts, steps.max(1), threads, &out)?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(())
+        }
+        BenchCmd::Sample {
+            model,
+            visual_tokenizer,
+            audio_tokenizer,
+            sampler,
+            sampler_steps,
+            reps,
+            threads,
+            out,
+        } => {
+            let sampler = avwm_model::predict::Sampler::parse(&sampler, sampler_steps)?;
+            let r = crate::model::bench_sample(
+                &model,
+                &visual_tokenizer,
+                &audio_tokenizer,
+                sampler,
+                reps.max(1),
+                threads,
+                &out,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(())
         }
     }

@@ -7,6 +7,7 @@ mod acoustics;
 mod bench;
 mod common;
 mod data;
+mod model;
 mod scene;
 mod sim;
 mod tokenizer;
@@ -42,6 +43,13 @@ enum Command {
     /// Frozen visual and audio tokenizers: train, evaluate, encode a dataset into a latent cache.
     #[command(subcommand)]
     Tokenizer(tokenizer::TokenizerCmd),
+    /// AV-CDiT architectures: parameter counts and FLOPs.
+    #[command(subcommand)]
+    Model(model::ModelCmd),
+    /// Train AV-CDiT (three stages, joint, or a baseline) on a latent cache (resumable).
+    Train(model::TrainArgs),
+    /// Predict with a trained world model: fixed-step (context, action, Δt) or rollout (actions).
+    Predict(model::PredictArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -52,6 +60,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(c) => bench::run(c),
         Command::Data(c) => data::run(c),
         Command::Tokenizer(c) => tokenizer::run(c),
+        Command::Model(c) => model::run_model(c),
+        Command::Train(a) => model::run_train(a),
+        Command::Predict(a) => model::run_predict(a),
     }
 }
 

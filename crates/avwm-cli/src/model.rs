@@ -1,0 +1,737 @@
+//! `avwm model info`, `avwm train`, `avwm predict`, and the model benchmarks.
+
+use crate::common::{progress, write_json};
+use anyhow::{Context as _, Result, bail};
+use avwm_core::{BinauralAudio, RgbImage, Seed};
+use avwm_data::Split;
+use avwm_data::media::{AudioEncoding, encode_png, encode_wav};
+use avwm_model::WorldModel;
+use avwm_model::config::{ModelConfig, Streams, Variant};
+use avwm_model::data::{Batch, Transitions};
+use avwm_model::diffusion::Diffusion;
+use avwm_model::noise::randn;
+use avwm_model::predict::{Context, ModelMeta, RolloutContext, Sampler, Tokenizers};
+use avwm_model::train::{Draw, Stage, StepLog, TrainConfig, build, loss, train_stage};
+use avwm_nn::optim::{AdamW, AdamWConfig};
+use avwm_tokenizer::cache::{CACHE_FILE, CacheMeta};
+use avwm_tokenizer::data::{tensor_to_audio, tensor_to_images};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// Architecture selection shared by `model info`, `train` and the benchmarks.
+#[derive(Debug, Clone, Args)]
+pub struct ArchArgs {
+    /// Size preset: tiny (tests), small (CPU default), base (the paper's CDiT-B size, GPUs).
+    #[arg(long, default_value = "small")]
+    pub preset: String,
+    /// full (AV-CDiT), vision-only (the NWM-style CDiT baseline) or audio-only (the
+    /// action-conditioned audio LDM baseline).
+    #[arg(long, default_value = "full")]
+    pub variant: Variant,
+    /// One shared feed-forward network instead of modality experts (ablation).
+    #[arg(long)]
+    pub no_experts: bool,
+    /// Override the preset's depth (blocks).
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// Override the preset's width.
+    #[arg(long)]
+    pub width: Option<i64>,
+    /// Override the preset's attention heads.
+    #[arg(long)]
+    pub heads: Option<i64>,
+}
+
+impl ArchArgs {
+    fn config(&self) -> Result<ModelConfig> {
+        let mut cfg = ModelConfig::preset(&self.preset)?;
+        cfg.variant = self.variant;
+        cfg.experts = !self.no_experts;
+        if let Some(d) = self.depth {
+            cfg.depth = d;
+        }
+        if let Some(w) = self.width {
+            cfg.width = w;
+        }
+        if let Some(h) = self.heads {
+            cfg.heads = h;
+        }
+        Ok(cfg)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCmd {
+    /// Parameter counts and FLOPs per forward pass of an architecture.
+    Info {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Also write the report (JSON) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct Info {
+    config: ModelConfig,
+    parameters: i64,
+    parameters_by_group: std::collections::BTreeMap<String, i64>,
+    target_tokens: i64,
+    context_tokens: i64,
+    gflops_forward_per_sample: f64,
+    gflops_forward_vision_only: f64,
+    gflops_forward_audio_only: f64,
+}
+
+fn group_of(name: &str) -> String {
+    let mut parts = name.split('.');
+    match parts.next() {
+        Some("blocks") => {
+            parts.next();
+            format!("blocks.{}", parts.next().unwrap_or(""))
+        }
+        Some(g) => g.to_string(),
+        None => String::new(),
+    }
+}
+
+pub fn run_model(cmd: ModelCmd) -> Result<()> {
+    match cmd {
+        ModelCmd::Info { arch, out } => {
+            let cfg = arch.config()?;
+            cfg.validate()?;
+            let (vs, _net) = build(&cfg, Seed(0), Device::Cpu);
+            let mut by_group = std::collections::BTreeMap::new();
+            let mut total = 0;
+            for (name, t) in avwm_nn::ckpt::named_variables(&vs) {
+                let n = t.numel() as i64;
+                total += n;
+                *by_group.entry(group_of(&name)).or_insert(0) += n;
+            }
+            let (n, m) = cfg.token_counts(cfg.streams());
+            let info = Info {
+                parameters: total,
+                parameters_by_group: by_group,
+                target_tokens: n,
+                context_tokens: m,
+                gflops_forward_per_sample: cfg.forward_flops(cfg.streams()) / 1e9,
+                gflops_forward_vision_only: if cfg.variant.has_visual() {
+                    cfg.forward_flops(Streams::VISUAL) / 1e9
+                } else {
+                    0.0
+                },
+                gflops_forward_audio_only: if cfg.variant.has_audio() {
+                    cfg.forward_flops(Streams::AUDIO) / 1e9
+                } else {
+                    0.0
+                },
+                config: cfg,
+            };
+            println!("{}", serde_json::to_string_pretty(&info)?);
+            if let Some(out) = out {
+                write_json(&out, &info)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `avwm train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Stage: 1 (vision), 2 (audio + reward, the rest frozen), 3 (joint fine-tuning), all
+    /// (1 → 2 → 3), or joint (everything from initialisation).
+    #[arg(long, default_value = "all")]
+    stage: String,
+    #[command(flatten)]
+    arch: ArchArgs,
+    /// Joint training from the start instead of the three stages (ablation); same as
+    /// `--stage joint`.
+    #[arg(long)]
+    no_stagewise: bool,
+    /// Latent cache folder (`avwm tokenizer encode`).
+    #[arg(long)]
+    data: PathBuf,
+    /// Run folder (one sub-folder per stage).
+    #[arg(long)]
+    run: PathBuf,
+    /// Steps of every stage trained by this call (overrides the preset; may be raised on resume).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Contexts per batch (each with 4 target offsets).
+    #[arg(long)]
+    contexts: Option<usize>,
+    /// Run seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// libtorch threads (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+fn stages_for(stage: &str, variant: Variant, no_stagewise: bool) -> Result<Vec<Stage>> {
+    if no_stagewise || variant != Variant::Full {
+        if !matches!(stage, "all" | "joint") {
+            bail!(
+                "--stage {stage}: the {} model trains in one joint stage (use --stage all or joint)",
+                if no_stagewise {
+                    "--no-stagewise"
+                } else {
+                    variant.name()
+                }
+            );
+        }
+        return Ok(vec![Stage::Joint]);
+    }
+    Ok(match stage {
+        "all" => vec![Stage::One, Stage::Two, Stage::Three],
+        s => vec![s.parse::<Stage>()?],
+    })
+}
+
+/// Reads `cache.json` of a latent cache.
+fn cache_meta(dir: &Path) -> Result<CacheMeta> {
+    let p = dir.join(CACHE_FILE);
+    let meta: CacheMeta = avwm_nn::ckpt::read_json(&p).with_context(|| {
+        format!(
+            "{} is not a latent cache (run `avwm tokenizer encode`)",
+            dir.display()
+        )
+    })?;
+    Ok(meta)
+}
+
+pub fn run_train(a: TrainArgs) -> Result<()> {
+    avwm_nn::seed::set_threads(a.threads);
+    let device = avwm_nn::default_device();
+    let mut cfg = a.arch.config()?;
+    let meta = cache_meta(&a.data)?;
+    cfg.visual_scale = meta.visual_scale;
+    cfg.audio_scale = meta.audio_scale;
+    let stages = stages_for(&a.stage, cfg.variant, a.no_stagewise)?;
+    eprintln!("loading latent cache {} …", a.data.display());
+    let train = Transitions::open(&a.data, Split::Train)?;
+    let val = Transitions::open(&a.data, Split::Validation)?;
+    // The model adapts to the cache's latent shapes (the tokenizers decide them).
+    let (vshape, ashape) = train.latent_shapes();
+    if vshape.len() != 3 || vshape[1] != vshape[2] || ashape.len() != 2 {
+        bail!(
+            "{}: visual latents {vshape:?} are not square [C, S, S] or audio latents {ashape:?} are not [A, T]",
+            a.data.display()
+        );
+    }
+    cfg.visual_channels = vshape[0];
+    cfg.visual_size = vshape[1];
+    cfg.audio_dim = ashape[0];
+    cfg.audio_frames = ashape[1];
+    cfg.validate().with_context(|| {
+        format!(
+            "the latents of {} do not fit the architecture",
+            a.data.display()
+        )
+    })?;
+    std::fs::create_dir_all(&a.run).with_context(|| format!("creating {}", a.run.display()))?;
+    let mut summaries = Vec::new();
+    for stage in stages {
+        let mut tc = TrainConfig::preset(&a.arch.preset, stage, cfg.clone())?;
+        tc.seed = a.seed;
+        if let Some(s) = a.steps {
+            tc.steps = s;
+        }
+        if let Some(c) = a.contexts {
+            tc.contexts = c;
+        }
+        let pb = progress(tc.steps, stage.dir_name());
+        let mut on_log = |l: &StepLog| {
+            pb.set_position(l.step);
+            let v = l
+                .val
+                .as_ref()
+                .map(|v| format!(" val {:.4}", v.loss))
+                .unwrap_or_default();
+            pb.set_message(format!("{} {:.4}{v}", stage.dir_name(), l.loss));
+        };
+        let summary = train_stage(&tc, &a.run, &train, &val, device, &mut on_log)
+            .with_context(|| format!("training {} in {}", stage.dir_name(), a.run.display()))?;
+        pb.finish();
+        eprintln!(
+            "{}: {} steps in {:.0} s, final loss {:.4}; model: {}",
+            stage.dir_name(),
+            summary.steps,
+            summary.train_seconds,
+            summary.final_loss,
+            a.run
+                .join(stage.dir_name())
+                .join("model.safetensors")
+                .display()
+        );
+        summaries.push(summary);
+    }
+    write_json(&a.run.join("train-summary.json"), &summaries)?;
+    Ok(())
+}
+
+/// `avwm predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model (`x`, `x.safetensors`, or a stage folder holding `model.*`).
+    #[arg(long, default_value = "models/avcdit-small")]
+    model: PathBuf,
+    /// Latent cache the context comes from.
+    #[arg(long)]
+    data: PathBuf,
+    /// Split of the cache.
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Episode id of the context.
+    #[arg(long)]
+    episode: i64,
+    /// Current step t (the last context frame; at least 3).
+    #[arg(long)]
+    step: i64,
+    /// Fixed-step mode: predict t+dt with the recorded aggregated action (default mode, dt 1).
+    #[arg(long)]
+    dt: Option<i64>,
+    /// Rollout mode: comma-separated actions (forward, left, right, stop), one frame each.
+    #[arg(long)]
+    actions: Option<String>,
+    /// Rollout context: pixels (decode and re-encode each frame, as NWM) or latent.
+    #[arg(long, default_value = "pixels")]
+    rollout_context: String,
+    /// Sampler: ddim (fast) or ddpm (ancestral; the paper's protocol with 250 steps).
+    #[arg(long, default_value = "ddim")]
+    sampler: String,
+    /// Sampler steps.
+    #[arg(long, default_value_t = 10)]
+    sampler_steps: usize,
+    /// Sampling seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Visual tokenizer.
+    #[arg(long, default_value = "models/tokenizer-visual")]
+    visual_tokenizer: PathBuf,
+    /// Audio tokenizer.
+    #[arg(long, default_value = "models/tokenizer-audio")]
+    audio_tokenizer: PathBuf,
+    /// Output folder (PNG, WAV, prediction.json).
+    #[arg(long)]
+    out: PathBuf,
+    /// libtorch threads (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct PredictReport {
+    model: String,
+    mode: &'static str,
+    sampler: Sampler,
+    episode: i64,
+    step: i64,
+    frames: Vec<PredictedFrame>,
+    seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct PredictedFrame {
+    dt: i64,
+    action: [f64; 3],
+    image: Option<String>,
+    audio: Option<String>,
+    truth_image: Option<String>,
+    predicted_reward_m: Option<f64>,
+    true_reward_m: Option<f64>,
+}
+
+/// Nominal aggregated action of one discrete action, in the model's units.
+pub fn nominal_action(name: &str) -> Result<[f64; 3]> {
+    let turn = (avwm_core::TURN_DEG as f64).to_radians();
+    Ok(match name.trim() {
+        "forward" | "f" => [1.0, 0.0, 0.0],
+        "left" | "turn_left" | "l" => [0.0, 0.0, turn],
+        "right" | "turn_right" | "r" => [0.0, 0.0, -turn],
+        "stop" | "s" => [0.0, 0.0, 0.0],
+        other => bail!("unknown action `{other}` (forward, left, right, stop)"),
+    })
+}
+
+fn write_image(path: &Path, img: &Tensor) -> Result<()> {
+    let bytes = tensor_to_images(img);
+    let s = img.size();
+    let png = encode_png(&RgbImage {
+        width: s[3] as u32,
+        height: s[2] as u32,
+        data: bytes.into_iter().next().context("one image")?,
+    })?;
+    avwm_nn::ckpt::write_atomic(path, &png)?;
+    Ok(())
+}
+
+fn write_audio(path: &Path, wav: &Tensor) -> Result<()> {
+    let (left, right) = tensor_to_audio(wav)
+        .into_iter()
+        .next()
+        .context("one segment")?;
+    let bytes = encode_wav(
+        &BinauralAudio {
+            sample_rate_hz: avwm_core::SAMPLE_RATE_HZ,
+            left,
+            right,
+        },
+        AudioEncoding::Float32,
+    )?;
+    avwm_nn::ckpt::write_atomic(path, &bytes)?;
+    Ok(())
+}
+
+pub fn run_predict(a: PredictArgs) -> Result<()> {
+    avwm_nn::seed::set_threads(a.threads);
+    let device = avwm_nn::default_device();
+    let wm = WorldModel::load(&a.model, device)
+        .with_context(|| format!("loading model {}", a.model.display()))?;
+    let tok = Tokenizers::load(&a.visual_tokenizer, &a.audio_tokenizer, device)?;
+    wm.check_tokenizers(&tok)?;
+    let split = Split::parse(&a.split).with_context(|| format!("unknown split `{}`", a.split))?;
+    let data = Transitions::open(&a.data, split)?;
+    let t = (0..data.len())
+        .find(|&i| data.episode[i] == a.episode && data.step[i] == a.step)
+        .with_context(|| {
+            format!(
+                "episode {} has no step {} in the {} split",
+                a.episode, a.step, a.split
+            )
+        })?;
+    let cfg = wm.config().clone();
+    let (s, e) = data.episode_bounds(t);
+    if t - s + 1 < cfg.context as usize {
+        bail!(
+            "step {} has fewer than {} frames of context",
+            a.step,
+            cfg.context
+        );
+    }
+    let sampler = Sampler::parse(&a.sampler, a.sampler_steps)?;
+    let mode = match a.rollout_context.as_str() {
+        "pixels" => RolloutContext::Pixels,
+        "latent" => RolloutContext::Latent,
+        o => bail!("--rollout-context {o}: expected pixels or latent"),
+    };
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let streams = wm.streams();
+    let ctx_batch = data.batch(&[(t, t)], streams, &cfg, device);
+    let ctx = Context {
+        visual: ctx_batch.ctx_visual,
+        audio: ctx_batch.ctx_audio,
+    };
+    let mut rng = Seed(a.seed).derive("predict", 0).rng();
+    let t0 = Instant::now();
+    let (preds, dts, actions): (Vec<_>, Vec<i64>, Vec<[f64; 3]>) = match (&a.actions, a.dt) {
+        (Some(_), Some(_)) => bail!("give either --dt (fixed-step) or --actions (rollout)"),
+        (Some(list), None) => {
+            let acts: Vec<[f64; 3]> = list.split(',').map(nominal_action).collect::<Result<_>>()?;
+            let ts: Vec<Tensor> = acts
+                .iter()
+                .map(|v| {
+                    Tensor::from_slice(&v.map(|x| x as f32))
+                        .view([1, 3])
+                        .to_device(device)
+                })
+                .collect();
+            let p = wm.rollout(&ctx, &ts, sampler, mode, Some(&tok), &mut rng)?;
+            (p, (1..=acts.len() as i64).collect(), acts)
+        }
+        (None, dt) => {
+            let dt = dt.unwrap_or(1);
+            let g = t as i64 + dt;
+            if g < s as i64 || g >= e as i64 {
+                bail!(
+                    "t+dt = step {} is outside the episode (steps 0..{})",
+                    a.step + dt,
+                    e - s
+                );
+            }
+            let b = data.batch(&[(t, g as usize)], streams, &cfg, device);
+            let act = data.action_between(t, g as usize, cfg.action_unit_m);
+            let p = wm.predict(&ctx, &b.action, &b.dt, sampler, &mut rng);
+            (vec![p], vec![dt], vec![act])
+        }
+    };
+    let seconds = t0.elapsed().as_secs_f64();
+    let mut frames = Vec::new();
+    let rollout = a.actions.is_some();
+    for (i, p) in preds.iter().enumerate() {
+        let dt = dts[i];
+        let (img, wav) = wm.decode(&tok, p);
+        let name = format!("pred-{:02}", i + 1);
+        let image = match &img {
+            Some(img) => {
+                write_image(&a.out.join(format!("{name}.png")), img)?;
+                Some(format!("{name}.png"))
+            }
+            None => None,
+        };
+        let audio = match &wav {
+            Some(w) => {
+                write_audio(&a.out.join(format!("{name}.wav")), w)?;
+                Some(format!("{name}.wav"))
+            }
+            None => None,
+        };
+        // The recorded future (fixed-step always; rollouts when the actions were not given).
+        let g = t as i64 + dt;
+        let in_ep = !rollout && g >= s as i64 && g < e as i64;
+        let (truth_image, true_reward_m) = if in_ep && streams.visual {
+            let tb = data.batch(&[(t, g as usize)], Streams::VISUAL, &cfg, device);
+            let z = tb.visual.context("visual target")?;
+            let img = tch::no_grad(|| tok.visual.decode(&(z / cfg.visual_scale)).clamp(-1.0, 1.0));
+            let f = format!("truth-{:02}.png", i + 1);
+            write_image(&a.out.join(&f), &img)?;
+            (Some(f), Some(data.reward_between(t, g as usize)))
+        } else if in_ep {
+            (None, Some(data.reward_between(t, g as usize)))
+        } else {
+            (None, None)
+        };
+        frames.push(PredictedFrame {
+            dt,
+            action: actions[i],
+            image,
+            audio,
+            truth_image,
+            predicted_reward_m: p.reward_m.as_ref().map(|r| r.double_value(&[0])),
+            true_reward_m,
+        });
+    }
+    let report = PredictReport {
+        model: a.model.display().to_string(),
+        mode: if rollout { "rollout" } else { "fixed-step" },
+        sampler,
+        episode: a.episode,
+        step: a.step,
+        frames,
+        seconds,
+    };
+    write_json(&a.out.join("prediction.json"), &report)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// A synthetic batch of the right shapes (benchmarks).
+fn synthetic_batch(cfg: &ModelConfig, streams: Streams, b: i64, device: Device) -> Batch {
+    let mut rng = Seed(1).rng();
+    let m = cfg.context;
+    let (vc, vs) = (cfg.visual_channels, cfg.visual_size);
+    let mut r = |s: &[i64]| randn(&mut rng, s, device);
+    Batch {
+        ctx_visual: streams.visual.then(|| r(&[b, m, vc, vs, vs])),
+        ctx_audio: streams
+            .audio
+            .then(|| r(&[b, m, cfg.audio_dim, cfg.audio_frames])),
+        visual: streams.visual.then(|| r(&[b, vc, vs, vs])),
+        audio: streams
+            .audio
+            .then(|| r(&[b, cfg.audio_dim, cfg.audio_frames])),
+        reward: streams.audio.then(|| r(&[b, cfg.reward_dim])),
+        action: r(&[b, 3]),
+        dt: Tensor::ones([b], (Kind::Float, device)),
+        anchors: vec![],
+        targets: vec![],
+    }
+}
+
+/// Median of seconds.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// FLOP/s of an `n×n` f32 matrix product (median of `reps`) on the current threads.
+pub fn matmul_flops_per_s(n: i64, reps: usize) -> f64 {
+    let a = Tensor::randn([n, n], (Kind::Float, Device::Cpu));
+    let b = Tensor::randn([n, n], (Kind::Float, Device::Cpu));
+    let _ = a.matmul(&b);
+    let times: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            let c = a.matmul(&b);
+            let _ = c.double_value(&[0, 0]);
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    2.0 * (n as f64).powi(3) / median(times)
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrainBench {
+    preset: String,
+    threads: i32,
+    batch_targets: i64,
+    stage: Stage,
+    gflops_per_step: f64,
+    step_seconds_median: f64,
+    model_gflops_per_s: f64,
+    matmul_n: i64,
+    matmul_gflops_per_s: f64,
+    /// Model FLOP utilisation: model FLOP/s ÷ large-matmul FLOP/s, same threads, same run.
+    mfu: f64,
+    target_mfu: f64,
+}
+
+/// `avwm bench train`.
+pub fn bench_train(
+    arch: &ArchArgs,
+    contexts: Option<usize>,
+    steps: usize,
+    threads: usize,
+    out: &Path,
+) -> Result<TrainBench> {
+    avwm_nn::seed::set_threads(threads);
+    let cfg = arch.config()?;
+    cfg.validate()?;
+    let stage = if cfg.variant == Variant::Full {
+        Stage::Three
+    } else {
+        Stage::Joint
+    };
+    let tc = TrainConfig::preset(&arch.preset, stage, cfg.clone())?;
+    let b = (contexts.unwrap_or(tc.contexts) * tc.goals) as i64;
+    let device = Device::Cpu;
+    let streams = stage.streams(cfg.variant);
+    let (vs, net) = build(&cfg, Seed(0), device);
+    let mut opt = AdamW::new(&vs, AdamWConfig::default(), |_| true);
+    let batch = synthetic_batch(&cfg, streams, b, device);
+    let diffusion = Diffusion::training();
+    let pb = progress((steps + 2) as u64, "train step");
+    let mut times = Vec::new();
+    for i in 0..steps + 2 {
+        let mut rng = Seed(2).derive("bench", i as u64).rng();
+        let draw = Draw::new(&mut rng, &batch, device);
+        let t = Instant::now();
+        let (l, _) = loss(&net, &diffusion, &batch, &draw);
+        opt.zero_grad();
+        l.backward();
+        opt.clip_grad_norm(10.0);
+        opt.step(1e-4);
+        if i >= 2 {
+            times.push(t.elapsed().as_secs_f64());
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let step = median(times);
+    let flops = 3.0 * cfg.forward_flops(streams) * b as f64;
+    let n = 2048;
+    let mm = matmul_flops_per_s(n, 5);
+    let report = TrainBench {
+        preset: arch.preset.clone(),
+        threads: tch::get_num_threads(),
+        batch_targets: b,
+        stage,
+        gflops_per_step: flops / 1e9,
+        step_seconds_median: step,
+        model_gflops_per_s: flops / step / 1e9,
+        matmul_n: n,
+        matmul_gflops_per_s: mm / 1e9,
+        mfu: flops / step / mm,
+        target_mfu: 0.5,
+    };
+    write_json(out, &report)?;
+    Ok(report)
+}
+
+#[derive(Debug, Serialize)]
+pub struct SampleBench {
+    model: String,
+    sampler: Sampler,
+    threads: i32,
+    reps: usize,
+    /// Context embedding + sampling (latents of image, audio and reward), median ms.
+    sample_ms: f64,
+    /// Decoding the image and the binaural audio, median ms.
+    decode_ms: f64,
+    /// One audio-visual step end to end (sample + decode), median ms.
+    step_ms: f64,
+    /// The real time one step covers.
+    step_covers_ms: f64,
+    target_ms: f64,
+}
+
+/// `avwm bench sample`: one audio-visual step (batch 1).
+#[allow(clippy::too_many_arguments)]
+pub fn bench_sample(
+    model: &Path,
+    visual_tok: &Path,
+    audio_tok: &Path,
+    sampler: Sampler,
+    reps: usize,
+    threads: usize,
+    out: &Path,
+) -> Result<SampleBench> {
+    avwm_nn::seed::set_threads(threads);
+    let device = Device::Cpu;
+    let tok = Tokenizers::load(visual_tok, audio_tok, device)?;
+    let (wm, name) = if avwm_model::predict::model_files(model).1.is_file() {
+        (
+            WorldModel::load(model, device)?,
+            model.display().to_string(),
+        )
+    } else {
+        // No trained model yet: time an initialised `small` network (same cost).
+        let mut cfg = ModelConfig::preset("small")?;
+        cfg.visual_scale = tok.visual.meta.arch.scaling_factor();
+        cfg.audio_scale = tok.audio.meta.arch.scaling_factor();
+        let (vs, net) = build(&cfg, Seed(0), device);
+        (
+            WorldModel::from_parts(
+                vs,
+                net,
+                ModelMeta::new(cfg, Stage::Three, 0, serde_json::Value::Null),
+            ),
+            "initialised small (no trained model found)".to_string(),
+        )
+    };
+    let cfg = wm.config().clone();
+    let batch = synthetic_batch(&cfg, wm.streams(), 1, device);
+    let ctx = Context {
+        visual: batch.ctx_visual,
+        audio: batch.ctx_audio,
+    };
+    let pb = progress((reps + 1) as u64, "sample");
+    let (mut st, mut dt_) = (Vec::new(), Vec::new());
+    for i in 0..reps + 1 {
+        let mut rng = Seed(3).derive("bench", i as u64).rng();
+        let t = Instant::now();
+        let p = wm.predict(&ctx, &batch.action, &batch.dt, sampler, &mut rng);
+        let s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let (img, wav) = wm.decode(&tok, &p);
+        let _ = img.map(|x| x.double_value(&[0, 0, 0, 0]));
+        let _ = wav.map(|x| x.double_value(&[0, 0, 0]));
+        let _ = p.reward_m.map(|x| x.double_value(&[0]));
+        let d = t.elapsed().as_secs_f64();
+        if i > 0 {
+            st.push(s);
+            dt_.push(d);
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let step: Vec<f64> = st.iter().zip(&dt_).map(|(a, b)| a + b).collect();
+    let report = SampleBench {
+        model: name,
+        sampler,
+        threads: tch::get_num_threads(),
+        reps,
+        sample_ms: median(st) * 1e3,
+        decode_ms: median(dt_) * 1e3,
+        step_ms: median(step) * 1e3,
+        step_covers_ms: 150.0,
+        target_ms: 150.0,
+    };
+    write_json(out, &report)?;
+    Ok(report)
+}

@@ -1,0 +1,416 @@
+//! Training and evaluation transitions read from the latent cache (`avwm tokenizer encode`).
+//!
+//! A transition is an **anchor** frame t with its 4 context frames t−3..t (same episode) and a
+//! **target** frame t+Δt of the same episode. Its conditioning is the aggregated action
+//! a_{t→t+Δt}, i.e. the target pose in the anchor pose's frame (forward and left displacement in
+//! units of `action_unit_m`, yaw difference in radians, wrapped), and Δt in frames. Its reward is
+//! the paper's pseudo-reward, the reduction of the geodesic distance to the source from t to t+Δt
+//! (metres), divided by `reward_scale_m` and broadcast to `reward_dim` values.
+//!
+//! Training batches hold `contexts × goals` transitions: each sampled anchor is paired with
+//! `goals` offsets drawn uniformly (with replacement) from `[min_offset, max_offset]`, clipped to
+//! the episode, as NWM does (`reference/cdit.md` §4). Visual targets and contexts are drawn from
+//! the tokenizer's posterior (mean + σ·ε), as NWM samples the SD-VAE posterior.
+
+use crate::config::{ModelConfig, Streams};
+use crate::noise::randn;
+use crate::{ModelError, Result};
+use avwm_data::Split;
+use avwm_tokenizer::cache::open_split;
+use rand::Rng;
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// All frames of one cache split, with episode bounds.
+pub struct Transitions {
+    visual_mean: Tensor,
+    visual_logvar: Tensor,
+    audio: Tensor,
+    /// Pose (x, y, yaw) per frame.
+    pub pose: Vec<[f64; 3]>,
+    /// Geodesic distance to the source per frame (m).
+    pub geodesic_m: Vec<f64>,
+    /// Episode id per frame.
+    pub episode: Vec<i64>,
+    /// Step within the episode per frame.
+    pub step: Vec<i64>,
+    /// Action that led to each frame (−1 at step 0; `avwm_core::Action` index otherwise).
+    pub action: Vec<i64>,
+    ep_start: Vec<usize>,
+    ep_end: Vec<usize>,
+    /// Visual latent scale factor of the cache.
+    pub visual_scale: f64,
+    /// Audio latent scale factor of the cache.
+    pub audio_scale: f64,
+}
+
+/// One batch, scaled for diffusion (a stream the batch was not asked for is `None`).
+#[derive(Debug)]
+pub struct Batch {
+    /// Context visual latents `[B, m, C, H, W]`.
+    pub ctx_visual: Option<Tensor>,
+    /// Context audio latents `[B, m, A, T]`.
+    pub ctx_audio: Option<Tensor>,
+    /// Target visual latent `[B, C, H, W]`.
+    pub visual: Option<Tensor>,
+    /// Target audio latent `[B, A, T]`.
+    pub audio: Option<Tensor>,
+    /// Target reward, normalised and broadcast `[B, R]`.
+    pub reward: Option<Tensor>,
+    /// Aggregated action `[B, 3]`.
+    pub action: Tensor,
+    /// Offset Δt in frames `[B]`.
+    pub dt: Tensor,
+    /// Anchor frame index of each row.
+    pub anchors: Vec<usize>,
+    /// Target frame index of each row.
+    pub targets: Vec<usize>,
+}
+
+fn to_vec_f64(t: &Tensor, what: &str) -> Result<Vec<f64>> {
+    Vec::<f64>::try_from(t.to_kind(Kind::Double).flatten(0, -1))
+        .map_err(|e| ModelError::Data(format!("cache column {what}: {e}")))
+}
+
+fn to_vec_i64(t: &Tensor, what: &str) -> Result<Vec<i64>> {
+    Vec::<i64>::try_from(t.to_kind(Kind::Int64).flatten(0, -1))
+        .map_err(|e| ModelError::Data(format!("cache column {what}: {e}")))
+}
+
+/// Wraps an angle into (−π, π].
+pub fn wrap_angle(a: f64) -> f64 {
+    let tau = std::f64::consts::TAU;
+    let mut a = a % tau;
+    if a <= -std::f64::consts::PI {
+        a += tau;
+    } else if a > std::f64::consts::PI {
+        a -= tau;
+    }
+    a
+}
+
+/// The pose `to` expressed in the frame of `from`: (forward m, left m, yaw rad).
+pub fn relative_pose(from: [f64; 3], to: [f64; 3]) -> [f64; 3] {
+    let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
+    let (s, c) = from[2].sin_cos();
+    [
+        dx * c + dy * s,
+        -dx * s + dy * c,
+        wrap_angle(to[2] - from[2]),
+    ]
+}
+
+impl Transitions {
+    /// Opens one split of a latent cache.
+    ///
+    /// # Errors
+    /// A missing or broken cache (named), or inconsistent columns.
+    pub fn open(cache: &Path, split: Split) -> Result<Transitions> {
+        let (meta, data) = open_split(cache, split)?;
+        let t = &data.tensors;
+        let col = |n: &str| t[n].shallow_clone();
+        let pose_flat = to_vec_f64(&col("pose"), "pose")?;
+        let pose = pose_flat
+            .chunks_exact(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .collect();
+        Transitions::new(
+            col("visual_mean").to_kind(Kind::Float),
+            col("visual_logvar").to_kind(Kind::Float),
+            col("audio").to_kind(Kind::Float),
+            pose,
+            to_vec_f64(&col("geodesic_m"), "geodesic_m")?,
+            to_vec_i64(&col("episode_id"), "episode_id")?,
+            to_vec_i64(&col("step"), "step")?,
+            to_vec_i64(&col("action"), "action")?,
+            meta.visual_scale,
+            meta.audio_scale,
+        )
+        .map_err(|e| ModelError::Data(format!("{}: {e}", cache.display())))
+    }
+
+    /// Builds the transitions from columns (frames in episode order, episodes contiguous).
+    ///
+    /// # Errors
+    /// Columns of different lengths, non-contiguous episodes or non-finite values.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        visual_mean: Tensor,
+        visual_logvar: Tensor,
+        audio: Tensor,
+        pose: Vec<[f64; 3]>,
+        geodesic_m: Vec<f64>,
+        episode: Vec<i64>,
+        step: Vec<i64>,
+        action: Vec<i64>,
+        visual_scale: f64,
+        audio_scale: f64,
+    ) -> Result<Transitions> {
+        let n = episode.len();
+        let rows = [
+            visual_mean.size()[0],
+            visual_logvar.size()[0],
+            audio.size()[0],
+        ];
+        if rows.iter().any(|&r| r as usize != n)
+            || pose.len() != n
+            || geodesic_m.len() != n
+            || step.len() != n
+            || action.len() != n
+        {
+            return Err(ModelError::Data(format!(
+                "columns have different lengths ({n} episode ids, latents {rows:?}, {} poses)",
+                pose.len()
+            )));
+        }
+        if pose
+            .iter()
+            .flatten()
+            .chain(&geodesic_m)
+            .any(|v| !v.is_finite())
+        {
+            return Err(ModelError::Data(
+                "non-finite pose or geodesic distance".into(),
+            ));
+        }
+        let mut ep_start = vec![0; n];
+        let mut ep_end = vec![n; n];
+        let mut seen = std::collections::HashSet::new();
+        let mut i = 0;
+        while i < n {
+            let e = episode[i];
+            if !seen.insert(e) {
+                return Err(ModelError::Data(format!(
+                    "episode {e} is not contiguous in the cache"
+                )));
+            }
+            let mut j = i;
+            while j < n && episode[j] == e {
+                j += 1;
+            }
+            for k in i..j {
+                ep_start[k] = i;
+                ep_end[k] = j;
+            }
+            i = j;
+        }
+        Ok(Transitions {
+            visual_mean,
+            visual_logvar,
+            audio,
+            pose,
+            geodesic_m,
+            episode,
+            step,
+            action,
+            ep_start,
+            ep_end,
+            visual_scale,
+            audio_scale,
+        })
+    }
+
+    /// Frames.
+    pub fn len(&self) -> usize {
+        self.episode.len()
+    }
+
+    /// True without frames.
+    pub fn is_empty(&self) -> bool {
+        self.episode.is_empty()
+    }
+
+    /// First and one-past-last frame index of the episode of frame `i`.
+    pub fn episode_bounds(&self, i: usize) -> (usize, usize) {
+        (self.ep_start[i], self.ep_end[i])
+    }
+
+    /// Frames that have `context` frames of history in their episode (valid anchors).
+    pub fn anchors(&self, context: usize) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&i| i - self.ep_start[i] + 1 >= context)
+            .collect()
+    }
+
+    /// Aggregated action from frame `from` to frame `to` in action units.
+    pub fn action_between(&self, from: usize, to: usize, unit_m: f64) -> [f64; 3] {
+        let r = relative_pose(self.pose[from], self.pose[to]);
+        [r[0] / unit_m, r[1] / unit_m, r[2]]
+    }
+
+    /// Reward (geodesic-distance reduction, m) from frame `from` to frame `to`.
+    pub fn reward_between(&self, from: usize, to: usize) -> f64 {
+        self.geodesic_m[from] - self.geodesic_m[to]
+    }
+
+    /// Draws `contexts` anchors and `goals` offsets each from `[min_offset, max_offset]`.
+    pub fn sample_pairs(
+        &self,
+        rng: &mut impl Rng,
+        anchors: &[usize],
+        contexts: usize,
+        goals: usize,
+        (min_offset, max_offset): (i64, i64),
+    ) -> Vec<(usize, usize)> {
+        let mut pairs = Vec::with_capacity(contexts * goals);
+        for _ in 0..contexts {
+            let t = anchors[rng.random_range(0..anchors.len())];
+            let (s, e) = self.episode_bounds(t);
+            let lo = min_offset.max(s as i64 - t as i64);
+            let hi = max_offset.min(e as i64 - 1 - t as i64);
+            for _ in 0..goals {
+                let o = if lo <= hi {
+                    rng.random_range(lo..=hi)
+                } else {
+                    0
+                };
+                pairs.push((t, (t as i64 + o) as usize));
+            }
+        }
+        pairs
+    }
+
+    fn visual_mean(&self, idx: &Tensor, cfg: &ModelConfig, device: Device) -> Tensor {
+        self.visual_mean.index_select(0, idx).to_device(device) * cfg.visual_scale
+    }
+
+    fn visual_sample(
+        &self,
+        idx: &Tensor,
+        rng: &mut impl Rng,
+        cfg: &ModelConfig,
+        device: Device,
+    ) -> Tensor {
+        let mean = self.visual_mean.index_select(0, idx).to_device(device);
+        let lv = self.visual_logvar.index_select(0, idx).to_device(device);
+        let eps = randn(rng, &mean.size(), device);
+        (mean + (lv * 0.5).exp() * eps) * cfg.visual_scale
+    }
+
+    /// The batch of `(anchor, target)` pairs for `streams`, visual latents drawn from the
+    /// tokenizer's posterior with `rng` (training).
+    pub fn batch_sampled(
+        &self,
+        pairs: &[(usize, usize)],
+        streams: Streams,
+        cfg: &ModelConfig,
+        rng: &mut impl Rng,
+        device: Device,
+    ) -> Batch {
+        self.assemble(pairs, streams, cfg, device, &mut |idx| {
+            self.visual_sample(idx, rng, cfg, device)
+        })
+    }
+
+    /// The batch of `(anchor, target)` pairs for `streams` with the posterior mean of the visual
+    /// latents (deterministic; evaluation and validation).
+    pub fn batch(
+        &self,
+        pairs: &[(usize, usize)],
+        streams: Streams,
+        cfg: &ModelConfig,
+        device: Device,
+    ) -> Batch {
+        self.assemble(pairs, streams, cfg, device, &mut |idx| {
+            self.visual_mean(idx, cfg, device)
+        })
+    }
+
+    fn assemble(
+        &self,
+        pairs: &[(usize, usize)],
+        streams: Streams,
+        cfg: &ModelConfig,
+        device: Device,
+        visual_latents: &mut dyn FnMut(&Tensor) -> Tensor,
+    ) -> Batch {
+        let b = pairs.len() as i64;
+        let m = cfg.context;
+        let ctx_idx: Vec<i64> = pairs
+            .iter()
+            .flat_map(|&(t, _)| (0..m).map(move |j| t as i64 - (m - 1) + j))
+            .collect();
+        let tgt_idx: Vec<i64> = pairs.iter().map(|&(_, g)| g as i64).collect();
+        let ctx_idx = Tensor::from_slice(&ctx_idx);
+        let tgt_idx = Tensor::from_slice(&tgt_idx);
+        let (mut ctx_visual, mut visual) = (None, None);
+        if streams.visual {
+            let c = visual_latents(&ctx_idx);
+            let s = c.size();
+            ctx_visual = Some(c.view([b, m, s[1], s[2], s[3]]));
+            visual = Some(visual_latents(&tgt_idx));
+        }
+        let (mut ctx_audio, mut audio, mut reward) = (None, None, None);
+        if streams.audio {
+            let c = self.audio.index_select(0, &ctx_idx).to_device(device) * cfg.audio_scale;
+            let s = c.size();
+            ctx_audio = Some(c.view([b, m, s[1], s[2]]));
+            audio = Some(self.audio.index_select(0, &tgt_idx).to_device(device) * cfg.audio_scale);
+            let r: Vec<f32> = pairs
+                .iter()
+                .map(|&(t, g)| (self.reward_between(t, g) / cfg.reward_scale_m) as f32)
+                .collect();
+            reward = Some(
+                Tensor::from_slice(&r)
+                    .to_device(device)
+                    .unsqueeze(1)
+                    .expand([b, cfg.reward_dim], false)
+                    .contiguous(),
+            );
+        }
+        let action: Vec<f32> = pairs
+            .iter()
+            .flat_map(|&(t, g)| {
+                self.action_between(t, g, cfg.action_unit_m)
+                    .map(|v| v as f32)
+            })
+            .collect();
+        let dt: Vec<f32> = pairs
+            .iter()
+            .map(|&(t, g)| (g as f64 - t as f64) as f32)
+            .collect();
+        Batch {
+            ctx_visual,
+            ctx_audio,
+            visual,
+            audio,
+            reward,
+            action: Tensor::from_slice(&action).view([b, 3]).to_device(device),
+            dt: Tensor::from_slice(&dt).to_device(device),
+            anchors: pairs.iter().map(|p| p.0).collect(),
+            targets: pairs.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    /// Latent shapes `(visual [C, H, W], audio [A, T])`.
+    pub fn latent_shapes(&self) -> (Vec<i64>, Vec<i64>) {
+        (
+            self.visual_mean.size()[1..].to_vec(),
+            self.audio.size()[1..].to_vec(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_pose_is_in_the_anchor_frame() {
+        // Facing +y (yaw 90°), a target 1 m further along +y is 1 m forward.
+        let r = relative_pose([2.0, 3.0, std::f64::consts::FRAC_PI_2], [2.0, 4.0, 0.0]);
+        assert!((r[0] - 1.0).abs() < 1e-12 && r[1].abs() < 1e-12);
+        assert!((r[2] + std::f64::consts::FRAC_PI_2).abs() < 1e-12);
+        // A point to the agent's left (−x when facing +y).
+        let r = relative_pose([0.0, 0.0, std::f64::consts::FRAC_PI_2], [-0.5, 0.0, 3.0]);
+        assert!(r[0].abs() < 1e-12 && (r[1] - 0.5).abs() < 1e-12);
+        assert!(
+            (wrap_angle(3.0 - std::f64::consts::FRAC_PI_2) - (3.0 - std::f64::consts::FRAC_PI_2))
+                .abs()
+                < 1e-12
+        );
+        assert!(
+            (wrap_angle(3.5 * std::f64::consts::PI) + 0.5 * std::f64::consts::PI).abs() < 1e-12
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! AV-CDiT, the audio-visual conditional diffusion transformer of avwm (paper §4), with its
+//! diffusion process, three-stage training and prediction.
+//!
+//! * [`config`]: architecture ([`ModelConfig`], presets `tiny`/`small`/`base`), variants
+//!   (full, vision-only CDiT, audio-only LDM, without modality experts), parameter and FLOP counts;
+//! * [`net`]: the network (CDiT blocks with shared self- and cross-attention, AdaLN-zero and
+//!   modality-expert feed-forward layers);
+//! * [`diffusion`]: DDPM with 1000 linear-β steps, learned variance, `L_simple + L_vb`,
+//!   respacing, ancestral DDPM and DDIM samplers;
+//! * [`data`]: training transitions read from the latent cache (4 context frames, target offsets,
+//!   aggregated actions, reward);
+//! * [`train`]: the three training stages (and joint training), resumable, with EMA and logs;
+//! * [`predict`]: the [`WorldModel`]: fixed-step and rollout prediction, decoded to image, binaural
+//!   audio and reward.
+
+pub mod config;
+pub mod data;
+pub mod diffusion;
+mod error;
+pub mod net;
+pub mod noise;
+pub mod predict;
+pub mod train;
+
+pub use config::{ModelConfig, Variant};
+pub use error::{ModelError, Result};
+pub use predict::WorldModel;

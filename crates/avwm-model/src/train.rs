@@ -1,0 +1,624 @@
+//! Three-stage training of AV-CDiT (paper §4.2), and joint training for the ablation and the
+//! factorised baselines.
+//!
+//! | stage | data (streams) | trainable | starts from |
+//! |---|---|---|---|
+//! | 1 | vision only | everything except `aud.`, `rew.` and the audio experts (attention, conditioning, AdaLN, visual adaptor/expert/head) | initialisation |
+//! | 2 | audio + reward only | only `aud.`, `rew.` and the audio experts (with `--no-experts`, the shared feed-forward) | stage 1 |
+//! | 3 | both, synchronised | everything | stage 2 |
+//! | joint | the model's streams | everything | initialisation (`--no-stagewise`, vision-only, audio-only) |
+//!
+//! Each stage runs in its own folder of the run:
+//! ```text
+//! run/<stage1|stage2|stage3|joint>/
+//!   config.json              the resolved TrainConfig (a resumed stage must match, but `steps`)
+//!   log.jsonl                one line per logged step (train loss terms, lr, grad norm, val)
+//!   ckpt/model.safetensors   raw weights   ckpt/ema.safetensors   EMA weights
+//!   ckpt/optim.safetensors   AdamW state   ckpt/state.json        step, seconds
+//!   model.safetensors        final EMA weights }  written when the stage ends
+//!   model.json               ModelMeta        }
+//!   summary.json             steps, time, last losses, validation curve
+//! ```
+//! A stage that follows another loads its raw weights and EMA from the previous stage's `ckpt/`.
+//! The data order and all noise derive from `(seed, step)`, so a resumed stage is bit-identical
+//! to an uninterrupted one.
+
+use crate::config::{ModelConfig, Streams, Variant};
+use crate::data::Transitions;
+use crate::diffusion::{Diffusion, TRAIN_STEPS};
+use crate::net::{AvCdit, Targets};
+use crate::noise::randn;
+use crate::predict::{ModelMeta, save_model};
+use crate::{ModelError, Result};
+use avwm_core::Seed;
+use avwm_nn::NnError;
+use avwm_nn::ckpt;
+use avwm_nn::ema::Ema;
+use avwm_nn::optim::{AdamW, AdamWConfig};
+use avwm_nn::runlog::JsonlLog;
+use avwm_nn::seed::torch_seed_derived;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tch::{Device, Kind, Tensor, nn::VarStore};
+
+/// A training stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Vision only.
+    One,
+    /// Audio (and reward) only; everything else frozen.
+    Two,
+    /// Joint fine-tuning of everything, from stage 2.
+    Three,
+    /// Joint training of everything from initialisation.
+    Joint,
+}
+
+impl Stage {
+    /// Folder name inside the run.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Stage::One => "stage1",
+            Stage::Two => "stage2",
+            Stage::Three => "stage3",
+            Stage::Joint => "joint",
+        }
+    }
+
+    /// The stage whose weights this one starts from.
+    pub fn previous(self) -> Option<Stage> {
+        match self {
+            Stage::Two => Some(Stage::One),
+            Stage::Three => Some(Stage::Two),
+            _ => None,
+        }
+    }
+
+    /// The streams this stage trains on for a model of `variant`.
+    pub fn streams(self, variant: Variant) -> Streams {
+        match self {
+            Stage::One => Streams::VISUAL,
+            Stage::Two => Streams::AUDIO,
+            Stage::Three | Stage::Joint => Streams {
+                visual: variant.has_visual(),
+                audio: variant.has_audio(),
+            },
+        }
+    }
+
+    /// Whether the parameter `name` learns in this stage.
+    pub fn trainable(self, cfg: &ModelConfig, name: &str) -> bool {
+        let audio_side =
+            name.starts_with("aud.") || name.starts_with("rew.") || name.contains(".mlp_aud.");
+        match self {
+            Stage::One => !audio_side,
+            Stage::Two => audio_side || (!cfg.experts && name.contains(".mlp.")),
+            Stage::Three | Stage::Joint => true,
+        }
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Stage> {
+        match s {
+            "1" | "stage1" => Ok(Stage::One),
+            "2" | "stage2" => Ok(Stage::Two),
+            "3" | "stage3" => Ok(Stage::Three),
+            "joint" => Ok(Stage::Joint),
+            _ => Err(ModelError::Config(format!(
+                "unknown stage `{s}` (1, 2, 3, joint)"
+            ))),
+        }
+    }
+}
+
+/// Training configuration of one stage (saved as `config.json` in the stage folder).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Architecture.
+    pub model: ModelConfig,
+    /// Stage.
+    pub stage: Stage,
+    /// Run seed.
+    pub seed: u64,
+    /// Optimisation steps of this stage.
+    pub steps: u64,
+    /// Contexts per batch.
+    pub contexts: usize,
+    /// Target offsets per context (NWM: 4).
+    pub goals: usize,
+    /// Smallest target offset Δt (frames; negative: the past).
+    pub min_offset: i64,
+    /// Largest target offset Δt (frames).
+    pub max_offset: i64,
+    /// Learning rate (constant after warm-up).
+    pub lr: f64,
+    /// Linear warm-up steps.
+    pub warmup: u64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// EMA decay.
+    pub ema_decay: f64,
+    /// Gradient clipping (global L2 norm).
+    pub grad_clip: f64,
+    /// Log every this many steps.
+    pub log_every: u64,
+    /// Checkpoint and validate every this many steps.
+    pub ckpt_every: u64,
+    /// Validation transitions (fixed set, fixed noise).
+    pub val_pairs: usize,
+}
+
+impl TrainConfig {
+    /// Defaults of a preset (`tiny`, `small`, `base`) for a stage. Learning rates follow the paper
+    /// (1.6e-4 / 8e-4 / 1.6e-4) except where our stage 1 starts from scratch rather than from a
+    /// pretrained NWM: stage 1 and joint training from initialisation use 4e-4 on `small`.
+    ///
+    /// # Errors
+    /// An unknown preset, or a stage that does not fit the variant.
+    pub fn preset(preset: &str, stage: Stage, model: ModelConfig) -> Result<TrainConfig> {
+        if model.variant != Variant::Full && stage != Stage::Joint {
+            return Err(ModelError::Config(format!(
+                "the {} baseline trains in one joint stage (--stage joint)",
+                model.variant.name()
+            )));
+        }
+        let tiny = preset == "tiny";
+        let (steps, contexts, scratch_lr) = match preset {
+            "tiny" => (20, 2, 2e-3),
+            "small" => (4000, 8, 4e-4),
+            "base" => (100_000, 128, 1.6e-4),
+            _ => {
+                return Err(ModelError::Config(format!(
+                    "unknown preset `{preset}` (tiny, small, base)"
+                )));
+            }
+        };
+        // Stage 2 sees as many audio batches as stage 1 saw visual ones; joint training from
+        // initialisation gets as many steps as stages 1 and 3 together, i.e. the same number of
+        // visual and audio batches as the stagewise model.
+        let (lr, steps) = match stage {
+            Stage::One => (scratch_lr, steps),
+            Stage::Two => (if tiny { scratch_lr } else { 8e-4 }, steps),
+            Stage::Three => (if tiny { scratch_lr } else { 1.6e-4 }, steps / 2),
+            Stage::Joint => (scratch_lr, steps + steps / 2),
+        };
+        Ok(TrainConfig {
+            model,
+            stage,
+            seed: 0,
+            steps,
+            contexts,
+            goals: 4,
+            min_offset: -16,
+            max_offset: 16,
+            lr,
+            warmup: if tiny { 0 } else { 200 },
+            weight_decay: 0.0,
+            ema_decay: if tiny { 0.5 } else { 0.999 },
+            grad_clip: 10.0,
+            log_every: if tiny { 5 } else { 25 },
+            ckpt_every: if tiny { 10 } else { 250 },
+            val_pairs: if tiny { 4 } else { 64 },
+        })
+    }
+
+    /// Learning rate at `step` (0-based).
+    pub fn lr_at(&self, step: u64) -> f64 {
+        if step < self.warmup {
+            self.lr * (step + 1) as f64 / self.warmup as f64
+        } else {
+            self.lr
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        if self.steps == 0
+            || self.contexts == 0
+            || self.goals == 0
+            || self.log_every == 0
+            || self.ckpt_every == 0
+        {
+            return Err(ModelError::Config(
+                "steps, contexts, goals, log_every and ckpt_every must be positive".into(),
+            ));
+        }
+        if self.min_offset > self.max_offset {
+            return Err(ModelError::Config("min_offset exceeds max_offset".into()));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(ModelError::Config(format!(
+                "learning rate {} is not positive",
+                self.lr
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Per-stream loss terms of one batch (means over the batch).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Terms {
+    /// Visual `mse(ε)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mse_visual: Option<f64>,
+    /// Audio `mse(ε)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mse_audio: Option<f64>,
+    /// Reward `mse(ε)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mse_reward: Option<f64>,
+    /// Sum of the streams' `L_vb` (bits).
+    pub vb: f64,
+}
+
+/// The noise and diffusion steps of one batch.
+pub struct Draw {
+    /// Diffusion step per row `[B]` (i64, 0..999).
+    pub k: Tensor,
+    /// Noise per stream (visual, audio, reward).
+    pub noise: [Option<Tensor>; 3],
+}
+
+impl Draw {
+    /// Draws steps uniformly and standard-normal noise for the batch's streams.
+    pub fn new(rng: &mut impl Rng, batch: &crate::data::Batch, device: Device) -> Draw {
+        let b = batch.action.size()[0];
+        let k: Vec<i64> = (0..b)
+            .map(|_| rng.random_range(0..TRAIN_STEPS as i64))
+            .collect();
+        let mut n = |x: &Option<Tensor>| x.as_ref().map(|x| randn(rng, &x.size(), device));
+        let noise = [n(&batch.visual), n(&batch.audio), n(&batch.reward)];
+        Draw {
+            k: Tensor::from_slice(&k).to_device(device),
+            noise,
+        }
+    }
+}
+
+/// The training loss `Σ_streams mse + L_vb` of a batch, with its terms.
+pub fn loss(
+    net: &AvCdit,
+    diffusion: &Diffusion,
+    batch: &crate::data::Batch,
+    draw: &Draw,
+) -> (Tensor, Terms) {
+    let ctx = net.embed_context(batch.ctx_visual.as_ref(), batch.ctx_audio.as_ref());
+    let c = net.cond(&draw.k, &batch.dt, &batch.action);
+    let clean = [&batch.visual, &batch.audio, &batch.reward];
+    let noisy: Vec<Option<Tensor>> = clean
+        .iter()
+        .zip(&draw.noise)
+        .map(|(x0, n)| match (x0, n) {
+            (Some(x0), Some(n)) => Some(diffusion.q_sample(x0, &draw.k, n)),
+            _ => None,
+        })
+        .collect();
+    let out = net.forward(
+        &Targets {
+            visual: noisy[0].as_ref(),
+            audio: noisy[1].as_ref(),
+            reward: noisy[2].as_ref(),
+        },
+        &ctx,
+        &c,
+    );
+    let outs = [out.visual, out.audio, out.reward];
+    let mut total = Tensor::zeros([], (Kind::Float, c.device()));
+    let mut terms = Terms::default();
+    let mut vb_sum = 0.0;
+    for (i, o) in outs.iter().enumerate() {
+        let (Some(o), Some(x0), Some(xt), Some(n)) = (o, clean[i], &noisy[i], &draw.noise[i])
+        else {
+            continue;
+        };
+        let lt = diffusion.loss_terms(o, x0, xt, &draw.k, n);
+        let mse = lt.mse.mean(Kind::Float);
+        let vb = lt.vb.mean(Kind::Float);
+        let m = mse.double_value(&[]);
+        match i {
+            0 => terms.mse_visual = Some(m),
+            1 => terms.mse_audio = Some(m),
+            _ => terms.mse_reward = Some(m),
+        }
+        vb_sum += vb.double_value(&[]);
+        total = total + mse + vb;
+    }
+    terms.vb = vb_sum;
+    (total, terms)
+}
+
+/// One logged record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepLog {
+    /// Steps done.
+    pub step: u64,
+    /// Learning rate of the last step.
+    pub lr: f64,
+    /// Training loss of the last step.
+    pub loss: f64,
+    /// Its terms.
+    pub terms: Terms,
+    /// Gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Training seconds so far.
+    pub seconds: f64,
+    /// Validation (EMA weights, fixed transitions and noise) at checkpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val: Option<Val>,
+}
+
+/// A validation result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Val {
+    /// Total loss.
+    pub loss: f64,
+    /// Terms.
+    pub terms: Terms,
+}
+
+/// `summary.json` of a stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageSummary {
+    /// Stage.
+    pub stage: Stage,
+    /// Variant.
+    pub variant: Variant,
+    /// Steps done.
+    pub steps: u64,
+    /// Training seconds.
+    pub train_seconds: f64,
+    /// Parameters of the model.
+    pub parameters: i64,
+    /// Parameters that learned in this stage.
+    pub trainable_parameters: i64,
+    /// Training anchors.
+    pub train_anchors: usize,
+    /// Last training loss.
+    pub final_loss: f64,
+    /// Validation curve: (step, loss, terms).
+    pub val_curve: Vec<(u64, Val)>,
+    /// Step this invocation resumed from.
+    pub resumed_from: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct State {
+    step: u64,
+    train_seconds: f64,
+    val_curve: Vec<(u64, Val)>,
+}
+
+fn ckpt_dir(stage_dir: &Path) -> PathBuf {
+    stage_dir.join("ckpt")
+}
+
+/// A fresh network of `cfg` in a new var store (seeded from `(seed, "init")`).
+pub fn build(cfg: &ModelConfig, seed: Seed, device: Device) -> (VarStore, AvCdit) {
+    torch_seed_derived(seed, "init", 0);
+    let vs = VarStore::new(device);
+    let net = AvCdit::new(&vs.root(), cfg);
+    (vs, net)
+}
+
+fn validate_set(
+    net: &AvCdit,
+    diffusion: &Diffusion,
+    val: &Transitions,
+    cfg: &TrainConfig,
+    streams: Streams,
+    device: Device,
+) -> Option<Val> {
+    let anchors = val.anchors(cfg.model.context as usize);
+    if anchors.is_empty() || cfg.val_pairs == 0 {
+        return None;
+    }
+    let seed = Seed(cfg.seed).derive("val", 0);
+    let mut rng = seed.rng();
+    let pairs = val.sample_pairs(
+        &mut rng,
+        &anchors,
+        cfg.val_pairs,
+        1,
+        (cfg.min_offset, cfg.max_offset),
+    );
+    let mut total = 0.0;
+    let mut terms = Terms::default();
+    tch::no_grad(|| {
+        let batch = val.batch(&pairs, streams, &cfg.model, device);
+        let draw = Draw::new(&mut rng, &batch, device);
+        let (l, t) = loss(net, diffusion, &batch, &draw);
+        total = l.double_value(&[]);
+        terms = t;
+    });
+    Some(Val { loss: total, terms })
+}
+
+/// Trains (or resumes) one stage in `run/<stage>/`. `on_log` is called for every logged step.
+///
+/// # Errors
+/// A stage folder holding another configuration, a missing previous stage, a corrupt
+/// checkpoint, no training anchors, a non-finite loss (the last good checkpoint is kept), or I/O.
+pub fn train_stage(
+    cfg: &TrainConfig,
+    run: &Path,
+    train: &Transitions,
+    val: &Transitions,
+    device: Device,
+    on_log: &mut dyn FnMut(&StepLog),
+) -> Result<StageSummary> {
+    cfg.validate()?;
+    if cfg.model.variant != Variant::Full && cfg.stage != Stage::Joint {
+        return Err(ModelError::Config(format!(
+            "the {} baseline trains in one joint stage",
+            cfg.model.variant.name()
+        )));
+    }
+    let dir = run.join(cfg.stage.dir_name());
+    std::fs::create_dir_all(ckpt_dir(&dir)).map_err(NnError::io(&dir))?;
+    let config_path = dir.join("config.json");
+    if config_path.is_file() {
+        let old: TrainConfig = ckpt::read_json(&config_path)?;
+        if (TrainConfig {
+            steps: cfg.steps,
+            ..old
+        }) != *cfg
+        {
+            return Err(ModelError::Config(format!(
+                "{} holds another configuration; use a new run folder (only the steps may change on resume)",
+                config_path.display()
+            )));
+        }
+    }
+    let anchors = train.anchors(cfg.model.context as usize);
+    if anchors.is_empty() {
+        return Err(ModelError::Data(format!(
+            "the training split has no frame with {} frames of context",
+            cfg.model.context
+        )));
+    }
+    let streams = cfg.stage.streams(cfg.model.variant);
+    let seed = Seed(cfg.seed);
+    let (mut vs, net) = build(&cfg.model, seed, device);
+    let mut ema = Ema::new(&vs, cfg.ema_decay);
+    let state_path = ckpt_dir(&dir).join("state.json");
+    let mut state = State {
+        step: 0,
+        train_seconds: 0.0,
+        val_curve: vec![],
+    };
+    let resuming = state_path.is_file();
+    if !resuming && let Some(prev) = cfg.stage.previous() {
+        let pdir = run.join(prev.dir_name());
+        if !pdir.join("model.json").is_file() {
+            return Err(ModelError::Config(format!(
+                "stage {} starts from {}, which has not finished (train --stage {} first)",
+                cfg.stage.dir_name(),
+                pdir.display(),
+                prev.dir_name()
+            )));
+        }
+        let pcfg: TrainConfig = ckpt::read_json(&pdir.join("config.json"))?;
+        if pcfg.model != cfg.model {
+            return Err(ModelError::Config(format!(
+                "{} was trained with another architecture",
+                pdir.display()
+            )));
+        }
+        ckpt::load_var_store(&mut vs, &ckpt_dir(&pdir).join("model.safetensors"), false)?;
+        ema.load(&ckpt_dir(&pdir).join("ema.safetensors"))?;
+    }
+    ckpt::write_json(&config_path, cfg)?;
+    let adam = AdamWConfig {
+        weight_decay: cfg.weight_decay,
+        ..AdamWConfig::default()
+    };
+    let mut opt = AdamW::new(&vs, adam, |n| cfg.stage.trainable(&cfg.model, n));
+    if resuming {
+        state = ckpt::read_json(&state_path)?;
+        ckpt::load_var_store(&mut vs, &ckpt_dir(&dir).join("model.safetensors"), false)?;
+        ema.load(&ckpt_dir(&dir).join("ema.safetensors"))?;
+        opt.load(&ckpt_dir(&dir).join("optim.safetensors"))?;
+        JsonlLog::truncate_after(&dir.join("log.jsonl"), state.step)?;
+    }
+    let (mut probe_vs, probe) = build(&cfg.model, seed, device);
+    let diffusion = Diffusion::training();
+    let resumed_from = state.step;
+    let mut log = JsonlLog::append(&dir.join("log.jsonl"))?;
+    let mut last_loss = f64::NAN;
+    let t0 = Instant::now();
+    let base_seconds = state.train_seconds;
+    while state.step < cfg.steps {
+        let step = state.step;
+        let mut rng = seed.derive("batch", step).rng();
+        let pairs = train.sample_pairs(
+            &mut rng,
+            &anchors,
+            cfg.contexts,
+            cfg.goals,
+            (cfg.min_offset, cfg.max_offset),
+        );
+        let batch = train.batch_sampled(&pairs, streams, &cfg.model, &mut rng, device);
+        let draw = Draw::new(&mut rng, &batch, device);
+        let (l, terms) = loss(&net, &diffusion, &batch, &draw);
+        let lv = l.double_value(&[]);
+        if !lv.is_finite() {
+            return Err(NnError::NonFinite {
+                step,
+                name: "loss".into(),
+                value: lv,
+            }
+            .into());
+        }
+        opt.zero_grad();
+        l.backward();
+        let grad_norm = opt.clip_grad_norm(cfg.grad_clip);
+        let lr = cfg.lr_at(step);
+        opt.step(lr);
+        ema.update(&vs);
+        last_loss = lv;
+        state.step += 1;
+        state.train_seconds = base_seconds + t0.elapsed().as_secs_f64();
+        let is_ckpt = state.step.is_multiple_of(cfg.ckpt_every) || state.step == cfg.steps;
+        if state.step.is_multiple_of(cfg.log_every) || is_ckpt {
+            let mut rec = StepLog {
+                step: state.step,
+                lr,
+                loss: lv,
+                terms,
+                grad_norm,
+                seconds: state.train_seconds,
+                val: None,
+            };
+            if is_ckpt {
+                ema.copy_to(&mut probe_vs)?;
+                rec.val = validate_set(&probe, &diffusion, val, cfg, streams, device);
+                if let Some(v) = &rec.val {
+                    state.val_curve.push((state.step, v.clone()));
+                }
+                ckpt::save_var_store(&vs, &ckpt_dir(&dir).join("model.safetensors"))?;
+                ema.save(&ckpt_dir(&dir).join("ema.safetensors"))?;
+                opt.save(&ckpt_dir(&dir).join("optim.safetensors"))?;
+                ckpt::write_json(&state_path, &state)?;
+            }
+            log.write(&rec)?;
+            on_log(&rec);
+        }
+    }
+    ema.copy_to(&mut probe_vs)?;
+    let parameters: i64 = probe_vs
+        .trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum();
+    let meta = ModelMeta::new(
+        cfg.model.clone(),
+        cfg.stage,
+        state.step,
+        serde_json::json!({
+            "run": run.display().to_string(),
+            "seed": cfg.seed,
+            "train_frames": train.len(),
+        }),
+    );
+    save_model(&probe_vs, &meta, &dir.join("model"))?;
+    let summary = StageSummary {
+        stage: cfg.stage,
+        variant: cfg.model.variant,
+        steps: state.step,
+        train_seconds: state.train_seconds,
+        parameters,
+        trainable_parameters: opt.trainable_numel(),
+        train_anchors: anchors.len(),
+        final_loss: last_loss,
+        val_curve: state.val_curve,
+        resumed_from,
+    };
+    ckpt::write_json(&dir.join("summary.json"), &summary)?;
+    Ok(summary)
+}
