@@ -287,11 +287,11 @@ pub struct PredictArgs {
     /// Split of the cache.
     #[arg(long, default_value = "test")]
     split: String,
-    /// Episode id of the context.
+    /// Episode id of the context (default: the split's first episode).
     #[arg(long)]
-    episode: i64,
+    episode: Option<i64>,
     /// Current step t (the last context frame; at least 3).
-    #[arg(long)]
+    #[arg(long, default_value_t = 3)]
     step: i64,
     /// Fixed-step mode: predict t+dt with the recorded aggregated action (default mode, dt 1).
     #[arg(long)]
@@ -397,12 +397,19 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
     wm.check_tokenizers(&tok)?;
     let split = Split::parse(&a.split).with_context(|| format!("unknown split `{}`", a.split))?;
     let data = Transitions::open(&a.data, split)?;
+    let episode = match a.episode {
+        Some(e) => e,
+        None => *data
+            .episode
+            .first()
+            .with_context(|| format!("the {} split is empty", a.split))?,
+    };
     let t = (0..data.len())
-        .find(|&i| data.episode[i] == a.episode && data.step[i] == a.step)
+        .find(|&i| data.episode[i] == episode && data.step[i] == a.step)
         .with_context(|| {
             format!(
-                "episode {} has no step {} in the {} split",
-                a.episode, a.step, a.split
+                "episode {episode} has no step {} in the {} split",
+                a.step, a.split
             )
         })?;
     let cfg = wm.config().clone();
@@ -510,7 +517,7 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
         model: a.model.display().to_string(),
         mode: if rollout { "rollout" } else { "fixed-step" },
         sampler,
-        episode: a.episode,
+        episode,
         step: a.step,
         frames,
         seconds,

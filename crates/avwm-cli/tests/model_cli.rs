@@ -1,0 +1,229 @@
+//! `avwm train | predict | model info` end to end on a shrunken `tiny` dataset, its tiny
+//! tokenizers and latent cache.
+
+use std::process::{Command, Output};
+
+fn avwm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_avwm"))
+        .args(args)
+        .output()
+        .expect("the avwm binary runs")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = avwm(args);
+    assert!(
+        out.status.success(),
+        "avwm {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn train_all_stages_resume_and_predict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |s: &str| tmp.path().join(s).to_str().unwrap().to_string();
+    std::fs::write(p("gen.toml"), "episodes = 3\nmax_frames = 12\n").unwrap();
+    ok(&[
+        "data",
+        "generate",
+        "--preset",
+        "tiny",
+        "--config",
+        &p("gen.toml"),
+        "--out",
+        &p("ds"),
+    ]);
+    for m in ["visual", "audio"] {
+        ok(&[
+            "tokenizer",
+            "train",
+            "--modality",
+            m,
+            "--data",
+            &p("ds"),
+            "--run",
+            &p(&format!("tok-{m}")),
+            "--preset",
+            "tiny",
+            "--steps",
+            "3",
+        ]);
+    }
+    let (vt, at) = (p("tok-visual/tokenizer"), p("tok-audio/tokenizer"));
+    ok(&[
+        "tokenizer",
+        "encode",
+        "--data",
+        &p("ds"),
+        "--visual",
+        &vt,
+        "--audio",
+        &at,
+        "--out",
+        &p("cache"),
+    ]);
+
+    // Three stages in one call.
+    let (cache, model) = (p("cache"), p("run/stage3"));
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--preset",
+            "tiny",
+            "--data",
+            &cache as &str,
+            "--run",
+        ];
+        args.extend_from_slice(extra);
+        avwm(&args)
+    };
+    let out = train(&[&p("run"), "--steps", "3"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for stage in ["stage1", "stage2", "stage3"] {
+        for f in [
+            "config.json",
+            "log.jsonl",
+            "model.safetensors",
+            "model.json",
+            "summary.json",
+        ] {
+            assert!(
+                tmp.path().join("run").join(stage).join(f).is_file(),
+                "{stage}/{f}"
+            );
+        }
+    }
+    let s = read_json(&tmp.path().join("run/train-summary.json"));
+    assert_eq!(s.as_array().unwrap().len(), 3);
+    assert_eq!(s[1]["stage"], "two");
+    assert!(s[1]["trainable_parameters"].as_i64() < s[1]["parameters"].as_i64());
+    // Raising --steps resumes the stage from its checkpoint.
+    let out = train(&[&p("run"), "--stage", "3", "--steps", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = read_json(&tmp.path().join("run/stage3/summary.json"));
+    assert_eq!(
+        (s["steps"].as_u64(), s["resumed_from"].as_u64()),
+        (Some(5), Some(3))
+    );
+    // Baselines and ablations train in one joint stage; asking for stage 1 is an error.
+    let out = train(&[
+        &p("vis"),
+        "--variant",
+        "vision-only",
+        "--stage",
+        "1",
+        "--steps",
+        "2",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("joint"));
+    let out = train(&[&p("aud"), "--variant", "audio-only", "--steps", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tmp.path().join("aud/joint/model.safetensors").is_file());
+    // A broken cache is named.
+    let out = avwm(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--data",
+        &p("ds"),
+        "--run",
+        &p("x"),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("latent cache"));
+
+    // Fixed-step and rollout predictions write images, audio and a report.
+    let predict = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "predict",
+            "--model",
+            &model as &str,
+            "--data",
+            &cache,
+            "--split",
+            "train",
+            "--visual-tokenizer",
+            &vt,
+            "--audio-tokenizer",
+            &at,
+            "--sampler-steps",
+            "3",
+            "--out",
+        ];
+        let o = p(out);
+        args.push(&o);
+        args.extend_from_slice(extra);
+        json(&ok(&args))
+    };
+    let r = predict(&["--dt", "2"], "fixed");
+    assert_eq!(r["mode"], "fixed-step");
+    let f = &r["frames"][0];
+    assert!(f["predicted_reward_m"].as_f64().unwrap().is_finite());
+    assert!(f["true_reward_m"].as_f64().unwrap().is_finite());
+    for k in ["image", "audio", "truth_image"] {
+        assert!(
+            tmp.path()
+                .join("fixed")
+                .join(f[k].as_str().unwrap())
+                .is_file(),
+            "{k}"
+        );
+    }
+    let r = predict(
+        &[
+            "--actions",
+            "forward,left,right",
+            "--rollout-context",
+            "latent",
+        ],
+        "roll",
+    );
+    assert_eq!(r["frames"].as_array().unwrap().len(), 3);
+    assert!(tmp.path().join("roll/pred-03.wav").is_file());
+    let again = predict(
+        &[
+            "--actions",
+            "forward,left,right",
+            "--rollout-context",
+            "latent",
+        ],
+        "roll2",
+    );
+    assert_eq!(
+        std::fs::read(tmp.path().join("roll/pred-03.png")).unwrap(),
+        std::fs::read(tmp.path().join("roll2/pred-03.png")).unwrap(),
+        "same seed, different prediction"
+    );
+    assert_eq!(
+        again["frames"][2]["predicted_reward_m"],
+        r["frames"][2]["predicted_reward_m"]
+    );
+
+    let info = json(&ok(&["model", "info", "--preset", "tiny", "--no-experts"]));
+    assert!(info["parameters"].as_i64().unwrap() > 0);
+    assert!(info["parameters_by_group"]["blocks.mlp"].as_i64().unwrap() > 0);
+    assert!(info["gflops_forward_per_sample"].as_f64().unwrap() > 0.0);
+}
