@@ -580,6 +580,12 @@ pub struct TrainBench {
     stage: Stage,
     gflops_per_step: f64,
     step_seconds_median: f64,
+    /// Forward pass and loss.
+    forward_seconds_median: f64,
+    /// Backward pass (with zeroing the gradients).
+    backward_seconds_median: f64,
+    /// Gradient clipping and the AdamW update.
+    optimizer_seconds_median: f64,
     model_gflops_per_s: f64,
     matmul_n: i64,
     matmul_gflops_per_s: f64,
@@ -613,18 +619,24 @@ pub fn bench_train(
     let batch = synthetic_batch(&cfg, streams, b, device);
     let diffusion = Diffusion::training();
     let pb = progress((steps + 2) as u64, "train step");
-    let mut times = Vec::new();
+    let (mut times, mut fwd, mut bwd, mut upd) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..steps + 2 {
         let mut rng = Seed(2).derive("bench", i as u64).rng();
         let draw = Draw::new(&mut rng, &batch, device);
         let t = Instant::now();
         let (l, _) = loss(&net, &diffusion, &batch, &draw);
+        let t_fwd = t.elapsed().as_secs_f64();
         opt.zero_grad();
         l.backward();
+        let t_bwd = t.elapsed().as_secs_f64();
         opt.clip_grad_norm(10.0);
         opt.step(1e-4);
+        let t_all = t.elapsed().as_secs_f64();
         if i >= 2 {
-            times.push(t.elapsed().as_secs_f64());
+            times.push(t_all);
+            fwd.push(t_fwd);
+            bwd.push(t_bwd - t_fwd);
+            upd.push(t_all - t_bwd);
         }
         pb.inc(1);
     }
@@ -640,6 +652,9 @@ pub fn bench_train(
         stage,
         gflops_per_step: flops / 1e9,
         step_seconds_median: step,
+        forward_seconds_median: median(fwd),
+        backward_seconds_median: median(bwd),
+        optimizer_seconds_median: median(upd),
         model_gflops_per_s: flops / step / 1e9,
         matmul_n: n,
         matmul_gflops_per_s: mm / 1e9,

@@ -138,7 +138,7 @@ impl ModelConfig {
     pub fn preset(name: &str) -> Result<ModelConfig> {
         let (depth, width, heads) = match name {
             "tiny" => (2, 32, 1),
-            "small" => (6, 192, 3),
+            "small" => (3, 320, 5),
             "base" => (12, 768, 12),
             _ => {
                 return Err(ModelError::Config(format!(

@@ -142,8 +142,9 @@ fn layer_norm(x: &Tensor) -> Tensor {
     x.layer_norm([d], None::<&Tensor>, None::<&Tensor>, 1e-6, true)
 }
 
+/// `x·(1 + scale) + shift`, one fused kernel over the tokens.
 fn modulate(x: &Tensor, shift: &Tensor, scale: &Tensor) -> Tensor {
-    x * (scale + 1.0) + shift
+    shift.addcmul(x, &(scale + 1.0))
 }
 
 impl Block {
@@ -228,7 +229,7 @@ impl Block {
             None,
             false,
         );
-        let x = x + &m[2] * self.proj.forward(&Block::merge(&a));
+        let x = x.addcmul(&m[2], &self.proj.forward(&Block::merge(&a)));
         // 2–3. Cross-attention to the (modulated) context, plus one learned key/value token.
         let cm = modulate(ctx_ln, &m[3], &m[4]);
         let kv = self.kv.forward(&cm).chunk(2, -1);
@@ -253,7 +254,7 @@ impl Block {
             None,
             false,
         );
-        let x = x + &m[7] * self.out.forward(&Block::merge(&a));
+        let x = x.addcmul(&m[7], &self.out.forward(&Block::merge(&a)));
         // 4. Feed-forward: modality experts or one shared network.
         let h = modulate(&layer_norm(&x), &m[8], &m[9]);
         let n = x.size()[1];
@@ -274,7 +275,7 @@ impl Block {
                 Tensor::cat(&parts, 1)
             }
         };
-        x + &m[10] * f
+        x.addcmul(&m[10], &f)
     }
 }
 

@@ -170,7 +170,7 @@ impl TrainConfig {
         let tiny = preset == "tiny";
         let (steps, contexts, scratch_lr) = match preset {
             "tiny" => (20, 2, 2e-3),
-            "small" => (4000, 8, 4e-4),
+            "small" => (3000, 12, 4e-4),
             "base" => (100_000, 128, 1.6e-4),
             _ => {
                 return Err(ModelError::Config(format!(

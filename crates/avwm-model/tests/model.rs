@@ -223,8 +223,7 @@ fn stage_two_freezes_everything_but_the_audio_side() {
         Device::Cpu,
         &mut |_| {},
     )
-    .err()
-    .expect("stage 3 without stage 2 fails")
+    .expect_err("stage 3 without stage 2 fails")
     .to_string();
     assert!(err.contains("stage2"), "{err}");
 }
