@@ -15,7 +15,8 @@
 use crate::config::{ModelConfig, Streams};
 use crate::noise::randn;
 use crate::{ModelError, Result};
-use avwm_data::Split;
+use avwm_core::Pose;
+use avwm_data::{AggregatedAction, Split};
 use avwm_tokenizer::cache::open_split;
 use rand::Rng;
 use std::path::Path;
@@ -26,8 +27,8 @@ pub struct Transitions {
     visual_mean: Tensor,
     visual_logvar: Tensor,
     audio: Tensor,
-    /// Pose (x, y, yaw) per frame.
-    pub pose: Vec<[f64; 3]>,
+    /// Pose per frame.
+    pub pose: Vec<Pose>,
     /// Geodesic distance to the source per frame (m).
     pub geodesic_m: Vec<f64>,
     /// Episode id per frame.
@@ -77,29 +78,6 @@ fn to_vec_i64(t: &Tensor, what: &str) -> Result<Vec<i64>> {
         .map_err(|e| ModelError::Data(format!("cache column {what}: {e}")))
 }
 
-/// Wraps an angle into (−π, π].
-pub fn wrap_angle(a: f64) -> f64 {
-    let tau = std::f64::consts::TAU;
-    let mut a = a % tau;
-    if a <= -std::f64::consts::PI {
-        a += tau;
-    } else if a > std::f64::consts::PI {
-        a -= tau;
-    }
-    a
-}
-
-/// The pose `to` expressed in the frame of `from`: (forward m, left m, yaw rad).
-pub fn relative_pose(from: [f64; 3], to: [f64; 3]) -> [f64; 3] {
-    let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
-    let (s, c) = from[2].sin_cos();
-    [
-        dx * c + dy * s,
-        -dx * s + dy * c,
-        wrap_angle(to[2] - from[2]),
-    ]
-}
-
 impl Transitions {
     /// Opens one split of a latent cache.
     ///
@@ -112,7 +90,7 @@ impl Transitions {
         let pose_flat = to_vec_f64(&col("pose"), "pose")?;
         let pose = pose_flat
             .chunks_exact(3)
-            .map(|c| [c[0], c[1], c[2]])
+            .map(|c| Pose::new(c[0] as f32, c[1] as f32, c[2] as f32))
             .collect();
         Transitions::new(
             col("visual_mean").to_kind(Kind::Float),
@@ -138,7 +116,7 @@ impl Transitions {
         visual_mean: Tensor,
         visual_logvar: Tensor,
         audio: Tensor,
-        pose: Vec<[f64; 3]>,
+        pose: Vec<Pose>,
         geodesic_m: Vec<f64>,
         episode: Vec<i64>,
         step: Vec<i64>,
@@ -163,12 +141,10 @@ impl Transitions {
                 pose.len()
             )));
         }
-        if pose
+        let pose_finite = pose
             .iter()
-            .flatten()
-            .chain(&geodesic_m)
-            .any(|v| !v.is_finite())
-        {
+            .all(|p| p.x.is_finite() && p.y.is_finite() && p.yaw.is_finite());
+        if !pose_finite || geodesic_m.iter().any(|v| !v.is_finite()) {
             return Err(ModelError::Data(
                 "non-finite pose or geodesic distance".into(),
             ));
@@ -234,8 +210,12 @@ impl Transitions {
 
     /// Aggregated action from frame `from` to frame `to` in action units.
     pub fn action_between(&self, from: usize, to: usize, unit_m: f64) -> [f64; 3] {
-        let r = relative_pose(self.pose[from], self.pose[to]);
-        [r[0] / unit_m, r[1] / unit_m, r[2]]
+        let a = AggregatedAction::between(self.pose[from], self.pose[to]);
+        [
+            f64::from(a.forward_m) / unit_m,
+            f64::from(a.left_m) / unit_m,
+            f64::from(a.yaw_rad),
+        ]
     }
 
     /// Reward (geodesic-distance reduction, m) from frame `from` to frame `to`.
@@ -388,29 +368,5 @@ impl Transitions {
             self.visual_mean.size()[1..].to_vec(),
             self.audio.size()[1..].to_vec(),
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_pose_is_in_the_anchor_frame() {
-        // Facing +y (yaw 90°), a target 1 m further along +y is 1 m forward.
-        let r = relative_pose([2.0, 3.0, std::f64::consts::FRAC_PI_2], [2.0, 4.0, 0.0]);
-        assert!((r[0] - 1.0).abs() < 1e-12 && r[1].abs() < 1e-12);
-        assert!((r[2] + std::f64::consts::FRAC_PI_2).abs() < 1e-12);
-        // A point to the agent's left (−x when facing +y).
-        let r = relative_pose([0.0, 0.0, std::f64::consts::FRAC_PI_2], [-0.5, 0.0, 3.0]);
-        assert!(r[0].abs() < 1e-12 && (r[1] - 0.5).abs() < 1e-12);
-        assert!(
-            (wrap_angle(3.0 - std::f64::consts::FRAC_PI_2) - (3.0 - std::f64::consts::FRAC_PI_2))
-                .abs()
-                < 1e-12
-        );
-        assert!(
-            (wrap_angle(3.5 * std::f64::consts::PI) + 0.5 * std::f64::consts::PI).abs() < 1e-12
-        );
     }
 }

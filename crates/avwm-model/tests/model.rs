@@ -46,13 +46,13 @@ fn synthetic(cfg: &ModelConfig, episodes: usize, frames: usize, seed: u64) -> Tr
                 x += 0.15 * yaw.cos();
                 y += 0.15 * yaw.sin();
             }
-            pose.push([x, y, yaw]);
+            pose.push(avwm_core::Pose::new(x as f32, y as f32, yaw as f32));
             geo.push(10.0 - 0.1 * i as f64);
             ep.push(e as i64);
             step.push(i as i64);
         }
     }
-    let phase: Vec<f32> = pose.iter().map(|p| (p[0] + p[1] + p[2]) as f32).collect();
+    let phase: Vec<f32> = pose.iter().map(|p| p.x + p.y + p.yaw).collect();
     let ph = Tensor::from_slice(&phase);
     let vis = base_v * ph.sin().view([n as i64, 1, 1, 1]);
     let aud = base_a * ph.cos().view([n as i64, 1, 1]);
@@ -263,8 +263,9 @@ fn tiny_model_overfits_two_transitions() {
         opt.step(3e-3);
     }
     let last = eval(&net);
-    // Measured: about 3.0 → 0.25 on this machine; require a 4× drop.
-    assert!(last < first / 4.0, "loss {first} → {last}");
+    eprintln!("overfit: fixed-draw loss {first:.4} → {last:.4}");
+    // Measured: 3.18 → 0.29 (11×) on the 2-core machine; require a 6× drop.
+    assert!(last < first / 6.0, "loss {first} → {last}");
 }
 
 /// Improved-DDPM formulas written out in f64, independently of the tensor code.
@@ -607,4 +608,70 @@ fn samplers_and_rollouts() {
         )
         .is_err()
     );
+}
+
+#[test]
+fn non_finite_loss_stops_and_keeps_the_last_checkpoint() {
+    let _g = torch_lock();
+    let cfg = tiny();
+    let good = synthetic(&cfg, 2, 12, 13);
+    let tmp = tempfile::tempdir().unwrap();
+    train_stage(
+        &tiny_train(Stage::Joint, cfg.clone(), 10),
+        tmp.path(),
+        &good,
+        &good,
+        Device::Cpu,
+        &mut |_| {},
+    )
+    .unwrap();
+    let ckpt_file = tmp.path().join("joint/ckpt/model.safetensors");
+    let before = std::fs::read(&ckpt_file).unwrap();
+    // The same frames with one NaN in every audio latent.
+    let n = good.len();
+    let mut poses = good.pose.clone();
+    poses.truncate(n);
+    let c = cfg.visual_channels;
+    let s = cfg.visual_size;
+    let mut audio = Tensor::zeros(
+        [n as i64, cfg.audio_dim, cfg.audio_frames],
+        (Kind::Float, Device::Cpu),
+    );
+    let _ = audio.narrow(1, 0, 1).fill_(f64::NAN);
+    let bad = Transitions::new(
+        Tensor::zeros([n as i64, c, s, s], (Kind::Float, Device::Cpu)),
+        Tensor::zeros([n as i64, c, s, s], (Kind::Float, Device::Cpu)),
+        audio,
+        poses,
+        good.geodesic_m.clone(),
+        good.episode.clone(),
+        good.step.clone(),
+        good.action.clone(),
+        1.0,
+        1.0,
+    )
+    .unwrap();
+    let err = train_stage(
+        &tiny_train(Stage::Joint, cfg, 20),
+        tmp.path(),
+        &bad,
+        &bad,
+        Device::Cpu,
+        &mut |_| {},
+    )
+    .expect_err("a NaN loss stops the run")
+    .to_string();
+    assert!(
+        err.contains("not finite") && err.contains("step 10"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&ckpt_file).unwrap(),
+        before,
+        "the last good checkpoint changed"
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("joint/ckpt/state.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["step"], 10);
 }

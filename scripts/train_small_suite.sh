@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Trains the `small` AV-CDiT and every variant the evaluation tables need, one after another.
+# Every command resumes from its run folder, so re-running this script continues where it stopped.
+#
+# usage: scripts/train_small_suite.sh CACHE [RUNS]   (AVWM=path/to/avwm to use another binary)
+set -euo pipefail
+cache=${1:?"usage: $0 CACHE [RUNS]"}
+runs=${2:-runs}
+avwm=${AVWM:-target/release/avwm}
+threads=${THREADS:-0}
+train() { "$avwm" train --preset small --data "$cache" --threads "$threads" "$@"; }
+train --stage all --run "$runs/avcdit-small"                     # AV-CDiT, stages 1 → 2 → 3
+train --variant audio-only --run "$runs/ldm-small-audio"         # audio-only LDM baseline
+train --stage all --no-experts --run "$runs/avcdit-small-no-experts"   # ablation: shared FFN
+train --no-stagewise --run "$runs/avcdit-small-no-stagewise"     # ablation: joint from the start
+train --variant vision-only --run "$runs/cdit-small-vision"      # vision-only CDiT baseline
