@@ -633,7 +633,7 @@ fn non_finite_loss_stops_and_keeps_the_last_checkpoint() {
     poses.truncate(n);
     let c = cfg.visual_channels;
     let s = cfg.visual_size;
-    let mut audio = Tensor::zeros(
+    let audio = Tensor::zeros(
         [n as i64, cfg.audio_dim, cfg.audio_frames],
         (Kind::Float, Device::Cpu),
     );
