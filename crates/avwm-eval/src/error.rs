@@ -1,0 +1,34 @@
+//! [`EvalError`]: the errors of this crate.
+
+/// Errors of the feature-network metrics.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// libtorch failed (loading a TorchScript file, running it, a tensor operation).
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    /// Reading the feature-network directory failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path concerned.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A feature-network file is inconsistent (missing companion file, wrong output shape, bad weights).
+    #[error("feature network {file}: {msg}")]
+    Network {
+        /// The file concerned.
+        file: String,
+        /// What is wrong.
+        msg: String,
+    },
+    /// Inputs of the wrong shape, kind, length or sample rate.
+    #[error("bad input: {0}")]
+    Input(String),
+    /// A non-finite value where a finite one is required.
+    #[error("non-finite value: {0}")]
+    NonFinite(String),
+}
+
+/// Result with [`EvalError`].
+pub type Result<T> = std::result::Result<T, EvalError>;
