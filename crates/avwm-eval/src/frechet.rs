@@ -7,17 +7,27 @@
 //! ```
 //!
 //! **Method.** `Σ1 Σ2` is not symmetric, so instead of a general matrix square root (pytorch-fid
-//! calls `scipy.linalg.sqrtm` on it, and adds `1e-6·I` when that fails) we use that, with
-//! `A = Σ1^{1/2}` (symmetric), `Σ1 Σ2 = A (A Σ2 A) A^{-1}` is similar to the symmetric PSD matrix
-//! `A Σ2 A`, so both have the same eigenvalues and
-//! `tr (Σ1 Σ2)^{1/2} = tr (A Σ2 A)^{1/2} = Σ_i √λ_i(A Σ2 A)`. Both steps are symmetric
-//! eigendecompositions (`torch.linalg.eigh` / `eigvalsh`) in f64; the inputs are symmetrised first
-//! and eigenvalues below `D · ε · λ_max` (ε = f64's machine epsilon), which for a PSD matrix are
-//! rounding noise around 0 (e.g. the null space of a rank-deficient covariance when there are fewer
-//! samples than dimensions; their square roots would otherwise add up to ~1e-8 each), are set
-//! to 0, as a pseudo-inverse's cut-off does. No regularising offset is
-//! added, and the identity also holds when `Σ1` is singular. Rounding can make the final distance
-//! a tiny negative number; it is clamped to 0.
+//! calls `scipy.linalg.sqrtm` on it, and adds `1e-6·I` when that fails) we use that for any factor
+//! `Σ1 = B Bᵀ`, `Σ1 Σ2 = B (Bᵀ Σ2)` has the same non-zero eigenvalues as the symmetric PSD matrix
+//! `Bᵀ Σ2 B` (`PQ` and `QP` share them), so `tr (Σ1 Σ2)^{1/2} = Σ_i √λ_i(Bᵀ Σ2 B)`. Everything is
+//! f64. The factor is chosen for speed and stability:
+//!
+//! - feature sets with few samples (`N1 · N2 ≤ D²`, e.g. tests, small evaluations): the exact
+//!   sample factor `B = X1cᵀ / √(N1 − 1)` (centred features), which gives
+//!   `tr (Σ1 Σ2)^{1/2} = ‖X2c X1cᵀ‖_* / √((N1 − 1)(N2 − 1))`, the sum of the singular values of an
+//!   `N2 × N1` matrix ([`frechet_distance_features`]); no `D × D` decomposition at all;
+//! - otherwise the Cholesky factor `Σ1 = L Lᵀ` and the eigenvalues (`eigvalsh`) of `Lᵀ Σ2 L`
+//!   ([`trace_sqrt_product`]);
+//! - if `Σ1` is not positive definite (Cholesky fails: rank-deficient covariance), the symmetric
+//!   square root `B = Σ1^{1/2}` from an eigendecomposition ([`sqrtm_psd`]).
+//!
+//! Inputs are symmetrised first. Eigenvalues below `D · ε · λ_max` (ε = f64's machine epsilon),
+//! which for a PSD matrix are rounding noise around 0 (their square roots would otherwise add
+//! ~1e-8 each), are set to 0, as a pseudo-inverse's cut-off does. No regularising offset is added.
+//! Rounding can make the final distance a tiny negative number; it is clamped to 0.
+//!
+//! Cost measured here (2 busy cores, D = 2048): `eigh` with vectors 16.6 s, `eigvalsh` 3.1 s,
+//! Cholesky 0.17 s; hence the Cholesky path instead of a square root by `eigh`.
 
 use tch::{Device, Kind, Tensor};
 
@@ -127,16 +137,40 @@ pub fn sqrtm_psd(a: &Tensor) -> Result<Tensor> {
     Ok((&v * s.unsqueeze(0)).matmul(&v.transpose(0, 1)))
 }
 
-/// `tr (Σ1 Σ2)^{1/2}` for symmetric PSD `Σ1`, `Σ2`, as `Σ √λ_i(A Σ2 A)` with `A = Σ1^{1/2}`.
-pub fn trace_sqrt_product(sigma1: &Tensor, sigma2: &Tensor) -> Result<f64> {
-    let a = sqrtm_psd(sigma1)?;
-    let s2 = symmetrise(&sigma2.to_device(Device::Cpu).to_kind(Kind::Double));
-    let m = symmetrise(&a.matmul(&s2).matmul(&a));
+fn trace_sqrt_with_factor(b: &Tensor, sigma2: &Tensor) -> Result<f64> {
+    let m = symmetrise(&b.transpose(0, 1).matmul(sigma2).matmul(b));
     let lambda = m.f_linalg_eigvalsh("L")?;
     Ok(clamp_noise(&lambda)
         .sqrt()
         .sum(Kind::Double)
         .double_value(&[]))
+}
+
+fn as_f64_sym(a: &Tensor) -> Result<Tensor> {
+    let a = symmetrise(&a.to_device(Device::Cpu).to_kind(Kind::Double));
+    check_finite(&a, "matrix")?;
+    Ok(a)
+}
+
+/// `tr (Σ1 Σ2)^{1/2}` for symmetric PSD `Σ1`, `Σ2`: `Σ √λ_i(Lᵀ Σ2 L)` with the Cholesky factor
+/// `Σ1 = L Lᵀ`, or with `L = Σ1^{1/2}` when `Σ1` is not positive definite (see the module docs).
+pub fn trace_sqrt_product(sigma1: &Tensor, sigma2: &Tensor) -> Result<f64> {
+    let s1 = as_f64_sym(sigma1)?;
+    let s2 = as_f64_sym(sigma2)?;
+    let (l, info) = s1.f_linalg_cholesky_ex(false, false)?;
+    let b = if info.int64_value(&[]) == 0 {
+        l
+    } else {
+        sqrtm_psd(&s1)?
+    };
+    trace_sqrt_with_factor(&b, &s2)
+}
+
+/// `tr (Σ1 Σ2)^{1/2}` always through the symmetric square root `Σ1^{1/2}` (slower; the reference
+/// the other paths are tested against).
+pub fn trace_sqrt_product_eigh(sigma1: &Tensor, sigma2: &Tensor) -> Result<f64> {
+    let b = sqrtm_psd(sigma1)?;
+    trace_sqrt_with_factor(&b, &as_f64_sym(sigma2)?)
 }
 
 /// Fréchet distance between two Gaussians of the same dimension (see the module docs).
@@ -171,7 +205,37 @@ pub fn frechet_distance(g1: &Gaussian, g2: &Gaussian) -> Result<f64> {
     Ok(d.max(0.0))
 }
 
-/// Fréchet distance between Gaussians fitted to two feature sets `[N1, D]` and `[N2, D]`.
+fn centred(features: &Tensor) -> Result<(Tensor, Tensor, i64)> {
+    let g = Gaussian::fit(features)?; // validates shape, count and finiteness
+    let x = features.to_device(Device::Cpu).to_kind(Kind::Double);
+    let xc = &x - g.mean.unsqueeze(0);
+    Ok((g.mean, xc, x.size()[0]))
+}
+
+/// Fréchet distance between Gaussians fitted to two feature sets `[N1, D]` and `[N2, D]` (mean and
+/// unbiased covariance). With few samples (`N1 · N2 ≤ D²`) it uses the sample factors and one SVD
+/// of `X2c X1cᵀ`; otherwise [`frechet_distance`] on the fitted Gaussians.
 pub fn frechet_distance_features(x: &Tensor, y: &Tensor) -> Result<f64> {
-    frechet_distance(&Gaussian::fit(x)?, &Gaussian::fit(y)?)
+    let (dx, dy) = (x.size(), y.size());
+    if dx.len() != 2 || dy.len() != 2 || dx[1] != dy[1] {
+        return Err(EvalError::Input(format!("feature sets {dx:?} and {dy:?}")));
+    }
+    let d = dx[1];
+    if dx[0] * dy[0] > d * d {
+        return frechet_distance(&Gaussian::fit(x)?, &Gaussian::fit(y)?);
+    }
+    let (m1, x1, n1) = centred(x)?;
+    let (m2, x2, n2) = centred(y)?;
+    let (k1, k2) = ((n1 - 1) as f64, (n2 - 1) as f64);
+    let diff = (&m1 - &m2).square().sum(Kind::Double).double_value(&[]);
+    let tr1 = x1.square().sum(Kind::Double).double_value(&[]) / k1;
+    let tr2 = x2.square().sum(Kind::Double).double_value(&[]) / k2;
+    let c = x2.matmul(&x1.transpose(0, 1));
+    let (_, sv, _) = c.f_svd(true, false)?;
+    let nuclear = sv.sum(Kind::Double).double_value(&[]) / (k1 * k2).sqrt();
+    let dist = diff + tr1 + tr2 - 2.0 * nuclear;
+    if !dist.is_finite() {
+        return Err(EvalError::NonFinite("Fréchet distance".into()));
+    }
+    Ok(dist.max(0.0))
 }

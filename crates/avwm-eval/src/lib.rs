@@ -115,6 +115,7 @@
 //! besides the tuple the Python export produces.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod audio;
 mod error;

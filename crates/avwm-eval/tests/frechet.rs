@@ -1,6 +1,6 @@
 //! Fréchet distance against values computed by hand.
 
-use avwm_eval::frechet::{sqrtm_psd, trace_sqrt_product};
+use avwm_eval::frechet::{sqrtm_psd, trace_sqrt_product, trace_sqrt_product_eigh};
 use avwm_eval::{Gaussian, frechet_distance, frechet_distance_features};
 use tch::{Kind, Tensor};
 
@@ -135,4 +135,44 @@ fn mismatched_dimensions_and_non_finite_are_errors() {
     assert!(frechet_distance(&g(&[0.0], &[1.0]), &g(&[0.0, 0.0], &[1.0, 0.0, 0.0, 1.0])).is_err());
     assert!(frechet_distance(&g(&[f64::NAN], &[1.0]), &g(&[0.0], &[1.0])).is_err());
     assert!(Gaussian::fit(&Tensor::from_slice(&[1.0f64, 2.0, 3.0])).is_err());
+}
+
+fn reference(x: &Tensor, y: &Tensor) -> f64 {
+    // Always through Σ1^{1/2} by eigendecomposition.
+    let (a, b) = (Gaussian::fit(x).unwrap(), Gaussian::fit(y).unwrap());
+    let diff = (&a.mean - &b.mean)
+        .square()
+        .sum(Kind::Double)
+        .double_value(&[]);
+    diff + a.cov.trace().double_value(&[]) + b.cov.trace().double_value(&[])
+        - 2.0 * trace_sqrt_product_eigh(&a.cov, &b.cov).unwrap()
+}
+
+#[test]
+fn the_three_square_root_paths_agree() {
+    // (n, d): sample-factor SVD path when n1·n2 ≤ d² (5·5 ≤ 400, 40·40 ≤ 64² = 4096), Cholesky path
+    // otherwise (50·50 > 64, 30·30 > 400); rank-deficient Σ1 (n ≤ d) falls back to eigh.
+    for (n, d) in [(5, 20), (40, 64), (50, 8), (30, 20)] {
+        let x = features(10 + n as u64, n, d, 0.0);
+        let y = features(20 + d as u64, n, d, 0.2);
+        let r = reference(&x, &y);
+        let f = frechet_distance_features(&x, &y).unwrap();
+        let m = frechet_distance(&Gaussian::fit(&x).unwrap(), &Gaussian::fit(&y).unwrap()).unwrap();
+        assert!(
+            (f - r).abs() <= 1e-9 * r,
+            "({n}, {d}): features {f} vs reference {r}"
+        );
+        assert!(
+            (m - r).abs() <= 1e-9 * r,
+            "({n}, {d}): moments {m} vs reference {r}"
+        );
+    }
+    // Cholesky vs eigh on positive-definite covariances.
+    let a = Gaussian::fit(&features(5, 60, 10, 0.0)).unwrap();
+    let b = Gaussian::fit(&features(6, 60, 10, 0.0)).unwrap();
+    let (c, e) = (
+        trace_sqrt_product(&a.cov, &b.cov).unwrap(),
+        trace_sqrt_product_eigh(&a.cov, &b.cov).unwrap(),
+    );
+    assert!((c - e).abs() < 1e-12 * e, "{c} vs {e}");
 }
