@@ -433,6 +433,9 @@ impl FeatureNets {
     where
         F: FnMut(i64, i64) -> Result<Tensor>,
     {
+        if n < 1 {
+            return Err(EvalError::Input("an empty batch".into()));
+        }
         let bs = self.batch_size.max(1);
         let mut parts = Vec::new();
         let mut start = 0;
@@ -515,14 +518,21 @@ impl FeatureNets {
                 b.size()
             )));
         }
-        let (Some(fa), Some(fb), Some(lp)) = (
-            self.lpips_features(a)?,
-            self.lpips_features(b)?,
-            &self.lpips,
-        ) else {
+        let Some(lp) = &self.lpips else {
             return Ok(None);
         };
-        Ok(Some(lpips_from_features(&fa, &fb, &lp.lins)?))
+        // Batch by batch: the feature maps of a whole evaluation set would not fit in memory.
+        let n = a.size().first().copied().unwrap_or(0);
+        let d = self.batched(n, |s, len| {
+            let fa = self
+                .lpips_features(&a.narrow(0, s, len))?
+                .expect("LPIPS present");
+            let fb = self
+                .lpips_features(&b.narrow(0, s, len))?
+                .expect("LPIPS present");
+            lpips_from_features(&fa, &fb, &lp.lins)
+        })?;
+        Ok(Some(d))
     }
 
     /// Mean LPIPS over pairs.
@@ -535,11 +545,11 @@ impl FeatureNets {
         let Some(m) = &self.dreamsim else {
             return Ok(None);
         };
-        let x = dreamsim_preprocess(&to_unit_images(images)?);
+        let x = to_unit_images(images)?;
         let n = x.size()[0];
         let e = tch::no_grad(|| {
             self.batched(n, |s, len| {
-                let xb = x.narrow(0, s, len).to_device(self.device);
+                let xb = dreamsim_preprocess(&x.narrow(0, s, len)).to_device(self.device);
                 let mut out = single_tensor(m.forward_is(&[IValue::Tensor(xb)])?, DREAMSIM_FILE)?;
                 if out.dim() == 1 && len == 1 {
                     // dreamsim's `embed` squeezes a batch of one.

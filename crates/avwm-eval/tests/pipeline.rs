@@ -306,6 +306,11 @@ fn lpips_pipeline() {
     let dyx = nets.lpips(&y, &x).unwrap().unwrap();
     assert!(max_abs(&(&dxy - &dyx)) < 1e-12, "symmetry");
     assert!(dxy.min().double_value(&[]) > 1e-3, "LPIPS(x, y) = {dxy:?}");
+    eprintln!(
+        "LPIPS(x, y) = {:?}, max LPIPS(x, x) = {:.1e}",
+        Vec::<f64>::try_from(&dxy).unwrap(),
+        max_abs(&dxx)
+    );
     // Batching does not change the result.
     nets.batch_size = 1;
     let dxy1 = nets.lpips(&x, &y).unwrap().unwrap();
@@ -328,6 +333,10 @@ fn lpips_pipeline() {
     // Mismatched batches are an error; too-small images too.
     assert!(nets.lpips(&x, &images(1, 2, 64)).is_err());
     assert!(nets.lpips(&images(1, 1, 24), &images(2, 1, 24)).is_err());
+    let empty = Tensor::zeros([0, 3, 64, 64], (Kind::Uint8, Device::Cpu));
+    assert!(nets.lpips(&empty, &empty).is_err());
+    assert!(nets.fid(&empty, &empty).is_err());
+    assert!(nets.dreamsim(&empty, &empty).is_err());
 }
 
 #[test]
@@ -428,7 +437,7 @@ fn fid_pipeline() {
     let f = nets.inception_features(&x).unwrap().unwrap();
     assert_eq!(f.size(), [8, 2048]);
     assert_eq!(f.kind(), Kind::Double);
-    // Each FID call fits two 2048-d Gaussians and does two 2048 × 2048 eigendecompositions.
+    // With 8 + 8 samples FID takes the sample-factor path (one 8 × 8 SVD, no 2048 × 2048 work).
     let t = std::time::Instant::now();
     let same = nets.fid(&x, &x).unwrap().value().unwrap();
     eprintln!(
@@ -448,12 +457,14 @@ fn fid_pipeline() {
                 "symmetry {d} vs {back}"
             );
         }
+        eprintln!("FID(x, x + {shift}) = {d:.4}");
         assert!(
             d > last,
             "FID grows with the shift: {shift} → {d} (previous {last})"
         );
         last = d;
     }
+    eprintln!("FID(x, x') = {other:.4}, FID(x, x) = {same:.2e}");
     assert!(
         last > other,
         "a strong shift ({last}) is further than another random set ({other})"
@@ -540,6 +551,7 @@ fn fad_pipeline() {
     let same = nets.fad(&real, &real).unwrap().value().unwrap();
     assert!(same.abs() < 1e-6, "FAD(x, x) = {same}");
     let [l, r] = nets.fad_per_channel(&real, &fake_right).unwrap().unwrap();
+    eprintln!("FAD per channel [{l:.3e}, {r:.4}], FAD(x, x) = {same:.2e}");
     assert!(l.abs() < 1e-6, "left channels are identical: {l}");
     assert!(r > 1e-3, "right channels differ: {r}");
     let avg = nets.fad(&real, &fake_right).unwrap().value().unwrap();
