@@ -6,6 +6,9 @@
 //! d² = ‖μ1 − μ2‖² + tr Σ1 + tr Σ2 − 2 · tr (Σ1 Σ2)^{1/2}
 //! ```
 //!
+//! The functions here return `d²`, the number FID and FAD report (pytorch-fid's
+//! `calculate_frechet_distance` does the same).
+//!
 //! **Method.** `Σ1 Σ2` is not symmetric, so instead of a general matrix square root (pytorch-fid
 //! calls `scipy.linalg.sqrtm` on it, and adds `1e-6·I` when that fails) we use that for any factor
 //! `Σ1 = B Bᵀ`, `Σ1 Σ2 = B (Bᵀ Σ2)` has the same non-zero eigenvalues as the symmetric PSD matrix
