@@ -1,27 +1,12 @@
 //! End-to-end runs of the `avwm` binary on the `tiny` preset.
 
+mod common;
+
+use common::{avwm, ok};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn avwm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_avwm"))
-        .args(args)
-        .output()
-        .expect("running avwm")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = avwm(args);
-    assert!(
-        out.status.success(),
-        "avwm {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).expect("read json")).expect("parse json")
+    common::read_json(path)
 }
 
 #[test]

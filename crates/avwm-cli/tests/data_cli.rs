@@ -1,22 +1,12 @@
 //! `avwm data generate | inspect | export` end to end on a shrunken `tiny` preset.
 
-use std::process::{Command, Output};
+mod common;
 
-fn avwm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_avwm"))
-        .args(args)
-        .output()
-        .expect("running avwm")
-}
+use common::avwm;
+use std::process::Command;
 
 fn ok(args: &[&str]) -> String {
-    let out = avwm(args);
-    assert!(
-        out.status.success(),
-        "avwm {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&common::ok(args).stdout).into_owned()
 }
 
 #[test]

@@ -1,32 +1,9 @@
 //! `avwm train | predict | model info` end to end on a shrunken `tiny` dataset, its tiny
 //! tokenizers and latent cache.
 
-use std::process::{Command, Output};
+mod common;
 
-fn avwm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_avwm"))
-        .args(args)
-        .output()
-        .expect("the avwm binary runs")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = avwm(args);
-    assert!(
-        out.status.success(),
-        "avwm {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-}
-
-fn read_json(path: &std::path::Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
+use common::{avwm, ok, read_json, stdout_json as json};
 
 #[test]
 fn train_all_stages_resume_and_predict() {

@@ -1,22 +1,11 @@
 //! `avwm tokenizer train | eval | encode` end to end on a shrunken `tiny` dataset.
 
-use std::process::{Command, Output};
+mod common;
 
-fn avwm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_avwm"))
-        .args(args)
-        .output()
-        .expect("the avwm binary runs")
-}
+use common::avwm;
 
 fn ok(args: &[&str]) -> serde_json::Value {
-    let out = avwm(args);
-    assert!(
-        out.status.success(),
-        "avwm {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    common::stdout_json(&common::ok(args))
 }
 
 #[test]

@@ -288,7 +288,7 @@ mod tests {
         assert_eq!(s.token_counts(Streams::AUDIO), (16, 60));
         assert!(ModelConfig::preset("huge").is_err());
         let mut bad = s.clone();
-        bad.heads = 5;
+        bad.heads = 7;
         assert!(bad.validate().is_err());
     }
 }

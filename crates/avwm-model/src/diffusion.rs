@@ -226,14 +226,13 @@ impl Diffusion {
         LossTerms { mse, vb }
     }
 
-    /// Ancestral DDPM sampling of several modalities at once. `model(xs, t)` returns the network
-    /// outputs `[ε̂ | v]` for the noisy `xs` at original timesteps `t` (`[B]`, i64). Starts from
-    /// `xs` (pure noise), draws the step noise from `rng`.
-    pub fn sample_ddpm(
+    /// Runs the reverse chain from `xs`: at each index i (last to first) the network output of
+    /// every stream goes through `update(i, x, out, t)` to give the stream's next value.
+    fn reverse(
         &self,
         model: &mut dyn FnMut(&[Tensor], &Tensor) -> Vec<Tensor>,
         mut xs: Vec<Tensor>,
-        rng: &mut impl Rng,
+        update: &mut dyn FnMut(usize, &Tensor, &Tensor, &Tensor) -> Tensor,
     ) -> Vec<Tensor> {
         let b = xs[0].size()[0];
         let dev = xs[0].device();
@@ -244,18 +243,30 @@ impl Diffusion {
             xs = xs
                 .iter()
                 .zip(&outs)
-                .map(|(x, out)| {
-                    let (mean, logvar, _) = self.p_mean_variance(out, x, &t);
-                    if i > 0 {
-                        let z = randn(rng, &x.size(), dev);
-                        mean + (logvar * 0.5).exp() * z
-                    } else {
-                        mean
-                    }
-                })
+                .map(|(x, out)| tch::no_grad(|| update(i, x, out, &t)))
                 .collect();
         }
         xs
+    }
+
+    /// Ancestral DDPM sampling of several modalities at once. `model(xs, t)` returns the network
+    /// outputs `[ε̂ | v]` for the noisy `xs` at original timesteps `t` (`[B]`, i64). Starts from
+    /// `xs` (pure noise), draws the step noise from `rng`.
+    pub fn sample_ddpm(
+        &self,
+        model: &mut dyn FnMut(&[Tensor], &Tensor) -> Vec<Tensor>,
+        xs: Vec<Tensor>,
+        rng: &mut impl Rng,
+    ) -> Vec<Tensor> {
+        self.reverse(model, xs, &mut |i, x, out, t| {
+            let (mean, logvar, _) = self.p_mean_variance(out, x, t);
+            if i > 0 {
+                let z = randn(rng, &x.size(), x.device());
+                mean + (logvar * 0.5).exp() * z
+            } else {
+                mean
+            }
+        })
     }
 
     /// Deterministic DDIM sampling (η = 0) over this (respaced) process; same contract as
@@ -263,26 +274,14 @@ impl Diffusion {
     pub fn sample_ddim(
         &self,
         model: &mut dyn FnMut(&[Tensor], &Tensor) -> Vec<Tensor>,
-        mut xs: Vec<Tensor>,
+        xs: Vec<Tensor>,
     ) -> Vec<Tensor> {
-        let b = xs[0].size()[0];
-        let dev = xs[0].device();
-        for i in (0..self.len()).rev() {
-            let t = Tensor::full([b], i as i64, (Kind::Int64, dev));
-            let t_orig = Tensor::full([b], self.timesteps[i], (Kind::Int64, dev));
-            let outs = tch::no_grad(|| model(&xs, &t_orig));
+        self.reverse(model, xs, &mut |i, x, out, t| {
             let prev = self.alphas_cumprod_prev[i];
-            xs = xs
-                .iter()
-                .zip(&outs)
-                .map(|(x, out)| {
-                    let eps = out.chunk(2, 1)[0].shallow_clone();
-                    let x0 = self.predict_x0(x, &t, &eps);
-                    x0 * prev.sqrt() + eps * (1.0 - prev).sqrt()
-                })
-                .collect();
-        }
-        xs
+            let eps = out.chunk(2, 1)[0].shallow_clone();
+            let x0 = self.predict_x0(x, t, &eps);
+            x0 * prev.sqrt() + eps * (1.0 - prev).sqrt()
+        })
     }
 }
 

@@ -35,6 +35,7 @@ use avwm_nn::NnError;
 use avwm_nn::ckpt;
 use avwm_nn::ema::Ema;
 use avwm_nn::optim::{AdamW, AdamWConfig};
+use avwm_nn::resume::{STATE_FILE, load_training, save_training};
 use avwm_nn::runlog::JsonlLog;
 use avwm_nn::seed::torch_seed_derived;
 use rand::Rng;
@@ -486,7 +487,7 @@ pub fn train_stage(
     let seed = Seed(cfg.seed);
     let (mut vs, net) = build(&cfg.model, seed, device);
     let mut ema = Ema::new(&vs, cfg.ema_decay);
-    let state_path = ckpt_dir(&dir).join("state.json");
+    let state_path = ckpt_dir(&dir).join(STATE_FILE);
     let mut state = State {
         step: 0,
         train_seconds: 0.0,
@@ -519,11 +520,8 @@ pub fn train_stage(
         ..AdamWConfig::default()
     };
     let mut opt = AdamW::new(&vs, adam, |n| cfg.stage.trainable(&cfg.model, n));
-    if resuming {
-        state = ckpt::read_json(&state_path)?;
-        ckpt::load_var_store(&mut vs, &ckpt_dir(&dir).join("model.safetensors"), false)?;
-        ema.load(&ckpt_dir(&dir).join("ema.safetensors"))?;
-        opt.load(&ckpt_dir(&dir).join("optim.safetensors"))?;
+    if let Some(saved) = load_training::<State>(&ckpt_dir(&dir), &mut vs, &mut ema, &mut opt)? {
+        state = saved;
         JsonlLog::truncate_after(&dir.join("log.jsonl"), state.step)?;
     }
     let (mut probe_vs, probe) = build(&cfg.model, seed, device);
@@ -581,10 +579,7 @@ pub fn train_stage(
                 if let Some(v) = &rec.val {
                     state.val_curve.push((state.step, v.clone()));
                 }
-                ckpt::save_var_store(&vs, &ckpt_dir(&dir).join("model.safetensors"))?;
-                ema.save(&ckpt_dir(&dir).join("ema.safetensors"))?;
-                opt.save(&ckpt_dir(&dir).join("optim.safetensors"))?;
-                ckpt::write_json(&state_path, &state)?;
+                save_training(&ckpt_dir(&dir), &vs, &ema, &opt, &state)?;
             }
             log.write(&rec)?;
             on_log(&rec);

@@ -6,6 +6,7 @@
 //! * [`optim`]: AdamW whose state (moments, step) is saved with the checkpoint, so that a resumed
 //!   run is bit-identical to an uninterrupted one; parameter groups by name for freezing;
 //! * [`ema`]: exponential moving average of the weights;
+//! * [`resume`]: the checkpoint folder of a run (model, EMA, optimiser, state) for exact resumes;
 //! * [`runlog`]: JSONL logs.
 //!
 //! Networks live in the crates that use them (`avwm-tokenizer`, `avwm-model`).
@@ -14,6 +15,7 @@ pub mod ckpt;
 pub mod ema;
 mod error;
 pub mod optim;
+pub mod resume;
 pub mod runlog;
 pub mod seed;
 

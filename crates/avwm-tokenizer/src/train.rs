@@ -21,6 +21,7 @@ use avwm_nn::NnError;
 use avwm_nn::ckpt;
 use avwm_nn::ema::Ema;
 use avwm_nn::optim::{AdamW, AdamWConfig};
+use avwm_nn::resume::{load_training, save_training};
 use avwm_nn::runlog::JsonlLog;
 use avwm_nn::seed::torch_seed_derived;
 use rand::Rng;
@@ -319,16 +320,12 @@ pub fn train(
     let adam = AdamWConfig::default();
     let mut opt = AdamW::new(&tok.vs, adam, |_| true);
     let mut ema = Ema::new(&tok.vs, cfg.ema_decay);
-    let state_path = ckpt_dir(run).join("state.json");
     let mut state = State {
         step: 0,
         train_seconds: 0.0,
     };
-    if state_path.is_file() {
-        state = ckpt::read_json(&state_path)?;
-        ckpt::load_var_store(&mut tok.vs, &ckpt_dir(run).join("model.safetensors"), false)?;
-        ema.load(&ckpt_dir(run).join("ema.safetensors"))?;
-        opt.load(&ckpt_dir(run).join("optim.safetensors"))?;
+    if let Some(saved) = load_training::<State>(&ckpt_dir(run), &mut tok.vs, &mut ema, &mut opt)? {
+        state = saved;
         JsonlLog::truncate_after(&run.join("log.jsonl"), state.step)?;
     }
     let resumed_from = state.step;
@@ -406,10 +403,7 @@ pub fn train(
                     last.val = Some(validate(&probe, val_set, device));
                     last_val = last.val;
                 }
-                ckpt::save_var_store(&tok.vs, &ckpt_dir(run).join("model.safetensors"))?;
-                ema.save(&ckpt_dir(run).join("ema.safetensors"))?;
-                opt.save(&ckpt_dir(run).join("optim.safetensors"))?;
-                ckpt::write_json(&state_path, &state)?;
+                save_training(&ckpt_dir(run), &tok.vs, &ema, &opt, &state)?;
             }
             log.write(&last)?;
             on_log(&last);
