@@ -235,9 +235,10 @@ impl WorldModel {
         &self.meta.config
     }
 
-    /// The streams the model predicts.
+    /// The streams the model predicts: those its last training stage learned (after stage 1 only
+    /// vision, after stage 2 only audio and reward, as the paper's Tables 4–5 mark with ∅).
     pub fn streams(&self) -> Streams {
-        self.meta.config.streams()
+        self.meta.stage.streams(self.meta.config.variant)
     }
 
     /// Checks that `tok` are the tokenizers the model's latents came from (same scale factors).

@@ -393,6 +393,9 @@ struct State {
     step: u64,
     train_seconds: f64,
     val_curve: Vec<(u64, Val)>,
+    /// Training loss of the last step taken (so a finished stage re-run reports it).
+    #[serde(default)]
+    last_loss: Option<f64>,
 }
 
 fn ckpt_dir(stage_dir: &Path) -> PathBuf {
@@ -492,6 +495,7 @@ pub fn train_stage(
         step: 0,
         train_seconds: 0.0,
         val_curve: vec![],
+        last_loss: None,
     };
     let resuming = state_path.is_file();
     if !resuming && let Some(prev) = cfg.stage.previous() {
@@ -528,7 +532,6 @@ pub fn train_stage(
     let diffusion = Diffusion::training();
     let resumed_from = state.step;
     let mut log = JsonlLog::append(&dir.join("log.jsonl"))?;
-    let mut last_loss = f64::NAN;
     let t0 = Instant::now();
     let base_seconds = state.train_seconds;
     while state.step < cfg.steps {
@@ -559,7 +562,7 @@ pub fn train_stage(
         let lr = cfg.lr_at(step);
         opt.step(lr);
         ema.update(&vs);
-        last_loss = lv;
+        state.last_loss = Some(lv);
         state.step += 1;
         state.train_seconds = base_seconds + t0.elapsed().as_secs_f64();
         let is_ckpt = state.step.is_multiple_of(cfg.ckpt_every) || state.step == cfg.steps;
@@ -610,7 +613,7 @@ pub fn train_stage(
         parameters,
         trainable_parameters: opt.trainable_numel(),
         train_anchors: anchors.len(),
-        final_loss: last_loss,
+        final_loss: state.last_loss.unwrap_or(f64::NAN),
         val_curve: state.val_curve,
         resumed_from,
     };
