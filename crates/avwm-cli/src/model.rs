@@ -436,37 +436,41 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
     };
     let mut rng = Seed(a.seed).derive("predict", 0).rng();
     let t0 = Instant::now();
-    let (preds, dts, actions): (Vec<_>, Vec<i64>, Vec<[f64; 3]>) = match (&a.actions, a.dt) {
-        (Some(_), Some(_)) => bail!("give either --dt (fixed-step) or --actions (rollout)"),
-        (Some(list), None) => {
-            let acts: Vec<[f64; 3]> = list.split(',').map(nominal_action).collect::<Result<_>>()?;
-            let ts: Vec<Tensor> = acts
-                .iter()
-                .map(|v| {
-                    Tensor::from_slice(&v.map(|x| x as f32))
-                        .view([1, 3])
-                        .to_device(device)
-                })
-                .collect();
-            let p = wm.rollout(&ctx, &ts, sampler, mode, Some(&tok), &mut rng)?;
-            (p, (1..=acts.len() as i64).collect(), acts)
-        }
-        (None, dt) => {
-            let dt = dt.unwrap_or(1);
-            let g = t as i64 + dt;
-            if g < s as i64 || g >= e as i64 {
-                bail!(
-                    "t+dt = step {} is outside the episode (steps 0..{})",
-                    a.step + dt,
-                    e - s
-                );
+    // The rollout's frames, their offsets and actions, and in fixed-step mode the recorded
+    // target's visual latent (when the model predicts images).
+    let (preds, dts, actions, truth): (Vec<_>, Vec<i64>, Vec<[f64; 3]>, Option<Tensor>) =
+        match (&a.actions, a.dt) {
+            (Some(_), Some(_)) => bail!("give either --dt (fixed-step) or --actions (rollout)"),
+            (Some(list), None) => {
+                let acts: Vec<[f64; 3]> =
+                    list.split(',').map(nominal_action).collect::<Result<_>>()?;
+                let ts: Vec<Tensor> = acts
+                    .iter()
+                    .map(|v| {
+                        Tensor::from_slice(&v.map(|x| x as f32))
+                            .view([1, 3])
+                            .to_device(device)
+                    })
+                    .collect();
+                let p = wm.rollout(&ctx, &ts, sampler, mode, Some(&tok), &mut rng)?;
+                (p, (1..=acts.len() as i64).collect(), acts, None)
             }
-            let b = data.batch(&[(t, g as usize)], streams, &cfg, device);
-            let act = data.action_between(t, g as usize, cfg.action_unit_m);
-            let p = wm.predict(&ctx, &b.action, &b.dt, sampler, &mut rng);
-            (vec![p], vec![dt], vec![act])
-        }
-    };
+            (None, dt) => {
+                let dt = dt.unwrap_or(1);
+                let g = t as i64 + dt;
+                if g < s as i64 || g >= e as i64 {
+                    bail!(
+                        "t+dt = step {} is outside the episode (steps 0..{})",
+                        a.step + dt,
+                        e - s
+                    );
+                }
+                let b = data.batch(&[(t, g as usize)], streams, &cfg, device);
+                let act = data.action_between(t, g as usize, cfg.action_unit_m);
+                let p = wm.predict(&ctx, &b.action, &b.dt, sampler, &mut rng);
+                (vec![p], vec![dt], vec![act], b.visual)
+            }
+        };
     let seconds = t0.elapsed().as_secs_f64();
     let mut frames = Vec::new();
     let rollout = a.actions.is_some();
@@ -488,20 +492,18 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
             }
             None => None,
         };
-        // The recorded future (fixed-step always; rollouts when the actions were not given).
+        // The recorded future exists in fixed-step mode (rollout actions are the user's).
         let g = t as i64 + dt;
-        let in_ep = !rollout && g >= s as i64 && g < e as i64;
-        let (truth_image, true_reward_m) = if in_ep && streams.visual {
-            let tb = data.batch(&[(t, g as usize)], Streams::VISUAL, &cfg, device);
-            let z = tb.visual.context("visual target")?;
-            let img = tch::no_grad(|| tok.visual.decode(&(z / cfg.visual_scale)).clamp(-1.0, 1.0));
-            let f = format!("truth-{:02}.png", i + 1);
-            write_image(&a.out.join(&f), &img)?;
-            (Some(f), Some(data.reward_between(t, g as usize)))
-        } else if in_ep {
-            (None, Some(data.reward_between(t, g as usize)))
-        } else {
-            (None, None)
+        let true_reward_m = (!rollout).then(|| data.reward_between(t, g as usize));
+        let truth_image = match (&truth, rollout) {
+            (Some(z), false) => {
+                let img =
+                    tch::no_grad(|| tok.visual.decode(&(z / cfg.visual_scale)).clamp(-1.0, 1.0));
+                let f = format!("truth-{:02}.png", i + 1);
+                write_image(&a.out.join(&f), &img)?;
+                Some(f)
+            }
+            _ => None,
         };
         frames.push(PredictedFrame {
             dt,

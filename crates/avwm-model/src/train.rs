@@ -24,7 +24,7 @@
 //! to an uninterrupted one.
 
 use crate::config::{ModelConfig, Streams, Variant};
-use crate::data::Transitions;
+use crate::data::{Batch, Transitions};
 use crate::diffusion::{Diffusion, TRAIN_STEPS};
 use crate::net::{AvCdit, Targets};
 use crate::noise::randn;
@@ -410,20 +410,19 @@ pub fn build(cfg: &ModelConfig, seed: Seed, device: Device) -> (VarStore, AvCdit
     (vs, net)
 }
 
-fn validate_set(
-    net: &AvCdit,
-    diffusion: &Diffusion,
+/// The fixed validation transitions of a stage with their fixed diffusion steps and noise, drawn
+/// once from `(seed, "val")`.
+fn validation_set(
     val: &Transitions,
     cfg: &TrainConfig,
     streams: Streams,
     device: Device,
-) -> Option<Val> {
+) -> Option<(Batch, Draw)> {
     let anchors = val.anchors(cfg.model.context as usize);
     if anchors.is_empty() || cfg.val_pairs == 0 {
         return None;
     }
-    let seed = Seed(cfg.seed).derive("val", 0);
-    let mut rng = seed.rng();
+    let mut rng = Seed(cfg.seed).derive("val", 0).rng();
     let pairs = val.sample_pairs(
         &mut rng,
         &anchors,
@@ -431,16 +430,20 @@ fn validate_set(
         1,
         (cfg.min_offset, cfg.max_offset),
     );
-    let mut total = 0.0;
-    let mut terms = Terms::default();
+    let batch = val.batch(&pairs, streams, &cfg.model, device);
+    let draw = Draw::new(&mut rng, &batch, device);
+    Some((batch, draw))
+}
+
+/// The loss of `net` on a validation set.
+fn validate(net: &AvCdit, diffusion: &Diffusion, (batch, draw): &(Batch, Draw)) -> Val {
     tch::no_grad(|| {
-        let batch = val.batch(&pairs, streams, &cfg.model, device);
-        let draw = Draw::new(&mut rng, &batch, device);
-        let (l, t) = loss(net, diffusion, &batch, &draw);
-        total = l.double_value(&[]);
-        terms = t;
-    });
-    Some(Val { loss: total, terms })
+        let (l, terms) = loss(net, diffusion, batch, draw);
+        Val {
+            loss: l.double_value(&[]),
+            terms,
+        }
+    })
 }
 
 /// Trains (or resumes) one stage in `run/<stage>/`. `on_log` is called for every logged step.
@@ -530,6 +533,7 @@ pub fn train_stage(
     }
     let (mut probe_vs, probe) = build(&cfg.model, seed, device);
     let diffusion = Diffusion::training();
+    let val_set = validation_set(val, cfg, streams, device);
     let resumed_from = state.step;
     let mut log = JsonlLog::append(&dir.join("log.jsonl"))?;
     let t0 = Instant::now();
@@ -547,20 +551,8 @@ pub fn train_stage(
         let batch = train.batch_sampled(&pairs, streams, &cfg.model, &mut rng, device);
         let draw = Draw::new(&mut rng, &batch, device);
         let (l, terms) = loss(&net, &diffusion, &batch, &draw);
-        let lv = l.double_value(&[]);
-        if !lv.is_finite() {
-            return Err(NnError::NonFinite {
-                step,
-                name: "loss".into(),
-                value: lv,
-            }
-            .into());
-        }
-        opt.zero_grad();
-        l.backward();
-        let grad_norm = opt.clip_grad_norm(cfg.grad_clip);
         let lr = cfg.lr_at(step);
-        opt.step(lr);
+        let (lv, grad_norm) = opt.minimize(&l, step, cfg.grad_clip, lr)?;
         ema.update(&vs);
         state.last_loss = Some(lv);
         state.step += 1;
@@ -578,7 +570,7 @@ pub fn train_stage(
             };
             if is_ckpt {
                 ema.copy_to(&mut probe_vs)?;
-                rec.val = validate_set(&probe, &diffusion, val, cfg, streams, device);
+                rec.val = val_set.as_ref().map(|v| validate(&probe, &diffusion, v));
                 if let Some(v) = &rec.val {
                     state.val_curve.push((state.step, v.clone()));
                 }

@@ -150,6 +150,35 @@ impl AdamW {
         });
     }
 
+    /// One optimisation step on `loss` at training step `step`: refuses a non-finite loss
+    /// ([`NnError::NonFinite`], nothing updated), then clears the gradients, back-propagates, clips
+    /// the global gradient norm at `grad_clip` and applies AdamW with `lr`. Returns the loss value
+    /// and the gradient norm before clipping.
+    ///
+    /// # Errors
+    /// [`NnError::NonFinite`] for a NaN or infinite loss.
+    pub fn minimize(
+        &mut self,
+        loss: &Tensor,
+        step: u64,
+        grad_clip: f64,
+        lr: f64,
+    ) -> Result<(f64, f64)> {
+        let value = loss.double_value(&[]);
+        if !value.is_finite() {
+            return Err(NnError::NonFinite {
+                step,
+                name: "loss".into(),
+                value,
+            });
+        }
+        self.zero_grad();
+        loss.backward();
+        let grad_norm = self.clip_grad_norm(grad_clip);
+        self.step(lr);
+        Ok((value, grad_norm))
+    }
+
     /// Saves the moments and the step count (`.safetensors`, atomic).
     ///
     /// # Errors

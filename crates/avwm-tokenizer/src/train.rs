@@ -364,20 +364,8 @@ pub fn train(
         }
         torch_seed_derived(seed, "noise", step);
         let (loss, terms) = loss_terms(&tok, &x, cfg.kl_weight);
-        let lv = loss.double_value(&[]);
-        if !lv.is_finite() {
-            return Err(NnError::NonFinite {
-                step,
-                name: "loss".into(),
-                value: lv,
-            }
-            .into());
-        }
-        opt.zero_grad();
-        loss.backward();
-        let grad_norm = opt.clip_grad_norm(cfg.grad_clip);
         let lr = cfg.lr_at(step);
-        opt.step(lr);
+        let (lv, grad_norm) = opt.minimize(&loss, step, cfg.grad_clip, lr)?;
         ema.update(&tok.vs);
         state.step += 1;
         state.train_seconds = base_seconds + t0.elapsed().as_secs_f64();
