@@ -7,6 +7,7 @@ mod acoustics;
 mod bench;
 mod common;
 mod data;
+mod eval;
 mod model;
 mod scene;
 mod sim;
@@ -50,6 +51,8 @@ enum Command {
     Train(model::TrainArgs),
     /// Predict with a trained world model: fixed-step (context, action, Δt) or rollout (actions).
     Predict(model::PredictArgs),
+    /// Evaluate a world model on the test split: fixed-step, rollout or counterfactual.
+    Eval(eval::EvalArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -63,6 +66,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Model(c) => model::run_model(c),
         Command::Train(a) => model::run_train(a),
         Command::Predict(a) => model::run_predict(a),
+        Command::Eval(a) => eval::run_eval(a),
     }
 }
 

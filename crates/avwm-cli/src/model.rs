@@ -171,6 +171,10 @@ pub struct TrainArgs {
     /// libtorch threads (default: all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// With `--no-experts`: take stage 1 from this run of the full model instead of training it
+    /// (stage 1 sees visual tokens only, so the visual expert is exactly the shared FFN).
+    #[arg(long, value_name = "RUN")]
+    share_stage1: Option<PathBuf>,
 }
 
 fn stages_for(stage: &str, variant: Variant, no_stagewise: bool) -> Result<Vec<Stage>> {
@@ -235,6 +239,19 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
         )
     })?;
     std::fs::create_dir_all(&a.run).with_context(|| format!("creating {}", a.run.display()))?;
+    if let Some(from) = &a.share_stage1 {
+        if cfg.experts || cfg.variant != Variant::Full || a.no_stagewise {
+            bail!("--share-stage1 is for the stagewise --no-experts ablation of the full model");
+        }
+        avwm_model::train::share_stage_one(from, &a.run).with_context(|| {
+            format!(
+                "sharing stage 1 of {} with {}",
+                from.display(),
+                a.run.display()
+            )
+        })?;
+        eprintln!("stage1: shared from {}", from.display());
+    }
     let mut summaries = Vec::new();
     for stage in stages {
         let mut tc = TrainConfig::preset(&a.arch.preset, stage, cfg.clone())?;

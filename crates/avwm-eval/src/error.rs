@@ -25,6 +25,21 @@ pub enum EvalError {
     /// Inputs of the wrong shape, kind, length or sample rate.
     #[error("bad input: {0}")]
     Input(String),
+    /// The world model or its data (loading, shapes, latent cache).
+    #[error(transparent)]
+    Model(#[from] avwm_model::ModelError),
+    /// The dataset (opening, reading frames).
+    #[error(transparent)]
+    Data(#[from] avwm_data::DataError),
+    /// A per-sample metric failed (length mismatch, non-finite samples).
+    #[error(transparent)]
+    Metrics(#[from] avwm_metrics::MetricsError),
+    /// A checkpoint, JSON or output file.
+    #[error(transparent)]
+    Nn(#[from] avwm_nn::NnError),
+    /// The simulator could not be rebuilt or stepped.
+    #[error("{0}")]
+    Sim(String),
     /// A non-finite value where a finite one is required.
     #[error("non-finite value: {0}")]
     NonFinite(String),

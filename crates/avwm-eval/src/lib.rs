@@ -118,10 +118,17 @@
 #![deny(missing_docs)]
 
 pub mod audio;
+pub mod counterfactual;
 mod error;
+pub mod evaluate;
 pub mod frechet;
 mod metric;
 pub mod nets;
+pub mod plot;
+pub mod protocol;
+pub mod render;
+pub mod resim;
+pub mod sheet;
 
 pub use audio::StereoClip;
 pub use error::{EvalError, Result};

@@ -612,3 +612,74 @@ pub fn train_stage(
     ckpt::write_json(&dir.join("summary.json"), &summary)?;
     Ok(summary)
 }
+
+/// Starts a `--no-experts` run from the finished stage 1 of a run with modality experts.
+///
+/// Stage 1 predicts visual tokens only, and with experts those pass through the visual expert
+/// alone (the audio expert keeps its initial values). A stage 1 trained with experts is therefore
+/// exactly a stage 1 of the shared-FFN model once `mlp_vis` is renamed `mlp` and `mlp_aud` is
+/// dropped: same function, same EMA, same optimiser moments. The no-experts ablation
+/// (Tables 6–7) then differs from the full model only where the ablation is meant to act, in
+/// stages 2 and 3, and its stage 1 costs nothing. Writes `run/stage1/` (weights, EMA, optimiser,
+/// state, log, summary, `model.json` last, with `provenance.shared_from`); a second call with the
+/// same source is a no-op.
+///
+/// # Errors
+/// The source stage is unfinished, not a full model with experts, or broken; the destination
+/// already holds another stage 1; I/O.
+pub fn share_stage_one(from_run: &Path, run: &Path) -> Result<()> {
+    let src = from_run.join(Stage::One.dir_name());
+    let dst = run.join(Stage::One.dir_name());
+    if !src.join("model.json").is_file() {
+        return Err(ModelError::Config(format!(
+            "{} has no finished stage 1",
+            from_run.display()
+        )));
+    }
+    let mut cfg: TrainConfig = ckpt::read_json(&src.join("config.json"))?;
+    if cfg.stage != Stage::One || cfg.model.variant != Variant::Full || !cfg.model.experts {
+        return Err(ModelError::Config(format!(
+            "{}: stage 1 of a full model with modality experts expected",
+            src.display()
+        )));
+    }
+    cfg.model.experts = false;
+    if dst.join("config.json").is_file() {
+        let old: TrainConfig = ckpt::read_json(&dst.join("config.json"))?;
+        if old == cfg && dst.join("model.json").is_file() {
+            return Ok(());
+        }
+        return Err(ModelError::Config(format!(
+            "{} already holds another stage 1",
+            dst.display()
+        )));
+    }
+    std::fs::create_dir_all(ckpt_dir(&dst)).map_err(NnError::io(&dst))?;
+    let convert = |rel: &str| -> Result<()> {
+        let tensors = ckpt::load_tensors(&src.join(rel))?;
+        let renamed: Vec<(String, Tensor)> = tensors
+            .into_iter()
+            .filter(|(k, _)| !k.contains(".mlp_aud."))
+            .map(|(k, v)| (k.replace(".mlp_vis.", ".mlp."), v))
+            .collect();
+        Ok(ckpt::save_tensors(&dst.join(rel), &renamed)?)
+    };
+    for rel in [
+        "ckpt/model.safetensors",
+        "ckpt/ema.safetensors",
+        "ckpt/optim.safetensors",
+        "model.safetensors",
+    ] {
+        convert(rel)?;
+    }
+    for rel in ["ckpt/state.json", "log.jsonl", "summary.json"] {
+        let bytes = std::fs::read(src.join(rel)).map_err(NnError::io(src.join(rel)))?;
+        ckpt::write_atomic(&dst.join(rel), &bytes)?;
+    }
+    ckpt::write_json(&dst.join("config.json"), &cfg)?;
+    let mut meta: ModelMeta = ckpt::read_json(&src.join("model.json"))?;
+    meta.config.experts = false;
+    meta.provenance["shared_from"] = serde_json::json!(src.display().to_string());
+    ckpt::write_json(&dst.join("model.json"), &meta)?;
+    Ok(())
+}
