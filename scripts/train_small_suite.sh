@@ -13,5 +13,5 @@ train --stage all --run "$runs/avcdit-small"                     # AV-CDiT, stag
 train --variant audio-only --run "$runs/ldm-small-audio"         # audio-only LDM baseline
 # ablation: shared FFN; stage 1 sees visual tokens only, so it is the full model's stage 1 (renamed)
 train --stage all --no-experts --share-stage1 "$runs/avcdit-small" --run "$runs/avcdit-small-no-experts"
-train --no-stagewise --run "$runs/avcdit-small-no-stagewise"     # ablation: joint from the start
 train --variant vision-only --run "$runs/cdit-small-vision"      # vision-only CDiT baseline
+train --no-stagewise --run "$runs/avcdit-small-no-stagewise"     # ablation: joint from the start

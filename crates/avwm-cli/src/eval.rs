@@ -109,13 +109,17 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
         .with_context(|| format!("loading model {}", a.model.display()))?;
     let tok = Tokenizers::load(&a.visual_tokenizer, &a.audio_tokenizer, device)?;
     let split = Split::parse(&a.split).with_context(|| format!("unknown split `{}`", a.split))?;
-    let meta: CacheMeta = avwm_nn::ckpt::read_json(&a.data.join(CACHE_FILE)).with_context(|| {
-        format!(
-            "{} is not a latent cache (run `avwm tokenizer encode`)",
-            a.data.display()
-        )
-    })?;
-    let ds_dir = a.dataset.clone().unwrap_or_else(|| PathBuf::from(&meta.dataset));
+    let meta: CacheMeta =
+        avwm_nn::ckpt::read_json(&a.data.join(CACHE_FILE)).with_context(|| {
+            format!(
+                "{} is not a latent cache (run `avwm tokenizer encode`)",
+                a.data.display()
+            )
+        })?;
+    let ds_dir = a
+        .dataset
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&meta.dataset));
     let dataset = Dataset::open(&ds_dir)
         .with_context(|| format!("opening dataset {} (pass --dataset)", ds_dir.display()))?;
     eprintln!("loading latent cache {} ({}) …", a.data.display(), a.split);
@@ -125,7 +129,10 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
             .with_context(|| format!("loading feature networks from {}", d.display()))?,
         None => FeatureNets::none(),
     };
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = format!(
+        "avwm {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    );
     let inputs = EvalInputs {
         model: &model,
         model_path: &a.model,
@@ -183,5 +190,51 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
         );
     }
     eprintln!("wrote {}", a.out.join("eval.json").display());
+    Ok(())
+}
+
+/// `avwm report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Folder of evaluation folders (each with the `eval.json` of `avwm eval`).
+    #[arg(long)]
+    evals: PathBuf,
+    /// Output folder (report.md, report.html, report.json, figures/).
+    #[arg(long, default_value = "docs/results")]
+    out: PathBuf,
+    /// A text file with the commands that made the data and the models, shown in the report
+    /// before the evaluation commands (which are read from the `eval.json` files).
+    #[arg(long)]
+    commands: Option<PathBuf>,
+}
+
+/// Runs `avwm report`.
+pub fn run_report(a: ReportArgs) -> Result<()> {
+    let mut commands = Vec::new();
+    if let Some(f) = &a.commands {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        commands.extend(text.lines().map(str::to_string));
+        commands.push(String::new());
+    }
+    let evals = avwm_eval::evaluate::find_summaries(&a.evals)
+        .with_context(|| format!("reading evaluations in {}", a.evals.display()))?;
+    commands.push("# evaluations (from their eval.json)".into());
+    commands.extend(evals.iter().map(|(_, s)| s.command.clone()));
+    commands.push(format!(
+        "avwm {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    ));
+    let s = avwm_eval::report::write_report(&a.evals, &a.out, &commands)
+        .with_context(|| format!("writing the report into {}", a.out.display()))?;
+    for c in &s.claims {
+        eprintln!("{}: {}", c.verdict, c.claim);
+    }
+    eprintln!(
+        "wrote {} ({} evaluations, {} tables)",
+        a.out.join("report.html").display(),
+        s.evaluations.len(),
+        s.tables.len()
+    );
     Ok(())
 }

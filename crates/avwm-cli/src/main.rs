@@ -53,6 +53,8 @@ enum Command {
     Predict(model::PredictArgs),
     /// Evaluate a world model on the test split: fixed-step, rollout or counterfactual.
     Eval(eval::EvalArgs),
+    /// The paper's tables, claims, curves and sheets from evaluation folders (Markdown, JSON, HTML).
+    Report(eval::ReportArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -67,6 +69,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(a) => model::run_train(a),
         Command::Predict(a) => model::run_predict(a),
         Command::Eval(a) => eval::run_eval(a),
+        Command::Report(a) => eval::run_report(a),
     }
 }
 

@@ -233,9 +233,9 @@ pub fn run(
             let mut fr = Vec::new();
             let mut rw = Vec::new();
             for o in per_seq {
-                let last = o.last().ok_or_else(|| {
-                    EvalError::Sim("a branch returned no outcome".to_string())
-                })?;
+                let last = o
+                    .last()
+                    .ok_or_else(|| EvalError::Sim("a branch returned no outcome".to_string()))?;
                 rw.push(t.geodesic_m[a] - f64::from(last.geodesic_m));
                 fr.push(TrueFrame {
                     rgb: last.rgb.clone(),
@@ -369,11 +369,13 @@ pub fn run(
                         let o = cases[&(a, s)].preds.first();
                         SheetCell {
                             caption: alt.name.to_string(),
-                            image: o.and_then(|o| o.image.as_ref()).map(|d| avwm_core::RgbImage {
-                                width: like.width,
-                                height: like.height,
-                                data: d.clone(),
-                            }),
+                            image: o
+                                .and_then(|o| o.image.as_ref())
+                                .map(|d| avwm_core::RgbImage {
+                                    width: like.width,
+                                    height: like.height,
+                                    data: d.clone(),
+                                }),
                             audio: o.and_then(|o| o.audio.as_ref()).map(|(l, r)| {
                                 avwm_core::BinauralAudio {
                                     sample_rate_hz: avwm_core::SAMPLE_RATE_HZ,
@@ -440,7 +442,8 @@ fn separation(
                         }
                     }
                     if let Some((l, rr)) = &p.audio {
-                        let own = an.binaural_lsd(&cx.truth.audio.left, &cx.truth.audio.right, l, rr)?;
+                        let own =
+                            an.binaural_lsd(&cx.truth.audio.left, &cx.truth.audio.right, l, rr)?;
                         let other =
                             an.binaural_lsd(&cy.truth.audio.left, &cy.truth.audio.right, l, rr)?;
                         anum += 1;
@@ -505,7 +508,9 @@ fn score_group(
         let mut m: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for &a in anchors {
             let c = &cases[&(a, s)];
-            m.entry("reward_true".into()).or_default().push(c.reward_true);
+            m.entry("reward_true".into())
+                .or_default()
+                .push(c.reward_true);
             for p in &c.preds {
                 if let Some(rw) = p.reward {
                     m.entry("reward_pred".into()).or_default().push(rw);
@@ -534,4 +539,60 @@ fn score_group(
         separation_audio: sa,
         per_alternative: per,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reference values from SciPy 1.17.1, `scipy.stats.spearmanr(a, b).statistic`.
+    #[test]
+    fn spearman_matches_scipy_with_ties() {
+        let close =
+            |a: Option<f64>, b: f64| assert!((a.unwrap() - b).abs() < 1e-12, "{a:?} vs {b}");
+        close(
+            spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[5.0, 6.0, 7.0, 8.0, 7.0]),
+            0.8207826816681233,
+        );
+        close(
+            spearman(&[0.074, -0.011, 0.01, -0.031], &[0.088, 0.0, 0.0, 0.0]),
+            0.7745966692414834,
+        );
+        close(spearman(&[3.0, 1.0, 2.0], &[1.0, 2.0, 3.0]), -0.5);
+        // No spread on one side: undefined (SciPy returns NaN).
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[0.0, 0.0, 0.0]), None);
+        assert_eq!(spearman(&[1.0], &[1.0]), None);
+    }
+
+    #[test]
+    fn commanded_motion_is_the_nominal_action() {
+        let p = Pose::new(1.0, 2.0, 0.5);
+        let f = commanded_pose(p, &[Action::Forward]);
+        assert!((f.x - (1.0 + 0.15 * 0.5f32.cos())).abs() < 1e-6);
+        assert!((f.y - (2.0 + 0.15 * 0.5f32.sin())).abs() < 1e-6);
+        let l = commanded_pose(p, &[Action::TurnLeft, Action::Stop]);
+        assert!((l.yaw - (0.5 + 10f32.to_radians())).abs() < 1e-6);
+        assert_eq!((l.x, l.y), (p.x, p.y));
+        let r = commanded_pose(p, &[Action::TurnRight; 4]);
+        assert!((r.yaw - (0.5 - 40f32.to_radians())).abs() < 1e-5);
+        // Turning then walking goes along the new heading.
+        let lf = commanded_pose(p, &[Action::TurnLeft, Action::TurnLeft, Action::Forward]);
+        let yaw = 0.5 + 20f32.to_radians();
+        assert!((lf.x - (1.0 + 0.15 * yaw.cos())).abs() < 1e-6);
+        let a = AggregatedAction::between(p, lf);
+        assert!((a.forward_m - 0.15 * 20f32.to_radians().cos()).abs() < 1e-5);
+        assert!((a.left_m - 0.15 * 20f32.to_radians().sin()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn alternatives_are_distinct_and_named() {
+        let [single, seqs] = alternatives();
+        assert_eq!(single.len(), 4);
+        assert!(single.iter().all(|a| a.actions.len() == 1));
+        assert!(seqs.iter().all(|a| a.actions.len() == 4));
+        let mut names: Vec<&str> = single.iter().chain(&seqs).map(|a| a.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 9);
+    }
 }

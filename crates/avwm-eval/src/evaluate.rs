@@ -60,11 +60,7 @@ impl ModelInfo {
     /// The row this model fills in the paper's tables: `av-cdit`, `stage1`, `stage1+2`,
     /// `no-experts`, `no-stagewise`, `vision-only`, `audio-only` (or `other`).
     pub fn kind(&self) -> &'static str {
-        match (
-            self.variant.as_str(),
-            self.stage.as_str(),
-            self.experts,
-        ) {
+        match (self.variant.as_str(), self.stage.as_str(), self.experts) {
             ("vision-only", _, _) => "vision-only",
             ("audio-only", _, _) => "audio-only",
             ("full", "one", true) => "stage1",
@@ -115,6 +111,9 @@ pub struct EvalSummary {
     pub feature_nets: Option<String>,
     /// Fixed-step / rollout metrics (empty for counterfactual).
     pub metrics: BTreeMap<String, MetricResult>,
+    /// Predictions that held non-finite values (NaN/∞ samples, replaced by 0 and scored as such).
+    #[serde(default)]
+    pub non_finite_predictions: usize,
     /// Reference systems' metrics (`copy-frame-t`, `tokenizer`), if scored.
     pub references: BTreeMap<String, BTreeMap<String, MetricResult>>,
     /// Counterfactual results.
@@ -246,6 +245,7 @@ pub fn evaluate(
         anchors: anchors.len(),
         feature_nets: inp.nets_dir.map(|p| p.display().to_string()),
         metrics: BTreeMap::new(),
+        non_finite_predictions: 0,
         references: BTreeMap::new(),
         counterfactual: None,
         plots: vec![],
@@ -291,14 +291,31 @@ pub fn evaluate(
     let tm = Instant::now();
     match cfg.mode {
         Mode::Fixed => run_fixed(
-            model, inp.tok, t, &anchors, cfg, &mut scorer, &mut keep, progress, inp.device,
+            model,
+            inp.tok,
+            t,
+            &anchors,
+            cfg,
+            &mut scorer,
+            &mut keep,
+            progress,
+            inp.device,
         )?,
         _ => run_rollout(
-            model, inp.tok, t, &anchors, cfg, &mut scorer, &mut keep, progress, inp.device,
+            model,
+            inp.tok,
+            t,
+            &anchors,
+            cfg,
+            &mut scorer,
+            &mut keep,
+            progress,
+            inp.device,
         )?,
     }
     timing.model_s = tm.elapsed().as_secs_f64();
     summary.metrics = scorer.finish(cfg.runs, cfg.horizon)?;
+    summary.non_finite_predictions = scorer.non_finite;
 
     let tr = Instant::now();
     if cfg.references {
@@ -372,14 +389,23 @@ pub fn evaluate(
         for (rname, r) in &summary.references {
             add(rname, r.get(name));
         }
-        if series.is_empty() || !summary.metrics.get(name).is_some_and(|r| r.mean_std().is_some())
+        if series.is_empty()
+            || summary
+                .metrics
+                .get(name)
+                .is_none_or(|r| r.mean_std().is_none())
         {
             continue;
         }
         let rel = format!("plots/{name}.png");
         write_line_chart(
             &out.join(&rel),
-            &format!("{} ({}), {}", metric_label(name), cfg.mode.name(), summary.model.kind()),
+            &format!(
+                "{} ({}), {}",
+                metric_label(name),
+                cfg.mode.name(),
+                summary.model.kind()
+            ),
             x_label,
             metric_label(name),
             &series,

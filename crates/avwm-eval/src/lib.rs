@@ -127,6 +127,7 @@ pub mod nets;
 pub mod plot;
 pub mod protocol;
 pub mod render;
+pub mod report;
 pub mod resim;
 pub mod sheet;
 

@@ -96,7 +96,15 @@ pub struct EvalConfig {
 
 /// Per-sample metric names, in table order.
 pub const SAMPLE_METRICS: [&str; 10] = [
-    "psnr", "ssim", "lpips", "dreamsim", "lsd", "spec_ssim", "ild_db", "itd_us", "doa_deg",
+    "psnr",
+    "ssim",
+    "lpips",
+    "dreamsim",
+    "lsd",
+    "spec_ssim",
+    "ild_db",
+    "itd_us",
+    "doa_deg",
     "reward_mse",
 ];
 
@@ -199,6 +207,8 @@ pub struct Output {
     pub audio: Option<(Vec<f32>, Vec<f32>)>,
     /// Reward (m), if produced.
     pub reward: Option<f64>,
+    /// The model produced non-finite values here (replaced by 0 before scoring, and counted).
+    pub non_finite: bool,
 }
 
 /// Anchors with `context` frames of history and `horizon` future frames in their episode, drawn
@@ -300,6 +310,9 @@ pub fn score(
     Ok(v)
 }
 
+/// Predicted and true RGB images of one run, in the same order.
+type ImagePairs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 /// Collects one system's outputs and scores, then aggregates them.
 pub struct Scorer<'a> {
     truth: &'a HashMap<usize, TrueFrame>,
@@ -307,8 +320,10 @@ pub struct Scorer<'a> {
     sample_rate_hz: u32,
     /// Every scored sample.
     pub records: Vec<SampleRecord>,
+    /// Outputs that held non-finite values (replaced by 0 before scoring).
+    pub non_finite: usize,
     /// Per run: predicted and true images (kept only when FID is computable).
-    set_images: Vec<(Vec<Vec<u8>>, Vec<Vec<u8>>)>,
+    set_images: Vec<ImagePairs>,
     /// Per run: predicted and true audio (kept only when FAD is computable).
     set_audio: Vec<(Vec<StereoClip>, Vec<StereoClip>)>,
     streams: Streams,
@@ -343,6 +358,7 @@ impl<'a> Scorer<'a> {
             nets,
             sample_rate_hz,
             records: Vec::new(),
+            non_finite: 0,
             set_images: (0..runs).map(|_| Default::default()).collect(),
             set_audio: (0..runs).map(|_| Default::default()).collect(),
             streams,
@@ -388,6 +404,7 @@ impl<'a> Scorer<'a> {
                 ds = Vec::<f64>::try_from(d)?.into_iter().map(Some).collect();
             }
         }
+        self.non_finite += outputs.iter().filter(|o| o.non_finite).count();
         for (i, ((g, o), mut values)) in targets.iter().zip(outputs).zip(scored).enumerate() {
             if let Some(v) = lp[i] {
                 values.insert("lpips".into(), v);
@@ -526,6 +543,15 @@ impl<'a> Scorer<'a> {
 /// Decodes a model prediction into per-row outputs.
 pub fn outputs_of(model: &WorldModel, tok: &Tokenizers, p: &Prediction) -> Vec<Output> {
     let (img, wav) = model.decode(tok, p);
+    // Images: NaN becomes 0 in the u8 conversion; remember which rows had any.
+    let image_nan: Vec<bool> = match &img {
+        Some(x) => {
+            let bad = x.isfinite().logical_not().flatten(1, -1).any_dim(1, false);
+            Vec::<bool>::try_from(bad).unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let image_nan = |i: usize| image_nan.get(i).copied().unwrap_or(false);
     let imgs = img.as_ref().map(tensor_to_images);
     let wavs = wav.as_ref().map(tensor_to_audio);
     let rew: Option<Vec<f64>> = p
@@ -538,10 +564,33 @@ pub fn outputs_of(model: &WorldModel, tok: &Tokenizers, p: &Prediction) -> Vec<O
         .or(wavs.as_ref().map(Vec::len))
         .unwrap_or(0);
     (0..b)
-        .map(|i| Output {
-            image: imgs.as_ref().map(|v| v[i].clone()),
-            audio: wavs.as_ref().map(|v| v[i].clone()),
-            reward: rew.as_ref().map(|v| v[i]),
+        .map(|i| {
+            let mut bad = false;
+            let mut clean = |x: &mut f32| {
+                if !x.is_finite() {
+                    *x = 0.0;
+                    bad = true;
+                }
+            };
+            let audio = wavs.as_ref().map(|v| {
+                let (mut l, mut r) = v[i].clone();
+                l.iter_mut().chain(r.iter_mut()).for_each(&mut clean);
+                (l, r)
+            });
+            let reward = rew.as_ref().map(|v| {
+                if v[i].is_finite() {
+                    v[i]
+                } else {
+                    bad = true;
+                    0.0
+                }
+            });
+            Output {
+                image: imgs.as_ref().map(|v| v[i].clone()),
+                audio,
+                reward,
+                non_finite: bad || image_nan(i),
+            }
         })
         .collect()
 }
@@ -708,6 +757,7 @@ pub fn reference_outputs(
                 image: Some(f.rgb.data.clone()),
                 audio: Some((f.audio.left.clone(), f.audio.right.clone())),
                 reward: Some(0.0),
+                non_finite: false,
             }
         })
         .collect();
@@ -720,4 +770,78 @@ pub fn reference_outputs(
     };
     let ceiling = outputs_of(model, tok, &p);
     (copy, ceiling)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `numpy.mean` / `numpy.std` (population) of the same numbers: 2.5 and 1.118033988749895.
+    #[test]
+    fn mean_std_is_numpy_population() {
+        let (m, s) = mean_std(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(m, 2.5);
+        assert!((s - 1.118033988749895).abs() < 1e-15);
+        assert_eq!(mean_std(&[7.0]), (7.0, 0.0));
+        assert!(mean_std(&[]).0.is_nan());
+    }
+
+    #[test]
+    fn metric_directions_and_streams() {
+        for m in SAMPLE_METRICS.iter().chain(SET_METRICS.iter()) {
+            assert!(metric_stream(m).is_some(), "{m}");
+        }
+        assert!(higher_is_better("psnr") && higher_is_better("spec_ssim"));
+        assert!(!higher_is_better("lsd") && !higher_is_better("reward_mse"));
+        assert_eq!(Mode::parse("rollout").unwrap(), Mode::Rollout);
+        assert!(Mode::parse("sideways").is_err());
+    }
+
+    #[test]
+    fn score_of_identical_output_is_perfect() {
+        let mut an = AudioAnalyzer::new(StftConfig::default()).unwrap();
+        let rgb = RgbImage {
+            width: 16,
+            height: 16,
+            data: (0..16 * 16 * 3).map(|i| (i * 7 % 251) as u8).collect(),
+        };
+        let tone: Vec<f32> = (0..2400).map(|i| (i as f32 * 0.07).sin() * 0.3).collect();
+        let late: Vec<f32> = std::iter::repeat_n(0.0, 5)
+            .chain(tone.iter().copied())
+            .take(2400)
+            .collect();
+        let truth = TrueFrame {
+            rgb: rgb.clone(),
+            audio: BinauralAudio {
+                sample_rate_hz: 16_000,
+                left: tone.clone(),
+                right: late.clone(),
+            },
+        };
+        let out = Output {
+            image: Some(rgb.data.clone()),
+            audio: Some((tone, late)),
+            reward: Some(0.25),
+            non_finite: false,
+        };
+        let v = score(&out, &truth, 0.5, &mut an).unwrap();
+        assert_eq!(v["psnr"], 100.0);
+        assert!((v["ssim"] - 1.0).abs() < 1e-9);
+        assert!(v["lsd"].abs() < 1e-9);
+        assert!((v["spec_ssim"] - 1.0).abs() < 1e-9);
+        assert!(v["itd_us"].abs() < 1e-9 && v["ild_db"].abs() < 1e-9);
+        assert!((v["reward_mse"] - 0.0625).abs() < 1e-12);
+        // No image, no audio: only the reward is scored.
+        let v = score(
+            &Output {
+                reward: Some(0.5),
+                ..Output::default()
+            },
+            &truth,
+            0.5,
+            &mut an,
+        )
+        .unwrap();
+        assert_eq!(v.keys().collect::<Vec<_>>(), ["reward_mse"]);
+    }
 }

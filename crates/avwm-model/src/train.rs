@@ -621,8 +621,8 @@ pub fn train_stage(
 /// dropped: same function, same EMA, same optimiser moments. The no-experts ablation
 /// (Tables 6–7) then differs from the full model only where the ablation is meant to act, in
 /// stages 2 and 3, and its stage 1 costs nothing. Writes `run/stage1/` (weights, EMA, optimiser,
-/// state, log, summary, `model.json` last, with `provenance.shared_from`); a second call with the
-/// same source is a no-op.
+/// state, log, summary, `shared_from.json`, `model.json` last); a second call with the same
+/// source is a no-op.
 ///
 /// # Errors
 /// The source stage is unfinished, not a full model with experts, or broken; the destination
@@ -677,9 +677,12 @@ pub fn share_stage_one(from_run: &Path, run: &Path) -> Result<()> {
         ckpt::write_atomic(&dst.join(rel), &bytes)?;
     }
     ckpt::write_json(&dst.join("config.json"), &cfg)?;
+    ckpt::write_json(
+        &dst.join("shared_from.json"),
+        &serde_json::json!({ "stage1": src.display().to_string(), "renamed": "mlp_vis -> mlp, mlp_aud dropped" }),
+    )?;
     let mut meta: ModelMeta = ckpt::read_json(&src.join("model.json"))?;
     meta.config.experts = false;
-    meta.provenance["shared_from"] = serde_json::json!(src.display().to_string());
     ckpt::write_json(&dst.join("model.json"), &meta)?;
     Ok(())
 }
