@@ -132,6 +132,46 @@ pub(crate) fn blit(dst: &mut RgbImage, src: &RgbImage, x: i64, y: i64) {
 /// A line of `thickness`-px square dots from `(x0, y0)` to `(x1, y1)`, clipped to `clip`
 /// (`[x0, x1) × [y0, y1)`).
 fn line(img: &mut RgbImage, a: (f64, f64), b: (f64, f64), thickness: i64, c: [u8; 3], clip: Rect) {
+    // Liang–Barsky: keep the part of the segment inside the clip box (with a margin), so that
+    // far-off points (huge values) cost nothing.
+    let m = thickness as f64 + 1.0;
+    let (bx0, by0, bx1, by1) = (
+        clip.x0 as f64 - m,
+        clip.y0 as f64 - m,
+        clip.x1 as f64 + m,
+        clip.y1 as f64 + m,
+    );
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    if !(a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()) {
+        return;
+    }
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-dx, a.0 - bx0),
+        (dx, bx1 - a.0),
+        (-dy, a.1 - by0),
+        (dy, by1 - a.1),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+        }
+    }
+    if t0 > t1 {
+        return;
+    }
+    let (a, b) = (
+        (a.0 + t0 * dx, a.1 + t0 * dy),
+        (a.0 + t1 * dx, a.1 + t1 * dy),
+    );
     let steps = ((b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil() as i64).max(1);
     for k in 0..=steps {
         let t = k as f64 / steps as f64;
@@ -624,7 +664,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
                 let (x, m, sd) = run[0];
                 if sd > 0.0 {
                     let cx = px(x).round() as i64;
-                    for x in cx - 5..=cx + 5 {
+                    for x in cx.saturating_sub(5)..=cx.saturating_add(5) {
                         mark(x, py(m - sd), py(m + sd));
                     }
                 }
@@ -636,7 +676,9 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
                     continue;
                 }
                 let (xa, xb) = (px(a.0), px(b.0));
-                for x in xa.round() as i64..=xb.round() as i64 {
+                let x_from = xa.round().max((plot.x0 - 1) as f64) as i64;
+                let x_to = xb.round().min(plot.x1 as f64) as i64;
+                for x in x_from..=x_to {
                     let t = if xb > xa {
                         ((x as f64 - xa) / (xb - xa)).clamp(0.0, 1.0)
                     } else {
@@ -699,7 +741,11 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
                 );
             }
             for &(x, m, _) in run {
-                let (cx, cy) = (px(x).round() as i64, py(m).round() as i64);
+                // Clamped: a marker far off the chart is not drawn (fill_rect clips).
+                let (cx, cy) = (
+                    px(x).round().clamp(-1e6, 1e6) as i64,
+                    py(m).round().clamp(-1e6, 1e6) as i64,
+                );
                 fill_rect(&mut img, cx - 3, cy - 3, cx + 3, cy + 3, c);
             }
         }
