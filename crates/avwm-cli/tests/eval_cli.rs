@@ -37,47 +37,7 @@ fn fake_eval(
 fn eval_fixed_rollout_counterfactual_and_report() {
     let tmp = tempfile::tempdir().unwrap();
     let p = |s: &str| tmp.path().join(s).to_str().unwrap().to_string();
-    std::fs::write(p("gen.toml"), "episodes = 4\nmax_frames = 14\n").unwrap();
-    ok(&[
-        "data",
-        "generate",
-        "--preset",
-        "tiny",
-        "--config",
-        &p("gen.toml"),
-        "--out",
-        &p("ds"),
-    ]);
-    for m in ["visual", "audio"] {
-        ok(&[
-            "tokenizer",
-            "train",
-            "--modality",
-            m,
-            "--data",
-            &p("ds"),
-            "--run",
-            &p(&format!("tok-{m}")),
-            "--preset",
-            "tiny",
-            "--steps",
-            "2",
-        ]);
-    }
-    let (vt, at) = (p("tok-visual/tokenizer"), p("tok-audio/tokenizer"));
-    ok(&[
-        "tokenizer",
-        "encode",
-        "--data",
-        &p("ds"),
-        "--visual",
-        &vt,
-        "--audio",
-        &at,
-        "--out",
-        &p("cache"),
-    ]);
-    let cache = p("cache");
+    let (cache, vt, at) = common::tiny_cache(tmp.path(), 4, 14, 2);
     ok(&[
         "train",
         "--preset",

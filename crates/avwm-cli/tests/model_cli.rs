@@ -9,49 +9,10 @@ use common::{avwm, ok, read_json, stdout_json as json};
 fn train_all_stages_resume_and_predict() {
     let tmp = tempfile::tempdir().unwrap();
     let p = |s: &str| tmp.path().join(s).to_str().unwrap().to_string();
-    std::fs::write(p("gen.toml"), "episodes = 3\nmax_frames = 12\n").unwrap();
-    ok(&[
-        "data",
-        "generate",
-        "--preset",
-        "tiny",
-        "--config",
-        &p("gen.toml"),
-        "--out",
-        &p("ds"),
-    ]);
-    for m in ["visual", "audio"] {
-        ok(&[
-            "tokenizer",
-            "train",
-            "--modality",
-            m,
-            "--data",
-            &p("ds"),
-            "--run",
-            &p(&format!("tok-{m}")),
-            "--preset",
-            "tiny",
-            "--steps",
-            "3",
-        ]);
-    }
-    let (vt, at) = (p("tok-visual/tokenizer"), p("tok-audio/tokenizer"));
-    ok(&[
-        "tokenizer",
-        "encode",
-        "--data",
-        &p("ds"),
-        "--visual",
-        &vt,
-        "--audio",
-        &at,
-        "--out",
-        &p("cache"),
-    ]);
+    let (cache, vt, at) = common::tiny_cache(tmp.path(), 3, 12, 3);
 
     // Three stages in one call.
-    let (cache, model) = (p("cache"), p("run/stage3"));
+    let model = p("run/stage3");
     let train = |extra: &[&str]| {
         let mut args = vec![
             "train",

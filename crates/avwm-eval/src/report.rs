@@ -535,7 +535,8 @@ fn reading(ev: &Evals) -> Vec<String> {
              calibrated predictive distribution has an MSE of twice the conditional variance, so \
              a model that learned little about the reward scores about twice the MSE of \
              predicting 0 (here {z:.3} m², the mean squared true reward); AV-CDiT scores {m:.3} m² \
-             in fixed-step mode. The paper's reward MSEs (0.75–0.89) are measured the same way."
+             in fixed-step mode. The paper does not say whether its reward MSEs (0.75–0.89 fixed-step) \
+             score one sample or an average."
         ));
     }
     out
@@ -813,7 +814,7 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
                     .evidence
                     .iter()
                     .filter(|e| e.verdict != "n/a")
-                    .map(|e| format!("{} {} {}", e.mode, e.metric, e.verdict))
+                    .map(|e| format!("{} {}: {}", e.mode, metric_label(&e.metric), e.verdict))
                     .collect();
                 format!(
                     "{}: {} ({})",

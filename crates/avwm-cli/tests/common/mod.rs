@@ -32,3 +32,60 @@ pub fn stdout_json(out: &Output) -> serde_json::Value {
 pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).expect("read json")).expect("parse json")
 }
+
+/// A shrunken `tiny` dataset (`episodes` episodes of at most `frames` frames) in `dir/ds`, its
+/// tokenizers trained for `steps` steps (`dir/tok-visual`, `dir/tok-audio`) and its latent cache
+/// (`dir/cache`). Returns the paths `(cache, visual tokenizer, audio tokenizer)`.
+pub fn tiny_cache(
+    dir: &Path,
+    episodes: usize,
+    frames: usize,
+    steps: usize,
+) -> (String, String, String) {
+    let p = |s: &str| dir.join(s).to_str().unwrap().to_string();
+    std::fs::write(
+        p("gen.toml"),
+        format!("episodes = {episodes}\nmax_frames = {frames}\n"),
+    )
+    .unwrap();
+    ok(&[
+        "data",
+        "generate",
+        "--preset",
+        "tiny",
+        "--config",
+        &p("gen.toml"),
+        "--out",
+        &p("ds"),
+    ]);
+    for m in ["visual", "audio"] {
+        ok(&[
+            "tokenizer",
+            "train",
+            "--modality",
+            m,
+            "--data",
+            &p("ds"),
+            "--run",
+            &p(&format!("tok-{m}")),
+            "--preset",
+            "tiny",
+            "--steps",
+            &steps.to_string(),
+        ]);
+    }
+    let (vt, at) = (p("tok-visual/tokenizer"), p("tok-audio/tokenizer"));
+    ok(&[
+        "tokenizer",
+        "encode",
+        "--data",
+        &p("ds"),
+        "--visual",
+        &vt,
+        "--audio",
+        &at,
+        "--out",
+        &p("cache"),
+    ]);
+    (p("cache"), vt, at)
+}
