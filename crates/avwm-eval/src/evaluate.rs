@@ -487,9 +487,9 @@ pub fn metric_label(name: &str) -> &'static str {
         "spec_ssim" => "spectrogram SSIM",
         "fad" => "FAD",
         "ild_db" => "ILD error (dB)",
-        "itd_us" => "ITD error (µs)",
+        "itd_us" => "ITD error (us)",
         "doa_deg" => "DOA error (deg)",
-        "reward_mse" => "reward MSE (m²)",
+        "reward_mse" => "reward MSE (m^2)",
         _ => "?",
     }
 }

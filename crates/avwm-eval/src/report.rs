@@ -741,24 +741,53 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
         path: figs.clone(),
         source,
     })?;
+    // The full model's first two sheets per mode; then, for its first anchor, the same sheet of
+    // every other model (same evaluation seed and anchor count give the same anchors), as Fig. 5.
     let mut sheet_blocks = Vec::new();
     for mode in ["fixed", "rollout", "counterfactual"] {
-        if let (Some(s), Some(dir)) = (ev.get("av-cdit", mode), ev.dir("av-cdit", mode)) {
-            for rel in s.sheets.iter().take(2) {
-                let name = format!(
-                    "figures/sheet-{mode}-{}",
-                    Path::new(rel)
-                        .file_name()
-                        .map(|f| f.to_string_lossy().to_string())
-                        .unwrap_or_default()
-                );
-                let dst = copy_into(&dir.join(rel), out, &name)?;
-                sheet_blocks.push(Block::Image {
-                    caption: format!("AV-CDiT, {mode}: {rel}"),
-                    path: dst,
-                });
-                files.push(name);
+        let Some(main) = ev.get("av-cdit", mode) else {
+            continue;
+        };
+        let mut picks: Vec<(&str, String)> = main
+            .sheets
+            .iter()
+            .take(2)
+            .map(|r| ("av-cdit", r.clone()))
+            .collect();
+        if let Some(first) = main.sheets.first() {
+            for kind in [
+                "stage1",
+                "stage1+2",
+                "no-experts",
+                "no-stagewise",
+                "vision-only",
+                "audio-only",
+            ] {
+                if ev
+                    .get(kind, mode)
+                    .is_some_and(|s| s.anchors == main.anchors && s.sheets.contains(first))
+                {
+                    picks.push((kind, first.clone()));
+                }
             }
+        }
+        for (kind, rel) in picks {
+            let Some(dir) = ev.dir(kind, mode) else {
+                continue;
+            };
+            let name = format!(
+                "figures/sheet-{mode}-{kind}-{}",
+                Path::new(&rel)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().to_string())
+                    .unwrap_or_default()
+            );
+            let dst = copy_into(&dir.join(&rel), out, &name)?;
+            sheet_blocks.push(Block::Image {
+                caption: format!("{}, {mode}: {rel}", kind_label(kind)),
+                path: dst,
+            });
+            files.push(name);
         }
     }
     // Page.
