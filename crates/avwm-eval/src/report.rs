@@ -512,7 +512,7 @@ fn reading(ev: &Evals) -> Vec<String> {
             ));
         }
         if let Some(tok) = s.references.get("tokenizer") {
-            for k in ["psnr", "lsd"] {
+            for k in ["psnr", "lsd", "spec_ssim", "itd_us"] {
                 if let (Some((a, _)), Some((b, _))) = (get(&s.metrics, k), get(tok, k)) {
                     out.push(format!(
                         "{mode}: {} of AV-CDiT {a:.3}, of the tokenizers' own reconstruction of the targets {b:.3} (the ceiling of a latent model).",
