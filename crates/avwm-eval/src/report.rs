@@ -297,6 +297,11 @@ fn verdict_of(
     }
 }
 
+/// The rule every claim uses to compare two models on one metric.
+const CLAIM_RULE: &str = "A difference counts when it exceeds both the combined standard deviation \
+    over the 3 sampling runs and 1 % of the value; otherwise the two are the same. Metrics that \
+    were not computed are left out. Fixed-step and rollout both count.";
+
 const VISION: [&str; 5] = ["psnr", "ssim", "lpips", "dreamsim", "fid"];
 const AUDIO: [&str; 3] = ["lsd", "spec_ssim", "fad"];
 
@@ -308,9 +313,7 @@ fn claims(ev: &Evals) -> Vec<Claim> {
             .flat_map(|mode| ms.iter().map(move |m| compare(ev, a, b, m, mode)))
             .collect()
     };
-    let rule = "A difference counts when it exceeds both the combined standard deviation over the \
-                3 sampling runs and 1 % of the value; otherwise the two are the same. Metrics that \
-                were not computed are left out. Fixed-step and rollout both count.";
+    let rule = CLAIM_RULE;
     let mut out = Vec::new();
     // 1. Baselines.
     let mut e = cmp_all("av-cdit", "vision-only", &VISION);
@@ -846,11 +849,12 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
                     .map(|e| format!("{} {}: {}", e.mode, metric_label(&e.metric), e.verdict))
                     .collect();
                 format!(
-                    "{}: {} ({})",
+                    "{}: {} {} Evidence: {}.",
                     c.verdict.to_uppercase(),
                     c.claim,
+                    c.rule.trim_start_matches(CLAIM_RULE).trim(),
                     if ev.is_empty() {
-                        "no evidence".to_string()
+                        "none (a model was not evaluated)".to_string()
                     } else {
                         ev.join(", ")
                     }
