@@ -220,7 +220,11 @@ pub fn run_report(a: ReportArgs) -> Result<()> {
     let evals = avwm_eval::evaluate::find_summaries(&a.evals)
         .with_context(|| format!("reading evaluations in {}", a.evals.display()))?;
     commands.push("# evaluations (from their eval.json)".into());
-    commands.extend(evals.iter().map(|(_, s)| s.command.clone()));
+    // The program name as `avwm`, whatever the binary was called.
+    commands.extend(evals.iter().map(|(_, s)| match s.command.split_once(' ') {
+        Some((_, rest)) => format!("avwm {rest}"),
+        None => s.command.clone(),
+    }));
     commands.push(format!(
         "avwm {}",
         std::env::args().skip(1).collect::<Vec<_>>().join(" ")
