@@ -13,5 +13,6 @@ train --stage all --run "$runs/avcdit-small"                     # AV-CDiT, stag
 train --variant audio-only --run "$runs/ldm-small-audio"         # audio-only LDM baseline
 # ablation: shared FFN; stage 1 sees visual tokens only, so it is the full model's stage 1 (renamed)
 train --stage all --no-experts --share-stage1 "$runs/avcdit-small" --run "$runs/avcdit-small-no-experts"
-train --variant vision-only --run "$runs/cdit-small-vision"      # vision-only CDiT baseline
+# vision-only CDiT baseline: the full model's stage 1 is its first 3,000 steps (audio side dropped)
+train --variant vision-only --share-stage1 "$runs/avcdit-small" --run "$runs/cdit-small-vision"
 train --no-stagewise --run "$runs/avcdit-small-no-stagewise"     # ablation: joint from the start

@@ -171,8 +171,10 @@ pub struct TrainArgs {
     /// libtorch threads (default: all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// With `--no-experts`: take stage 1 from this run of the full model instead of training it
-    /// (stage 1 sees visual tokens only, so the visual expert is exactly the shared FFN).
+    /// Take stage 1 from this run of the full model instead of training it. With `--no-experts`
+    /// it becomes this run's stage 1 (stage 1 sees visual tokens only, so the visual expert is
+    /// exactly the shared FFN); with `--variant vision-only` the audio side is dropped and the
+    /// joint stage resumes where that stage 1 ended.
     #[arg(long, value_name = "RUN")]
     share_stage1: Option<PathBuf>,
 }
@@ -239,10 +241,17 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
         )
     })?;
     std::fs::create_dir_all(&a.run).with_context(|| format!("creating {}", a.run.display()))?;
-    if let Some(from) = &a.share_stage1 {
-        if cfg.experts || cfg.variant != Variant::Full || a.no_stagewise {
-            bail!("--share-stage1 is for the stagewise --no-experts ablation of the full model");
+    let vision_only = cfg.variant == Variant::VisionOnly;
+    if a.share_stage1.is_some() {
+        let no_experts_ablation = cfg.variant == Variant::Full && !cfg.experts;
+        let vision_baseline = vision_only && cfg.experts;
+        if a.no_stagewise || !(no_experts_ablation || vision_baseline) {
+            bail!(
+                "--share-stage1 is for the stagewise --no-experts ablation of the full model and for the vision-only baseline (with its visual expert)"
+            );
         }
+    }
+    if let (Some(from), false) = (&a.share_stage1, vision_only) {
         avwm_model::train::share_stage_one(from, &a.run).with_context(|| {
             format!(
                 "sharing stage 1 of {} with {}",
@@ -261,6 +270,18 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
         }
         if let Some(c) = a.contexts {
             tc.contexts = c;
+        }
+        if let (Some(from), true) = (&a.share_stage1, vision_only) {
+            avwm_model::train::continue_stage_one_as_vision_only(from, &a.run, &tc).with_context(
+                || {
+                    format!(
+                        "continuing stage 1 of {} as the vision-only model {}",
+                        from.display(),
+                        a.run.display()
+                    )
+                },
+            )?;
+            eprintln!("joint: continues stage 1 of {}", from.display());
         }
         let pb = progress(tc.steps, stage.dir_name());
         let mut on_log = |l: &StepLog| {

@@ -165,3 +165,77 @@ fn train_all_stages_resume_and_predict() {
     assert!(info["parameters_by_group"]["blocks.mlp"].as_i64().unwrap() > 0);
     assert!(info["gflops_forward_per_sample"].as_f64().unwrap() > 0.0);
 }
+
+/// The vision-only baseline continued from the full model's stage 1 (`--share-stage1`) is the
+/// same optimisation as that stage 1 run on: after 2 shared and 2 further steps its weights equal,
+/// bit for bit, those of a stage 1 trained for 4 steps, with the audio side left out.
+#[test]
+fn vision_only_continues_stage_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |s: &str| tmp.path().join(s).to_str().unwrap().to_string();
+    let (cache, _, _) = common::tiny_cache(tmp.path(), 3, 12, 2);
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", "--preset", "tiny", "--data", &cache as &str];
+        args.extend_from_slice(extra);
+        avwm(&args)
+    };
+    let check = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o
+    };
+    check(train(&["--run", &p("s2"), "--stage", "1", "--steps", "2"]));
+    check(train(&["--run", &p("s4"), "--stage", "1", "--steps", "4"]));
+    let vis = |run: &str, extra: &[&str]| {
+        let mut args = vec!["--run", run, "--variant", "vision-only", "--steps", "4"];
+        args.extend_from_slice(extra);
+        train(&args)
+    };
+    let out = check(vis(&p("vis"), &["--share-stage1", &p("s2")]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("continues stage 1"));
+    let summary = read_json(&tmp.path().join("vis/joint/summary.json"));
+    assert_eq!(
+        (summary["steps"].as_u64(), summary["resumed_from"].as_u64()),
+        (Some(4), Some(2))
+    );
+    let meta = read_json(&tmp.path().join("vis/joint/model.json"));
+    assert_eq!(meta["config"]["variant"], "vision-only");
+    let load = |f: &str| tch::Tensor::read_safetensors(tmp.path().join(f)).unwrap();
+    for file in [
+        "model.safetensors",
+        "ckpt/model.safetensors",
+        "ckpt/ema.safetensors",
+    ] {
+        let full = load(&format!("s4/stage1/{file}"));
+        let vision = load(&format!("vis/joint/{file}"));
+        let audio_side =
+            |k: &str| k.starts_with("aud.") || k.starts_with("rew.") || k.contains(".mlp_aud.");
+        let kept: Vec<_> = full.iter().filter(|(k, _)| !audio_side(k)).collect();
+        assert!(
+            kept.len() < full.len(),
+            "{file}: the full model has an audio side"
+        );
+        assert_eq!(kept.len(), vision.len(), "{file}");
+        for (k, t) in kept {
+            let (_, v) = vision.iter().find(|(n, _)| n == k).expect("same names");
+            assert!(t.equal(v), "{file}: {k} differs");
+        }
+    }
+    // Re-running is a no-op resume; other sources and settings are refused.
+    check(vis(&p("vis"), &["--share-stage1", &p("s2")]));
+    let out = vis(&p("vis"), &["--share-stage1", &p("s4")]);
+    assert!(!out.status.success(), "another source");
+    let out = vis(&p("v2"), &["--share-stage1", &p("s2"), "--contexts", "3"]);
+    assert!(!out.status.success(), "other settings");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("other settings"));
+    let out = vis(&p("v3"), &["--share-stage1", &p("nowhere")]);
+    assert!(!out.status.success(), "no stage 1");
+    let out = train(&[
+        "--run",
+        &p("v4"),
+        "--variant",
+        "audio-only",
+        "--share-stage1",
+        &p("s2"),
+    ]);
+    assert!(!out.status.success(), "audio-only cannot share");
+}

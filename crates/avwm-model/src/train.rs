@@ -6,7 +6,7 @@
 //! | 1 | vision only | everything except `aud.`, `rew.` and the audio experts (attention, conditioning, AdaLN, visual adaptor/expert/head) | initialisation |
 //! | 2 | audio + reward only | only `aud.`, `rew.` and the audio experts (with `--no-experts`, the shared feed-forward) | stage 1 |
 //! | 3 | both, synchronised | everything | stage 2 |
-//! | joint | the model's streams | everything | initialisation (`--no-stagewise`, vision-only, audio-only) |
+//! | joint | the model's streams | everything | initialisation (`--no-stagewise`, vision-only, audio-only), or for vision-only the full model's stage 1 ([`continue_stage_one_as_vision_only`]) |
 //!
 //! Each stage runs in its own folder of the run:
 //! ```text
@@ -92,14 +92,19 @@ impl Stage {
 
     /// Whether the parameter `name` learns in this stage.
     pub fn trainable(self, cfg: &ModelConfig, name: &str) -> bool {
-        let audio_side =
-            name.starts_with("aud.") || name.starts_with("rew.") || name.contains(".mlp_aud.");
+        let audio_side = audio_side(name);
         match self {
             Stage::One => !audio_side,
             Stage::Two => audio_side || (!cfg.experts && name.contains(".mlp.")),
             Stage::Three | Stage::Joint => true,
         }
     }
+}
+
+/// Whether the parameter `name` belongs to the audio side (audio and reward tokens, audio
+/// expert), which stage 1 leaves untouched.
+fn audio_side(name: &str) -> bool {
+    name.starts_with("aud.") || name.starts_with("rew.") || name.contains(".mlp_aud.")
 }
 
 impl std::str::FromStr for Stage {
@@ -611,6 +616,122 @@ pub fn train_stage(
     };
     ckpt::write_json(&dir.join("summary.json"), &summary)?;
     Ok(summary)
+}
+
+/// Starts the vision-only CDiT baseline (`cfg`: its joint stage) from the finished stage 1 of a
+/// full model with modality experts, so that the baseline's joint run resumes at the step where
+/// that stage 1 ended.
+///
+/// Stage 1 of the full model trains only the visual side (visual tokens, shared conditioning and
+/// attention, visual expert) on visual tokens: dropping the audio side (`aud.*`, `rew.*`,
+/// `mlp_aud`) leaves exactly the vision-only CDiT, with its weights, EMA and optimiser moments.
+/// The baseline's joint stage then sees the same batches (they are drawn from `(seed, step)`),
+/// the same loss and the same learning-rate schedule as a continued stage 1 would, so the
+/// baseline is a vision-only CDiT trained for `cfg.steps` steps whose first steps it shares with
+/// the full model (their only difference from a fresh run is the random initialisation).
+/// Writes `run/joint/` (the checkpoint at the shared step, `config.json`, `log.jsonl`,
+/// `shared_from.json`); a second call with the same source is a no-op.
+///
+/// # Errors
+/// The source stage is unfinished, not a full model with experts, or trained with settings
+/// other than `cfg`'s (anything but the stage, variant and step count); the destination already
+/// holds another run; I/O.
+pub fn continue_stage_one_as_vision_only(
+    from_run: &Path,
+    run: &Path,
+    cfg: &TrainConfig,
+) -> Result<()> {
+    let src = from_run.join(Stage::One.dir_name());
+    let dst = run.join(Stage::Joint.dir_name());
+    if !src.join("model.json").is_file() {
+        return Err(ModelError::Config(format!(
+            "{} has no finished stage 1",
+            from_run.display()
+        )));
+    }
+    let src_cfg: TrainConfig = ckpt::read_json(&src.join("config.json"))?;
+    let as_stage_one = TrainConfig {
+        stage: Stage::One,
+        steps: src_cfg.steps,
+        model: ModelConfig {
+            variant: Variant::Full,
+            ..cfg.model.clone()
+        },
+        ..cfg.clone()
+    };
+    if cfg.stage != Stage::Joint || cfg.model.variant != Variant::VisionOnly || !cfg.model.experts {
+        return Err(ModelError::Config(
+            "the joint stage of a vision-only model with the visual expert expected".into(),
+        ));
+    }
+    if src_cfg != as_stage_one {
+        return Err(ModelError::Config(format!(
+            "{} was trained with other settings than this vision-only run (only the steps may differ)",
+            src.display()
+        )));
+    }
+    let state: State = ckpt::read_json(&ckpt_dir(&src).join(STATE_FILE))?;
+    if state.step > cfg.steps {
+        return Err(ModelError::Config(format!(
+            "{} ran {} steps, more than the {} of this run",
+            src.display(),
+            state.step,
+            cfg.steps
+        )));
+    }
+    let marker = dst.join("shared_from.json");
+    let record = serde_json::json!({
+        "stage1": src.display().to_string(),
+        "step": state.step,
+        "dropped": "aud.*, rew.*, mlp_aud (the audio side, untouched by stage 1)",
+    });
+    let state_path = ckpt_dir(&dst).join(STATE_FILE);
+    if marker.is_file() {
+        let old: serde_json::Value = ckpt::read_json(&marker)?;
+        if old != record {
+            return Err(ModelError::Config(format!(
+                "{} already continues another stage 1",
+                dst.display()
+            )));
+        }
+        if state_path.is_file() {
+            return Ok(());
+        }
+        // An interrupted copy: do it again.
+    } else if dst.join("config.json").is_file() {
+        return Err(ModelError::Config(format!(
+            "{} already holds a run",
+            dst.display()
+        )));
+    }
+    std::fs::create_dir_all(ckpt_dir(&dst)).map_err(NnError::io(&dst))?;
+    ckpt::write_json(&marker, &record)?;
+    // Optimiser moments are named `m.<parameter>` / `v.<parameter>`.
+    let visual = |k: &str| {
+        let name = k
+            .strip_prefix("m.")
+            .or_else(|| k.strip_prefix("v."))
+            .unwrap_or(k);
+        !audio_side(name)
+    };
+    for rel in [
+        "ckpt/model.safetensors",
+        "ckpt/ema.safetensors",
+        "ckpt/optim.safetensors",
+    ] {
+        let kept: Vec<(String, Tensor)> = ckpt::load_tensors(&src.join(rel))?
+            .into_iter()
+            .filter(|(k, _)| visual(k))
+            .collect();
+        ckpt::save_tensors(&dst.join(rel), &kept)?;
+    }
+    let log = src.join("log.jsonl");
+    let bytes = std::fs::read(&log).map_err(NnError::io(&log))?;
+    ckpt::write_atomic(&dst.join("log.jsonl"), &bytes)?;
+    ckpt::write_json(&dst.join("config.json"), cfg)?;
+    // The state last: with it the folder is a resumable checkpoint.
+    ckpt::write_json(&state_path, &state)?;
+    Ok(())
 }
 
 /// Starts a `--no-experts` run from the finished stage 1 of a run with modality experts.
