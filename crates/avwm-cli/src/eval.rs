@@ -2,14 +2,14 @@
 //! `avwm report` (the paper's tables from evaluation folders).
 
 use crate::common::progress;
-use anyhow::{Context, Result, bail};
+use crate::model::{SamplingArgs, TokenizerArgs};
+use anyhow::{Context, Result};
 use avwm_data::{Dataset, Split};
 use avwm_eval::FeatureNets;
 use avwm_eval::evaluate::{EvalInputs, evaluate};
 use avwm_eval::protocol::{EvalConfig, HORIZON, Mode};
 use avwm_model::WorldModel;
 use avwm_model::data::Transitions;
-use avwm_model::predict::{RolloutContext, Sampler, Tokenizers};
 use avwm_tokenizer::cache::{CACHE_FILE, CacheMeta};
 use clap::Args;
 use std::path::PathBuf;
@@ -51,15 +51,8 @@ pub struct EvalArgs {
     /// FAD are "not computed".
     #[arg(long)]
     feature_nets: Option<PathBuf>,
-    /// Sampler: ddim or ddpm.
-    #[arg(long, default_value = "ddim")]
-    sampler: String,
-    /// Sampler steps.
-    #[arg(long, default_value_t = 10)]
-    sampler_steps: usize,
-    /// Rollout context: pixels (decode and re-encode each frame, as NWM) or latent.
-    #[arg(long, default_value = "pixels")]
-    rollout_context: String,
+    #[command(flatten)]
+    sampling: SamplingArgs,
     /// Rows per model call.
     #[arg(long, default_value_t = 48)]
     batch: usize,
@@ -72,12 +65,8 @@ pub struct EvalArgs {
     /// Evaluation seed (anchors and sampling noise).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Visual tokenizer.
-    #[arg(long, default_value = "models/tokenizer-visual")]
-    visual_tokenizer: PathBuf,
-    /// Audio tokenizer.
-    #[arg(long, default_value = "models/tokenizer-audio")]
-    audio_tokenizer: PathBuf,
+    #[command(flatten)]
+    tokenizers: TokenizerArgs,
     /// libtorch threads (default: all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -88,18 +77,14 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
     avwm_nn::seed::set_threads(a.threads);
     let device = avwm_nn::default_device();
     let mode = Mode::parse(&a.mode)?;
-    let rollout_context = match a.rollout_context.as_str() {
-        "pixels" => RolloutContext::Pixels,
-        "latent" => RolloutContext::Latent,
-        s => bail!("unknown rollout context `{s}` (pixels, latent)"),
-    };
+    let rollout_context = a.sampling.rollout_context()?;
     let cfg = EvalConfig {
         mode,
         runs: a.runs,
         seed: a.seed,
         anchors: a.anchors,
         horizon: a.horizon,
-        sampler: Sampler::parse(&a.sampler, a.sampler_steps)?,
+        sampler: a.sampling.sampler()?,
         rollout_context,
         batch: a.batch,
         sheets: a.sheets,
@@ -107,7 +92,7 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
     };
     let model = WorldModel::load(&a.model, device)
         .with_context(|| format!("loading model {}", a.model.display()))?;
-    let tok = Tokenizers::load(&a.visual_tokenizer, &a.audio_tokenizer, device)?;
+    let tok = a.tokenizers.load(device)?;
     let split = Split::parse(&a.split).with_context(|| format!("unknown split `{}`", a.split))?;
     let meta: CacheMeta =
         avwm_nn::ckpt::read_json(&a.data.join(CACHE_FILE)).with_context(|| {

@@ -10,7 +10,7 @@ use avwm_model::config::{ModelConfig, Streams, Variant};
 use avwm_model::data::{Batch, Transitions};
 use avwm_model::diffusion::Diffusion;
 use avwm_model::noise::randn;
-use avwm_model::predict::{Context, ModelMeta, RolloutContext, Sampler, Tokenizers};
+use avwm_model::predict::{Context, Decoded, ModelMeta, RolloutContext, Sampler, Tokenizers};
 use avwm_model::train::{Draw, Stage, StepLog, TrainConfig, build, loss, train_stage};
 use avwm_nn::optim::{AdamW, AdamWConfig};
 use avwm_tokenizer::cache::{CACHE_FILE, CacheMeta};
@@ -313,6 +313,58 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// Sampler and rollout arguments shared by `avwm predict` and `avwm eval`.
+#[derive(Debug, Args)]
+pub struct SamplingArgs {
+    /// Sampler: ddim (fast) or ddpm (ancestral; the paper's protocol with 250 steps).
+    #[arg(long, default_value = "ddim")]
+    sampler: String,
+    /// Sampler steps.
+    #[arg(long, default_value_t = 10)]
+    sampler_steps: usize,
+    /// Rollout context: pixels (decode and re-encode each frame, as NWM) or latent.
+    #[arg(long, default_value = "pixels")]
+    rollout_context: String,
+}
+
+impl SamplingArgs {
+    /// The sampler.
+    pub fn sampler(&self) -> Result<Sampler> {
+        Ok(Sampler::parse(&self.sampler, self.sampler_steps)?)
+    }
+
+    /// How a rollout feeds its predictions back.
+    pub fn rollout_context(&self) -> Result<RolloutContext> {
+        Ok(match self.rollout_context.as_str() {
+            "pixels" => RolloutContext::Pixels,
+            "latent" => RolloutContext::Latent,
+            o => bail!("--rollout-context {o}: expected pixels or latent"),
+        })
+    }
+}
+
+/// Tokenizer arguments shared by `avwm predict` and `avwm eval`.
+#[derive(Debug, Args)]
+pub struct TokenizerArgs {
+    /// Visual tokenizer.
+    #[arg(long, default_value = "models/tokenizer-visual")]
+    visual_tokenizer: PathBuf,
+    /// Audio tokenizer.
+    #[arg(long, default_value = "models/tokenizer-audio")]
+    audio_tokenizer: PathBuf,
+}
+
+impl TokenizerArgs {
+    /// Loads both tokenizers.
+    pub fn load(&self, device: Device) -> Result<Tokenizers> {
+        Ok(Tokenizers::load(
+            &self.visual_tokenizer,
+            &self.audio_tokenizer,
+            device,
+        )?)
+    }
+}
+
 /// `avwm predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
@@ -337,24 +389,13 @@ pub struct PredictArgs {
     /// Rollout mode: comma-separated actions (forward, left, right, stop), one frame each.
     #[arg(long)]
     actions: Option<String>,
-    /// Rollout context: pixels (decode and re-encode each frame, as NWM) or latent.
-    #[arg(long, default_value = "pixels")]
-    rollout_context: String,
-    /// Sampler: ddim (fast) or ddpm (ancestral; the paper's protocol with 250 steps).
-    #[arg(long, default_value = "ddim")]
-    sampler: String,
-    /// Sampler steps.
-    #[arg(long, default_value_t = 10)]
-    sampler_steps: usize,
+    #[command(flatten)]
+    sampling: SamplingArgs,
     /// Sampling seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Visual tokenizer.
-    #[arg(long, default_value = "models/tokenizer-visual")]
-    visual_tokenizer: PathBuf,
-    /// Audio tokenizer.
-    #[arg(long, default_value = "models/tokenizer-audio")]
-    audio_tokenizer: PathBuf,
+    #[command(flatten)]
+    tokenizers: TokenizerArgs,
     /// Output folder (PNG, WAV, prediction.json).
     #[arg(long)]
     out: PathBuf,
@@ -371,6 +412,7 @@ struct PredictReport {
     episode: i64,
     step: i64,
     frames: Vec<PredictedFrame>,
+    /// Wall time of the prediction (sampling, and decoding of the predicted frames).
     seconds: f64,
 }
 
@@ -431,7 +473,7 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
     let device = avwm_nn::default_device();
     let wm = WorldModel::load(&a.model, device)
         .with_context(|| format!("loading model {}", a.model.display()))?;
-    let tok = Tokenizers::load(&a.visual_tokenizer, &a.audio_tokenizer, device)?;
+    let tok = a.tokenizers.load(device)?;
     wm.check_tokenizers(&tok)?;
     let split = Split::parse(&a.split).with_context(|| format!("unknown split `{}`", a.split))?;
     let data = Transitions::open(&a.data, split)?;
@@ -459,12 +501,8 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
             cfg.context
         );
     }
-    let sampler = Sampler::parse(&a.sampler, a.sampler_steps)?;
-    let mode = match a.rollout_context.as_str() {
-        "pixels" => RolloutContext::Pixels,
-        "latent" => RolloutContext::Latent,
-        o => bail!("--rollout-context {o}: expected pixels or latent"),
-    };
+    let sampler = a.sampling.sampler()?;
+    let mode = a.sampling.rollout_context()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let streams = wm.streams();
     let ctx_batch = data.batch(&[(t, t)], streams, &cfg, device);
@@ -490,8 +528,8 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
                             .to_device(device)
                     })
                     .collect();
-                let p = wm.rollout(&ctx, &ts, sampler, mode, Some(&tok), &mut rng)?;
-                (p, (1..=acts.len() as i64).collect(), acts, None)
+                let steps = wm.rollout_decoded(&ctx, &ts, sampler, mode, &tok, &mut rng)?;
+                (steps, (1..=acts.len() as i64).collect(), acts, None)
             }
             (None, dt) => {
                 let dt = dt.unwrap_or(1);
@@ -506,15 +544,21 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
                 let b = data.batch(&[(t, g as usize)], streams, &cfg, device);
                 let act = data.action_between(t, g as usize, cfg.action_unit_m);
                 let p = wm.predict(&ctx, &b.action, &b.dt, sampler, &mut rng);
-                (vec![p], vec![dt], vec![act], b.visual)
+                let (image, audio) = wm.decode(&tok, &p);
+                let step = Decoded {
+                    prediction: p,
+                    image,
+                    audio,
+                };
+                (vec![step], vec![dt], vec![act], b.visual)
             }
         };
     let seconds = t0.elapsed().as_secs_f64();
     let mut frames = Vec::new();
     let rollout = a.actions.is_some();
-    for (i, p) in preds.iter().enumerate() {
+    for (i, step) in preds.iter().enumerate() {
         let dt = dts[i];
-        let (img, wav) = wm.decode(&tok, p);
+        let (p, img, wav) = (&step.prediction, &step.image, &step.audio);
         let name = format!("pred-{:02}", i + 1);
         let image = match &img {
             Some(img) => {

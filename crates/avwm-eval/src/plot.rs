@@ -376,37 +376,23 @@ fn draw_text_up(img: &mut RgbImage, x: i64, y: i64, s: &str, scale: u32, c: [u8;
 // PNG output.
 // ---------------------------------------------------------------------------------------------
 
-/// Writes `bytes` to `path` atomically: a hidden temporary file in the same folder, fsync,
-/// rename; creates the parent folder.
+/// Writes `bytes` to `path` atomically ([`avwm_nn::ckpt::write_atomic`]), creating the parent
+/// folder.
 ///
 /// # Errors
 /// [`EvalError::Io`] naming the path.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| EvalError::Io { path: p, source }
-    };
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent {
-        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        std::fs::create_dir_all(parent).map_err(|source| EvalError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(io(path))
-    })();
-    if result.is_err() {
-        std::fs::remove_file(&tmp).ok();
-    }
-    result
+    avwm_nn::ckpt::write_atomic(path, bytes).map_err(|e| match e {
+        avwm_nn::NnError::Io { path, source } => EvalError::Io { path, source },
+        other => other.into(),
+    })
 }
 
 /// Encodes `img` as PNG and writes it atomically to `path`.

@@ -543,6 +543,11 @@ impl<'a> Scorer<'a> {
 /// Decodes a model prediction into per-row outputs.
 pub fn outputs_of(model: &WorldModel, tok: &Tokenizers, p: &Prediction) -> Vec<Output> {
     let (img, wav) = model.decode(tok, p);
+    decoded_outputs(p, img, wav)
+}
+
+/// Per-row outputs of a prediction already decoded (`img` in [-1, 1], `wav` binaural).
+fn decoded_outputs(p: &Prediction, img: Option<Tensor>, wav: Option<Tensor>) -> Vec<Output> {
     // Images: NaN becomes 0 in the u8 conversion; remember which rows had any.
     let image_nan: Vec<bool> = match &img {
         Some(x) => {
@@ -658,15 +663,26 @@ pub fn run_fixed(
                     reward_true: t.reward_between(a, a + k),
                 })
                 .collect();
-            for (g, o) in targets.iter().zip(&outs) {
-                keep(g.run, g.anchor, g.k, o);
-            }
-            scorer.add(t, &targets, &outs)?;
+            record(t, &targets, &outs, scorer, keep)?;
             done += chunk.len() as u64;
             progress(done, total);
         }
     }
     Ok(())
+}
+
+/// Hands a batch's outputs to `keep` and scores them against their targets.
+fn record(
+    t: &Transitions,
+    targets: &[Target],
+    outs: &[Output],
+    scorer: &mut Scorer<'_>,
+    keep: &mut dyn FnMut(usize, usize, usize, &Output),
+) -> Result<()> {
+    for (g, o) in targets.iter().zip(outs) {
+        keep(g.run, g.anchor, g.k, o);
+    }
+    scorer.add(t, targets, outs)
 }
 
 /// Runs the rollout protocol (recorded actions, one frame each) for `runs` runs.
@@ -704,19 +720,19 @@ pub fn run_rollout(
                         .to_device(device)
                 })
                 .collect();
-            let preds = tch::no_grad(|| {
-                model.rollout(
+            let steps = tch::no_grad(|| {
+                model.rollout_decoded(
                     &ctx,
                     &actions,
                     cfg.sampler,
                     cfg.rollout_context,
-                    Some(tok),
+                    tok,
                     &mut rng,
                 )
             })?;
-            for (k0, p) in preds.iter().enumerate() {
+            for (k0, s) in steps.into_iter().enumerate() {
                 let k = k0 + 1;
-                let outs = outputs_of(model, tok, p);
+                let outs = decoded_outputs(&s.prediction, s.image, s.audio);
                 let targets: Vec<Target> = chunk
                     .iter()
                     .map(|&a| Target {
@@ -727,10 +743,7 @@ pub fn run_rollout(
                         reward_true: t.reward_between(a + k - 1, a + k),
                     })
                     .collect();
-                for (g, o) in targets.iter().zip(&outs) {
-                    keep(g.run, g.anchor, g.k, o);
-                }
-                scorer.add(t, &targets, &outs)?;
+                record(t, &targets, &outs, scorer, keep)?;
                 done += chunk.len() as u64;
                 progress(done, total);
             }

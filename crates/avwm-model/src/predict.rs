@@ -151,6 +151,17 @@ pub struct Prediction {
     pub reward_m: Option<Tensor>,
 }
 
+/// A prediction with its decoded outputs ([`WorldModel::rollout_decoded`]).
+#[derive(Debug)]
+pub struct Decoded {
+    /// The prediction (latents and reward).
+    pub prediction: Prediction,
+    /// Images in [-1, 1] `[B, 3, H, W]`, when the model predicts them.
+    pub image: Option<Tensor>,
+    /// Binaural waveforms `[B, 2, samples]`, when the model predicts audio.
+    pub audio: Option<Tensor>,
+}
+
 /// How a rollout feeds its predictions back into the context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -353,6 +364,9 @@ impl WorldModel {
 
     /// Autoregressive rollout: one prediction per row of `actions` (`[S]` actions of shape
     /// `[B, 3]`, each relative to the previous frame), Δt = 1 each.
+    ///
+    /// # Errors
+    /// A pixel rollout without tokenizers.
     pub fn rollout(
         &self,
         ctx: &Context,
@@ -362,9 +376,42 @@ impl WorldModel {
         tok: Option<&Tokenizers>,
         rng: &mut impl Rng,
     ) -> Result<Vec<Prediction>> {
-        if mode == RolloutContext::Pixels && tok.is_none() {
+        let steps = self.rollout_steps(ctx, actions, sampler, mode, tok, false, rng)?;
+        Ok(steps.into_iter().map(|s| s.prediction).collect())
+    }
+
+    /// [`WorldModel::rollout`] with every prediction decoded (as [`WorldModel::decode`]). A
+    /// pixel rollout decodes each frame anyway to feed it back, so this costs no extra decoding.
+    ///
+    /// # Errors
+    /// As [`WorldModel::rollout`].
+    pub fn rollout_decoded(
+        &self,
+        ctx: &Context,
+        actions: &[Tensor],
+        sampler: Sampler,
+        mode: RolloutContext,
+        tok: &Tokenizers,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<Decoded>> {
+        self.rollout_steps(ctx, actions, sampler, mode, Some(tok), true, rng)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rollout_steps(
+        &self,
+        ctx: &Context,
+        actions: &[Tensor],
+        sampler: Sampler,
+        mode: RolloutContext,
+        tok: Option<&Tokenizers>,
+        decode_all: bool,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<Decoded>> {
+        let pixels = mode == RolloutContext::Pixels;
+        if (pixels || decode_all) && tok.is_none() {
             return Err(ModelError::Config(
-                "a pixel rollout needs the tokenizers".into(),
+                "a pixel rollout or a decoded rollout needs the tokenizers".into(),
             ));
         }
         let c = &self.meta.config;
@@ -373,16 +420,21 @@ impl WorldModel {
         for a in actions {
             let dt = Tensor::ones([a.size()[0]], (Kind::Float, a.device()));
             let p = self.predict(&ctx, a, &dt, sampler, rng);
-            let (v_next, a_next) = match (mode, tok) {
-                (RolloutContext::Pixels, Some(tok)) => {
-                    let (img, wav) = self.decode(tok, &p);
-                    tch::no_grad(|| {
-                        (
-                            img.map(|x| tok.visual.encode(&x).0 * c.visual_scale),
-                            wav.map(|x| tok.audio.encode(&x).0 * c.audio_scale),
-                        )
-                    })
-                }
+            let (image, audio) = match tok {
+                Some(tok) if pixels || decode_all => self.decode(tok, &p),
+                _ => (None, None),
+            };
+            let (v_next, a_next) = match tok {
+                Some(tok) if pixels => tch::no_grad(|| {
+                    (
+                        image
+                            .as_ref()
+                            .map(|x| tok.visual.encode(x).0 * c.visual_scale),
+                        audio
+                            .as_ref()
+                            .map(|x| tok.audio.encode(x).0 * c.audio_scale),
+                    )
+                }),
                 _ => (
                     p.visual.as_ref().map(Tensor::shallow_clone),
                     p.audio.as_ref().map(Tensor::shallow_clone),
@@ -398,7 +450,11 @@ impl WorldModel {
                 visual: slide(&ctx.visual, v_next),
                 audio: slide(&ctx.audio, a_next),
             };
-            out.push(p);
+            out.push(Decoded {
+                prediction: p,
+                image,
+                audio,
+            });
         }
         Ok(out)
     }

@@ -5,15 +5,26 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::{Tensor, nn::VarStore};
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that a
-/// crash never leaves a half-written file under the final name.
+/// Writes `bytes` to `path` through a temporary file in the same folder, fsync and a rename, so
+/// that a crash never leaves a half-written file under the final name; the temporary file is
+/// removed if any step fails.
 ///
 /// # Errors
 /// [`NnError::Io`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
     let tmp = tmp_path(path);
-    std::fs::write(&tmp, bytes).map_err(NnError::io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(NnError::io(path))
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp).map_err(NnError::io(&tmp))?;
+        f.write_all(bytes).map_err(NnError::io(&tmp))?;
+        f.sync_all().map_err(NnError::io(&tmp))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(NnError::io(path))
+    })();
+    if result.is_err() {
+        std::fs::remove_file(&tmp).ok();
+    }
+    result
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
@@ -62,9 +73,13 @@ pub fn save_tensors(path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
             )
         })
         .collect();
-    Tensor::write_safetensors(&cpu, &tmp)
-        .map_err(NnError::torch(format!("writing {}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(NnError::io(path))
+    let result = Tensor::write_safetensors(&cpu, &tmp)
+        .map_err(NnError::torch(format!("writing {}", tmp.display())))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(NnError::io(path)));
+    if result.is_err() {
+        std::fs::remove_file(&tmp).ok();
+    }
+    result
 }
 
 /// Reads all tensors of a `.safetensors` file, by name.
