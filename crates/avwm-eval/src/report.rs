@@ -610,9 +610,11 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
                 mode_name(mode)
             ),
             "The baselines are our own vision-only CDiT and audio-only latent diffusion model \
-             (same architecture with one modality, trained jointly for the same number of batches as \
-             the stagewise model); the paper used DIAMOND / NWM + AudioLDM. Mean ± std over 3 \
-             sampling runs.",
+             (same architecture with one modality, each trained on as many batches of its modality \
+             as the stagewise model saw); the paper used DIAMOND / NWM + AudioLDM. \
+             `scripts/train_small_suite.sh` starts the vision-only CDiT from AV-CDiT's stage 1, \
+             which trains exactly that network on the same batches, and continues it to 4,500 \
+             steps. Mean ± std over 3 sampling runs.",
             mode,
             &["vision-only", "audio-only", "av-cdit"],
             &pg,
