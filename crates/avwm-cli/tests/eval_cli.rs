@@ -334,4 +334,21 @@ fn eval_fixed_rollout_counterfactual_and_report() {
     assert_eq!(verdict("Modality experts"), "confirmed");
     assert_eq!(verdict("Stagewise training"), "not testable");
     assert_eq!(verdict("Stage 3"), "not testable");
+    // The reading states the ablation's vision against the full model; the time section lists
+    // every evaluated model.
+    let md = std::fs::read_to_string(tmp.path().join("fake-report/report.md")).unwrap();
+    assert!(
+        md.contains(
+            "fixed: vision w/o modality experts against AV-CDiT: PSNR (dB) 20.000 vs 20.000, SSIM"
+        ),
+        "{md}"
+    );
+    let time = &md[md.find("## Time").expect("a time section")..];
+    for label in [
+        "AV-CDiT (stage 1+2+3) rollout",
+        "CDiT (vision only) fixed",
+        "w/o modality experts, fixed-step + rollout together",
+    ] {
+        assert!(time.contains(label), "{label}");
+    }
 }
