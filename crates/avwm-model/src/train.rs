@@ -618,6 +618,53 @@ pub fn train_stage(
     Ok(summary)
 }
 
+/// The tensor files of a stage's resumable checkpoint (weights, EMA, optimiser moments).
+const CKPT_TENSORS: [&str; 3] = [
+    "ckpt/model.safetensors",
+    "ckpt/ema.safetensors",
+    "ckpt/optim.safetensors",
+];
+
+/// The stage-1 folder of `from_run`, which must hold a finished stage 1.
+fn finished_stage_one(from_run: &Path) -> Result<PathBuf> {
+    let src = from_run.join(Stage::One.dir_name());
+    if !src.join("model.json").is_file() {
+        return Err(ModelError::Config(format!(
+            "{} has no finished stage 1",
+            from_run.display()
+        )));
+    }
+    Ok(src)
+}
+
+/// Copies the tensor files `rels` from the stage folder `src` to `dst`, renaming every tensor
+/// by `map` (`None` drops it). Used to derive one model's checkpoint from another's.
+fn convert_tensors(
+    src: &Path,
+    dst: &Path,
+    rels: &[&str],
+    map: impl Fn(&str) -> Option<String>,
+) -> Result<()> {
+    for rel in rels {
+        let kept: Vec<(String, Tensor)> = ckpt::load_tensors(&src.join(rel))?
+            .into_iter()
+            .filter_map(|(k, v)| map(&k).map(|k| (k, v)))
+            .collect();
+        ckpt::save_tensors(&dst.join(rel), &kept)?;
+    }
+    Ok(())
+}
+
+/// Copies the files `rels` byte for byte from `src` to `dst`, each atomically.
+fn copy_files(src: &Path, dst: &Path, rels: &[&str]) -> Result<()> {
+    for rel in rels {
+        let from = src.join(rel);
+        let bytes = std::fs::read(&from).map_err(NnError::io(&from))?;
+        ckpt::write_atomic(&dst.join(rel), &bytes)?;
+    }
+    Ok(())
+}
+
 /// Starts the vision-only CDiT baseline (`cfg`: its joint stage) from the finished stage 1 of a
 /// full model with modality experts, so that the baseline's joint run resumes at the step where
 /// that stage 1 ended.
@@ -641,14 +688,8 @@ pub fn continue_stage_one_as_vision_only(
     run: &Path,
     cfg: &TrainConfig,
 ) -> Result<()> {
-    let src = from_run.join(Stage::One.dir_name());
+    let src = finished_stage_one(from_run)?;
     let dst = run.join(Stage::Joint.dir_name());
-    if !src.join("model.json").is_file() {
-        return Err(ModelError::Config(format!(
-            "{} has no finished stage 1",
-            from_run.display()
-        )));
-    }
     let src_cfg: TrainConfig = ckpt::read_json(&src.join("config.json"))?;
     let as_stage_one = TrainConfig {
         stage: Stage::One,
@@ -714,20 +755,10 @@ pub fn continue_stage_one_as_vision_only(
             .unwrap_or(k);
         !audio_side(name)
     };
-    for rel in [
-        "ckpt/model.safetensors",
-        "ckpt/ema.safetensors",
-        "ckpt/optim.safetensors",
-    ] {
-        let kept: Vec<(String, Tensor)> = ckpt::load_tensors(&src.join(rel))?
-            .into_iter()
-            .filter(|(k, _)| visual(k))
-            .collect();
-        ckpt::save_tensors(&dst.join(rel), &kept)?;
-    }
-    let log = src.join("log.jsonl");
-    let bytes = std::fs::read(&log).map_err(NnError::io(&log))?;
-    ckpt::write_atomic(&dst.join("log.jsonl"), &bytes)?;
+    convert_tensors(&src, &dst, &CKPT_TENSORS, |k| {
+        visual(k).then(|| k.to_string())
+    })?;
+    copy_files(&src, &dst, &["log.jsonl"])?;
     ckpt::write_json(&dst.join("config.json"), cfg)?;
     // The state last: with it the folder is a resumable checkpoint.
     ckpt::write_json(&state_path, &state)?;
@@ -749,14 +780,8 @@ pub fn continue_stage_one_as_vision_only(
 /// The source stage is unfinished, not a full model with experts, or broken; the destination
 /// already holds another stage 1; I/O.
 pub fn share_stage_one(from_run: &Path, run: &Path) -> Result<()> {
-    let src = from_run.join(Stage::One.dir_name());
+    let src = finished_stage_one(from_run)?;
     let dst = run.join(Stage::One.dir_name());
-    if !src.join("model.json").is_file() {
-        return Err(ModelError::Config(format!(
-            "{} has no finished stage 1",
-            from_run.display()
-        )));
-    }
     let mut cfg: TrainConfig = ckpt::read_json(&src.join("config.json"))?;
     if cfg.stage != Stage::One || cfg.model.variant != Variant::Full || !cfg.model.experts {
         return Err(ModelError::Config(format!(
@@ -776,27 +801,14 @@ pub fn share_stage_one(from_run: &Path, run: &Path) -> Result<()> {
         )));
     }
     std::fs::create_dir_all(ckpt_dir(&dst)).map_err(NnError::io(&dst))?;
-    let convert = |rel: &str| -> Result<()> {
-        let tensors = ckpt::load_tensors(&src.join(rel))?;
-        let renamed: Vec<(String, Tensor)> = tensors
-            .into_iter()
-            .filter(|(k, _)| !k.contains(".mlp_aud."))
-            .map(|(k, v)| (k.replace(".mlp_vis.", ".mlp."), v))
-            .collect();
-        Ok(ckpt::save_tensors(&dst.join(rel), &renamed)?)
-    };
-    for rel in [
-        "ckpt/model.safetensors",
-        "ckpt/ema.safetensors",
-        "ckpt/optim.safetensors",
-        "model.safetensors",
-    ] {
-        convert(rel)?;
-    }
-    for rel in ["ckpt/state.json", "log.jsonl", "summary.json"] {
-        let bytes = std::fs::read(src.join(rel)).map_err(NnError::io(src.join(rel)))?;
-        ckpt::write_atomic(&dst.join(rel), &bytes)?;
-    }
+    let shared_ffn = |k: &str| (!k.contains(".mlp_aud.")).then(|| k.replace(".mlp_vis.", ".mlp."));
+    convert_tensors(&src, &dst, &CKPT_TENSORS, shared_ffn)?;
+    convert_tensors(&src, &dst, &["model.safetensors"], shared_ffn)?;
+    copy_files(
+        &src,
+        &dst,
+        &["ckpt/state.json", "log.jsonl", "summary.json"],
+    )?;
     ckpt::write_json(&dst.join("config.json"), &cfg)?;
     ckpt::write_json(
         &dst.join("shared_from.json"),
