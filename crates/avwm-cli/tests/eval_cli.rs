@@ -260,6 +260,14 @@ fn eval_fixed_rollout_counterfactual_and_report() {
     );
     let rj = read_json(&tmp.path().join("report/report.json"));
     assert!(rj["tables"].as_array().unwrap().len() >= 9);
+    // The reward agreement of the real evaluations, from their samples.jsonl.
+    for mode in ["fixed", "rollout"] {
+        let a = &rj["reward_agreement"][format!("av-cdit-{mode}")];
+        assert!(a["samples"].as_u64().unwrap() > 0, "{mode}: {a}");
+        let r = a["pearson"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&r));
+    }
+    assert!(md.contains("signs agree"));
     // Claims follow the numbers: fake evaluations with chosen means.
     let base = read_json(&tmp.path().join("ev/full-fixed/eval.json"));
     let f = tmp.path().join("fake");

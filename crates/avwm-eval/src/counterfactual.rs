@@ -102,14 +102,22 @@ fn ranks(x: &[f64]) -> Vec<f64> {
 /// Spearman's rank correlation (Pearson correlation of the tie-averaged ranks); `None` when either
 /// side has no spread.
 pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
+    if a.len() != b.len() {
+        return None;
+    }
+    pearson(&ranks(a), &ranks(b))
+}
+
+/// Pearson's correlation coefficient; `None` for unequal lengths, fewer than two values or a side
+/// without spread.
+pub fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
     if a.len() != b.len() || a.len() < 2 {
         return None;
     }
-    let (ra, rb) = (ranks(a), ranks(b));
-    let (ma, _) = mean_std(&ra);
-    let (mb, _) = mean_std(&rb);
+    let (ma, _) = mean_std(a);
+    let (mb, _) = mean_std(b);
     let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in ra.iter().zip(&rb) {
+    for (x, y) in a.iter().zip(b) {
         sab += (x - ma) * (y - mb);
         saa += (x - ma) * (x - ma);
         sbb += (y - mb) * (y - mb);
@@ -546,6 +554,15 @@ mod tests {
     use super::*;
 
     /// Reference values from SciPy 1.17.1, `scipy.stats.spearmanr(a, b).statistic`.
+    /// `numpy.corrcoef([1, 2, 3, 4, 5], [2, 4, 5, 9, 7])[0, 1]` = 0.8778086039709793.
+    #[test]
+    fn pearson_matches_numpy() {
+        let r = pearson(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 4.0, 5.0, 9.0, 7.0]).unwrap();
+        assert!((r - 0.8778086039709793).abs() < 1e-12);
+        assert_eq!(pearson(&[1.0, 1.0], &[2.0, 3.0]), None);
+        assert_eq!(pearson(&[1.0], &[2.0]), None);
+    }
+
     #[test]
     fn spearman_matches_scipy_with_ties() {
         let close =

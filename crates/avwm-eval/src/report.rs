@@ -3,10 +3,10 @@
 //! sheets (Fig. 5), and the paper's claims stated as confirmed or not — from a folder of
 //! evaluation folders (`eval.json` each), as Markdown, JSON and one self-contained HTML page.
 
-use crate::counterfactual::{CounterfactualSummary, Score};
+use crate::counterfactual::{CounterfactualSummary, Score, pearson};
 use crate::evaluate::{EvalSummary, find_summaries, metric_label};
 use crate::plot::{Series, write_line_chart};
-use crate::protocol::{MetricResult, higher_is_better};
+use crate::protocol::{MetricResult, SampleRecord, higher_is_better};
 use crate::render::{Better, Block, Cell, Column, Group, Page, Row, Section, Table};
 use crate::{EvalError, Result};
 use avwm_nn::ckpt;
@@ -567,6 +567,122 @@ fn reading(ev: &Evals) -> Vec<String> {
     out
 }
 
+/// True rewards at least this large (m) count for the sign agreement: a third of a forward step.
+/// Turning in place gives exactly 0.
+pub const REWARD_SIGN_MIN_M: f64 = 0.05;
+
+/// How a model's predicted rewards (one diffusion sample each) relate to the true rewards.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RewardAgreement {
+    /// Pearson's r between predicted and true rewards.
+    pub pearson: Option<f64>,
+    /// Pearson's r between their magnitudes: does the model know how far the agent moves?
+    pub magnitude_pearson: Option<f64>,
+    /// Share of the true rewards of at least [`REWARD_SIGN_MIN_M`] whose sign the prediction
+    /// shares: does it know whether the move brings the agent closer? 0.5 is chance.
+    pub sign_agreement: Option<f64>,
+    /// How many true rewards count for the sign agreement.
+    pub signed: usize,
+    /// Predictions with a reward.
+    pub samples: usize,
+}
+
+/// The agreement of predicted and true rewards over `records`; `None` when none has a
+/// predicted reward.
+pub fn reward_agreement(records: &[SampleRecord]) -> Option<RewardAgreement> {
+    let (p, t): (Vec<f64>, Vec<f64>) = records
+        .iter()
+        .filter_map(|r| Some((r.reward_pred?, r.reward_true)))
+        .unzip();
+    if p.is_empty() {
+        return None;
+    }
+    let abs = |v: &[f64]| v.iter().map(|x| x.abs()).collect::<Vec<f64>>();
+    let agree: Vec<bool> = p
+        .iter()
+        .zip(&t)
+        .filter(|(_, t)| t.abs() >= REWARD_SIGN_MIN_M)
+        .map(|(p, t)| p * t > 0.0)
+        .collect();
+    Some(RewardAgreement {
+        pearson: pearson(&p, &t),
+        magnitude_pearson: pearson(&abs(&p), &abs(&t)),
+        sign_agreement: (!agree.is_empty())
+            .then(|| agree.iter().filter(|&&a| a).count() as f64 / agree.len() as f64),
+        signed: agree.len(),
+        samples: p.len(),
+    })
+}
+
+/// Reads the `samples.jsonl` of the evaluation folder `dir`; none when a folder holds only its
+/// `eval.json` (a shared summary).
+fn read_samples(dir: &Path) -> Result<Vec<SampleRecord>> {
+    let path = dir.join("samples.jsonl");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|source| EvalError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| EvalError::Input(format!("{} line {}: {e}", path.display(), i + 1)))
+        })
+        .collect()
+}
+
+/// The reward agreement of every evaluation whose model predicts rewards, keyed `kind-mode`.
+fn reward_agreements(ev: &Evals) -> Result<BTreeMap<String, RewardAgreement>> {
+    let mut out = BTreeMap::new();
+    for ((kind, mode), (dir, _)) in &ev.by_key {
+        if mode == "counterfactual" {
+            continue;
+        }
+        if let Some(a) = reward_agreement(&read_samples(dir)?) {
+            out.insert(format!("{kind}-{mode}"), a);
+        }
+    }
+    Ok(out)
+}
+
+/// One reading line per mode: how each model's predicted rewards relate to the true ones.
+fn reward_reading(ev: &Evals, agreements: &BTreeMap<String, RewardAgreement>) -> Vec<String> {
+    let f = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+    let mut out = Vec::new();
+    for mode in ["fixed", "rollout"] {
+        let parts: Vec<String> = ev
+            .by_key
+            .keys()
+            .filter(|(_, m)| m == mode)
+            .filter_map(|(kind, _)| {
+                let a = agreements.get(&format!("{kind}-{mode}"))?;
+                Some(format!(
+                    "{} r = {}, magnitudes r = {}, signs agree {} of {}",
+                    kind_label(kind),
+                    f(a.pearson),
+                    f(a.magnitude_pearson),
+                    f(a.sign_agreement),
+                    a.signed
+                ))
+            })
+            .collect();
+        if !parts.is_empty() {
+            out.push(format!(
+                "{mode}: predicted against true reward (Pearson r; r of their magnitudes, i.e. how \
+                 far the agent moves; the share of true rewards of at least {REWARD_SIGN_MIN_M} m \
+                 whose sign the prediction shares, i.e. whether the move brings it closer, 0.5 \
+                 being chance): {}.",
+                parts.join("; ")
+            ));
+        }
+    }
+    out
+}
+
 /// What `avwm report` wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportSummary {
@@ -576,6 +692,8 @@ pub struct ReportSummary {
     pub tables: Vec<Table>,
     /// Claims.
     pub claims: Vec<Claim>,
+    /// How each model's predicted rewards relate to the true ones, keyed `kind-mode`.
+    pub reward_agreement: BTreeMap<String, RewardAgreement>,
     /// Files written (relative to the output folder).
     pub files: Vec<String>,
 }
@@ -613,6 +731,7 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
         path: out.to_path_buf(),
         source,
     })?;
+    let agreements = reward_agreements(&ev)?;
     let pg = paper_groups();
     let sp = spatial_groups();
     let mode_name = |m: &str| {
@@ -912,7 +1031,12 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
         },
         Section {
             heading: "Reading the numbers".into(),
-            blocks: vec![Block::List(reading(&ev))],
+            blocks: vec![Block::List(
+                reading(&ev)
+                    .into_iter()
+                    .chain(reward_reading(&ev, &agreements))
+                    .collect(),
+            )],
         },
         Section {
             heading: "The paper's claims on our data".into(),
@@ -965,8 +1089,48 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
             .collect(),
         tables,
         claims,
+        reward_agreement: agreements,
         files,
     };
     ckpt::write_json(&out.join("report.json"), &summary)?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(pred: Option<f64>, truth: f64) -> SampleRecord {
+        SampleRecord {
+            run: 0,
+            anchor: 0,
+            episode: 0,
+            step: 0,
+            k: 1,
+            values: BTreeMap::new(),
+            reward_pred: pred,
+            reward_true: truth,
+        }
+    }
+
+    /// Reference values: `numpy.corrcoef(p, t)[0, 1]` = 0.3947171994311867 and
+    /// `numpy.corrcoef(abs(p), abs(t))[0, 1]` = -0.2249850442179144 for the six rewards below;
+    /// four true rewards reach 0.05 m and three of their predictions share the sign.
+    #[test]
+    fn reward_agreement_matches_numpy() {
+        let p = [0.3, -0.2, -0.1, 0.0, -0.5, 0.25];
+        let t = [0.15, 0.15, -0.3, 0.0, -0.01, 0.2];
+        let mut recs: Vec<SampleRecord> = p
+            .iter()
+            .zip(&t)
+            .map(|(&p, &t)| record(Some(p), t))
+            .collect();
+        recs.push(record(None, 1.0));
+        let a = reward_agreement(&recs).unwrap();
+        assert!((a.pearson.unwrap() - 0.3947171994311867).abs() < 1e-12);
+        assert!((a.magnitude_pearson.unwrap() + 0.2249850442179144).abs() < 1e-12);
+        assert_eq!(a.sign_agreement, Some(0.75));
+        assert_eq!((a.signed, a.samples), (4, 6));
+        assert_eq!(reward_agreement(&[record(None, 0.3)]), None);
+    }
 }
