@@ -28,6 +28,17 @@ pub fn kind_label(kind: &str) -> &'static str {
     }
 }
 
+/// Every model kind the report knows, in the order of its figures and lists (the full model first).
+const MODEL_KINDS: [&str; 7] = [
+    "av-cdit",
+    "stage1",
+    "stage1+2",
+    "no-experts",
+    "no-stagewise",
+    "vision-only",
+    "audio-only",
+];
+
 /// The paper's metric columns (plus SSIM for images, which the paper omits).
 fn paper_groups() -> Vec<(Group, Vec<&'static str>)> {
     let col = |m: &str| Column {
@@ -830,33 +841,25 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
     let mut figure_blocks = Vec::new();
     for mode in ["fixed", "rollout"] {
         for metric in ["psnr", "lsd", "spec_ssim", "itd_us", "reward_mse"] {
-            let series: Vec<Series> = [
-                "av-cdit",
-                "stage1",
-                "stage1+2",
-                "no-experts",
-                "no-stagewise",
-                "vision-only",
-                "audio-only",
-            ]
-            .iter()
-            .filter_map(|k| {
-                let s = ev.get(k, mode)?;
-                match s.metrics.get(metric)? {
-                    MetricResult::Computed { per_horizon, .. } if !per_horizon.is_empty() => {
-                        Some(Series {
-                            label: kind_label(k).to_string(),
-                            points: per_horizon
-                                .iter()
-                                .enumerate()
-                                .map(|(i, [m, sd])| ((i + 1) as f64, *m, *sd))
-                                .collect(),
-                        })
+            let series: Vec<Series> = MODEL_KINDS
+                .iter()
+                .filter_map(|k| {
+                    let s = ev.get(k, mode)?;
+                    match s.metrics.get(metric)? {
+                        MetricResult::Computed { per_horizon, .. } if !per_horizon.is_empty() => {
+                            Some(Series {
+                                label: kind_label(k).to_string(),
+                                points: per_horizon
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, [m, sd])| ((i + 1) as f64, *m, *sd))
+                                    .collect(),
+                            })
+                        }
+                        _ => None,
                     }
-                    _ => None,
-                }
-            })
-            .collect();
+                })
+                .collect();
             if series.is_empty() {
                 continue;
             }
@@ -901,14 +904,7 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
             .map(|r| ("av-cdit", r.clone()))
             .collect();
         if let Some(first) = main.sheets.first() {
-            for kind in [
-                "stage1",
-                "stage1+2",
-                "no-experts",
-                "no-stagewise",
-                "vision-only",
-                "audio-only",
-            ] {
+            for kind in MODEL_KINDS.into_iter().filter(|&k| k != "av-cdit") {
                 if ev
                     .get(kind, mode)
                     .is_some_and(|s| s.anchors == main.anchors && s.sheets.contains(first))
@@ -960,15 +956,7 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
         ]));
     }
     let mut timing = Vec::new();
-    for kind in [
-        "av-cdit",
-        "vision-only",
-        "audio-only",
-        "stage1",
-        "stage1+2",
-        "no-experts",
-        "no-stagewise",
-    ] {
+    for kind in MODEL_KINDS {
         let label = kind_label(kind);
         for mode in ["fixed", "rollout", "counterfactual"] {
             if let Some(s) = ev.get(kind, mode) {
