@@ -134,6 +134,42 @@ impl SourceSignal {
         })
     }
 
+    /// RMS of one period (full scale = 1).
+    pub fn rms(&self) -> f32 {
+        let sum: f64 = self
+            .samples
+            .iter()
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum();
+        (sum / self.samples.len() as f64).sqrt() as f32
+    }
+
+    /// The same signal scaled so that the RMS of one period is `dbfs` dB relative to full scale
+    /// (the simulator's level convention: with free-field spreading `1/r`, this is the RMS of
+    /// the direct sound 1 m from the source).
+    ///
+    /// # Errors
+    ///
+    /// [`AudioError::Config`] if `dbfs` is not finite or the signal is silent.
+    pub fn with_rms_dbfs(&self, dbfs: f32) -> Result<SourceSignal, AudioError> {
+        if !dbfs.is_finite() {
+            return Err(AudioError::Config(format!(
+                "source level must be finite, got {dbfs} dBFS"
+            )));
+        }
+        let rms = self.rms();
+        if !(rms > 0.0 && rms.is_finite()) {
+            return Err(AudioError::Config(
+                "the source signal is silent: it has no level to set".into(),
+            ));
+        }
+        let g = 10f32.powf(dbfs / 20.0) / rms;
+        SourceSignal::from_samples(
+            self.samples.iter().map(|v| v * g).collect(),
+            self.sample_rate_hz,
+        )
+    }
+
     /// The samples of one period.
     pub fn samples(&self) -> &[f32] {
         &self.samples
@@ -297,6 +333,22 @@ pub fn write_wav(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_sets_the_rms_of_one_period_and_keeps_the_waveform() {
+        let src = SourceSignal::ringtone(16_000);
+        let quiet = src.with_rms_dbfs(-36.0).unwrap();
+        let db = 20.0 * quiet.rms().log10();
+        assert!((db + 36.0).abs() < 1e-3, "{db} dBFS");
+        // One gain for every sample: the ratio is constant.
+        let g = quiet.rms() / src.rms();
+        for (a, b) in src.samples().iter().zip(quiet.samples()) {
+            assert!((a * g - b).abs() <= 1e-6 * a.abs().max(1e-3));
+        }
+        assert!(src.with_rms_dbfs(f32::NAN).is_err());
+        let silent = SourceSignal::from_samples(vec![0.0; 100], 16_000).unwrap();
+        assert!(silent.with_rms_dbfs(-20.0).is_err());
+    }
 
     #[test]
     fn ringtone_loops_at_its_period_and_is_audible_in_most_steps() {

@@ -46,6 +46,15 @@ pub enum DataCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Audio levels per split: the peak sample and where it is, frames and samples at or above
+    /// full scale (what a 16-bit WAV would clip), and the distribution of frame RMS levels (dBFS).
+    Levels {
+        /// Dataset folder.
+        dir: PathBuf,
+        /// Also write the levels as JSON here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Export one episode: frames (PNG), stitched binaural WAV, contact sheet with spectrograms.
     Export {
         /// Dataset folder.
@@ -153,6 +162,16 @@ pub fn run(cmd: DataCmd) -> Result<()> {
             } else {
                 print!("{}", table(info, &dir));
             }
+            Ok(())
+        }
+        DataCmd::Levels { dir, out } => {
+            let ds = Dataset::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            let levels = avwm_data::levels::audio_levels(&ds)
+                .with_context(|| format!("measuring the audio of {}", dir.display()))?;
+            if let Some(out) = &out {
+                write_json(out, &levels)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&levels)?);
             Ok(())
         }
         DataCmd::Export { dir, episode, out } => {

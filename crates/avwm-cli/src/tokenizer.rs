@@ -25,7 +25,9 @@ pub enum TokenizerCmd {
         /// Run folder (config, logs, checkpoints, the final tokenizer).
         #[arg(long)]
         run: PathBuf,
-        /// Architecture and schedule preset: tiny (tests) or small (CPU default).
+        /// Architecture and schedule preset: tiny (tests) or small (CPU default); for audio also
+        /// mdct (the spectral tokenizer: a lossless lapped transform whose band statistics are
+        /// fitted, not trained) and mdct-tiny.
         #[arg(long, default_value = "small")]
         preset: String,
         /// Optimisation steps (overrides the preset; may be raised on resume).

@@ -23,6 +23,7 @@
 pub mod dataset;
 mod error;
 pub mod info;
+pub mod levels;
 pub mod media;
 pub mod plot;
 pub mod schema;

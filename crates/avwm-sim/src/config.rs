@@ -37,8 +37,11 @@ pub enum SourceChoice {
     },
 }
 
+/// The default source level (dBFS): see [`SimConfig::source_level_dbfs`].
+pub const DEFAULT_SOURCE_LEVEL_DBFS: f32 = -36.0;
+
 /// Everything the simulator needs besides the scene.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SimConfig {
     /// Seed of the scene's acoustic precomputation (late-tail ray tracing); responses are a
@@ -56,6 +59,28 @@ pub struct SimConfig {
     pub hrtf: HrtfChoice,
     /// Source signal.
     pub source: SourceChoice,
+    /// Level convention: the source signal (ringtone or WAV) is scaled so that the RMS of one
+    /// loop period is this many dB relative to full scale. Since a path's pressure falls as
+    /// `1/r` with `r` in metres, this is the RMS of the free-field direct sound 1 m from the
+    /// source. One gain for every scene and position: relative levels are physical, and the
+    /// default (−36 dBFS, [`DEFAULT_SOURCE_LEVEL_DBFS`]) leaves headroom so that the loudest
+    /// frames, next to the source in reverberant rooms, stay below full scale.
+    pub source_level_dbfs: f32,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            acoustic_seed: 0,
+            camera: CameraConfig::default(),
+            nav: NavConfig::default(),
+            acoustics: AcousticsConfig::default(),
+            binaural: RenderConfig::default(),
+            hrtf: HrtfChoice::default(),
+            source: SourceChoice::default(),
+            source_level_dbfs: DEFAULT_SOURCE_LEVEL_DBFS,
+        }
+    }
 }
 
 impl SimConfig {

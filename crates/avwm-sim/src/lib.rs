@@ -15,5 +15,5 @@ pub mod policy;
 pub mod record;
 mod sim;
 
-pub use config::{HrtfChoice, SimConfig, SourceChoice};
+pub use config::{DEFAULT_SOURCE_LEVEL_DBFS, HrtfChoice, SimConfig, SourceChoice};
 pub use sim::{EpisodeState, SimError, Simulator, StepTimings};

@@ -131,7 +131,8 @@ impl Simulator {
         let source = match &cfg.source {
             SourceChoice::Ringtone => SourceSignal::ringtone(avwm_core::SAMPLE_RATE_HZ),
             SourceChoice::Wav { path } => SourceSignal::from_wav(path)?,
-        };
+        }
+        .with_rms_dbfs(cfg.source_level_dbfs)?;
         Ok(Simulator {
             scene,
             nav,

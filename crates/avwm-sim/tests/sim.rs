@@ -175,3 +175,47 @@ fn turning_in_place_keeps_position_and_changes_only_heading() {
         "a turn only costs the time penalty"
     );
 }
+
+#[test]
+fn source_level_is_one_global_gain() {
+    // The level convention scales the source only: every sample of every step is scaled by the
+    // same factor, 10^(ΔdB/20), wherever the agent is, and the images do not change.
+    let steps = |level: f32| {
+        let cfg = SimConfig {
+            source_level_dbfs: level,
+            ..SimConfig::tiny()
+        };
+        let mut sim = Simulator::new(scene(), &cfg).unwrap();
+        let sp = spec(&sim, 5);
+        let mut obs = vec![sim.reset(&sp).unwrap()];
+        for a in [Action::Forward, Action::TurnLeft, Action::Forward] {
+            obs.push(sim.step(a).unwrap().obs);
+        }
+        obs
+    };
+    let (quiet, loud) = (steps(-36.0), steps(-16.0));
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for (q, l) in quiet.iter().zip(&loud) {
+        assert_eq!(q.rgb.data, l.rgb.data);
+        let qa = q.audio.left.iter().chain(&q.audio.right);
+        let la: Vec<f32> = l.audio.left.iter().chain(&l.audio.right).copied().collect();
+        let peak = la.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (a, b) in qa.zip(&la) {
+            num += f64::from(*a) * f64::from(*b);
+            den += f64::from(*a) * f64::from(*a);
+            // 20 dB = a factor 10 on every sample, up to the FFT convolution's float32 error
+            // (relative to the frame's peak).
+            assert!((b - 10.0 * a).abs() <= 1e-4 * peak, "{a} {b} (peak {peak})");
+        }
+    }
+    assert!((num / den - 10.0).abs() < 1e-3, "{}", num / den);
+    // A non-finite level is a configuration error, not a panic.
+    let bad = SimConfig {
+        source_level_dbfs: f32::INFINITY,
+        ..SimConfig::tiny()
+    };
+    assert!(matches!(
+        Simulator::new(scene(), &bad),
+        Err(SimError::Audio(_))
+    ));
+}

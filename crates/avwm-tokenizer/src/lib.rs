@@ -9,6 +9,7 @@ pub mod cache;
 pub mod codec;
 pub mod data;
 pub mod eval;
+pub mod mdct;
 mod tokenizer;
 pub mod train;
 pub mod vae;

@@ -1,4 +1,5 @@
 use crate::codec::{Codec, CodecConfig};
+use crate::mdct::{Mdct, MdctConfig};
 use crate::vae::{Vae, VaeConfig};
 use crate::{Result, TokError};
 use avwm_nn::ckpt;
@@ -36,6 +37,9 @@ pub enum Arch {
     Visual(VaeConfig),
     /// The audio autoencoder.
     Audio(CodecConfig),
+    /// The spectral audio tokenizer (lossless lapped transform, band levels and shapes).
+    #[serde(rename = "audio_mdct")]
+    AudioMdct(MdctConfig),
 }
 
 impl Arch {
@@ -43,7 +47,7 @@ impl Arch {
     pub fn modality(&self) -> Modality {
         match self {
             Arch::Visual(_) => Modality::Visual,
-            Arch::Audio(_) => Modality::Audio,
+            Arch::Audio(_) | Arch::AudioMdct(_) => Modality::Audio,
         }
     }
 
@@ -52,6 +56,7 @@ impl Arch {
         match self {
             Arch::Visual(c) => c.scaling_factor,
             Arch::Audio(c) => c.scaling_factor,
+            Arch::AudioMdct(c) => c.scaling_factor,
         }
     }
 
@@ -60,6 +65,7 @@ impl Arch {
         match self {
             Arch::Visual(c) => c.scaling_factor = s,
             Arch::Audio(c) => c.scaling_factor = s,
+            Arch::AudioMdct(c) => c.scaling_factor = s,
         }
     }
 
@@ -71,6 +77,7 @@ impl Arch {
         match self {
             Arch::Visual(c) => c.validate(),
             Arch::Audio(c) => c.validate(),
+            Arch::AudioMdct(c) => c.validate(),
         }
         .map_err(TokError::Config)
     }
@@ -96,6 +103,7 @@ pub const TOKENIZER_FORMAT: &str = "avwm-tokenizer";
 enum Net {
     Visual(Box<Vae>),
     Audio(Box<Codec>),
+    Mdct(Box<Mdct>),
 }
 
 /// A tokenizer: its weights and network.
@@ -118,6 +126,7 @@ impl Tokenizer {
         let net = match &arch {
             Arch::Visual(c) => Net::Visual(Box::new(Vae::new(&vs.root(), c))),
             Arch::Audio(c) => Net::Audio(Box::new(Codec::new(&vs.root(), c))),
+            Arch::AudioMdct(c) => Net::Mdct(Box::new(Mdct::new(&vs.root(), c))),
         };
         Ok(Tokenizer {
             vs,
@@ -185,7 +194,7 @@ impl Tokenizer {
     pub fn vae(&self) -> Option<&Vae> {
         match &self.net {
             Net::Visual(v) => Some(v),
-            Net::Audio(_) => None,
+            Net::Audio(_) | Net::Mdct(_) => None,
         }
     }
 
@@ -193,8 +202,30 @@ impl Tokenizer {
     pub fn codec(&self) -> Option<&Codec> {
         match &self.net {
             Net::Audio(c) => Some(c),
-            Net::Visual(_) => None,
+            Net::Visual(_) | Net::Mdct(_) => None,
         }
+    }
+
+    /// The spectral audio tokenizer, if this is one.
+    pub fn mdct(&self) -> Option<&Mdct> {
+        match &self.net {
+            Net::Mdct(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The spectral audio tokenizer, mutably (to fit its statistics).
+    pub fn mdct_mut(&mut self) -> Option<&mut Mdct> {
+        match &mut self.net {
+            Net::Mdct(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether the tokenizer has weights to learn by gradient descent (the spectral tokenizer
+    /// only fits two statistics).
+    pub fn is_learned(&self) -> bool {
+        !matches!(self.net, Net::Mdct(_))
     }
 
     /// Encodes a batch to `(mean, log-variance)` of the latent, unscaled. Images `[B, 3, H, W]` in
@@ -207,6 +238,7 @@ impl Tokenizer {
                 (m, Some(lv))
             }
             Net::Audio(c) => (c.encode(x), None),
+            Net::Mdct(m) => (m.encode(x), None),
         }
     }
 
@@ -215,6 +247,7 @@ impl Tokenizer {
         match &self.net {
             Net::Visual(v) => v.decode(z),
             Net::Audio(c) => c.decode(z),
+            Net::Mdct(m) => m.decode(z),
         }
     }
 

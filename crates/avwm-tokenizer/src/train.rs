@@ -14,6 +14,7 @@
 
 use crate::codec::{CodecConfig, codec_loss};
 use crate::data::FrameSet;
+use crate::mdct::MdctConfig;
 use crate::vae::{Vae, VaeConfig};
 use crate::{Arch, Modality, Result, TokError, Tokenizer};
 use avwm_core::Seed;
@@ -78,17 +79,29 @@ impl TrainConfig {
             (Modality::Visual, "small") => Arch::Visual(VaeConfig::small()),
             (Modality::Audio, "tiny") => Arch::Audio(CodecConfig::tiny()),
             (Modality::Audio, "small") => Arch::Audio(CodecConfig::small()),
-            (_, p) => {
+            (Modality::Audio, "mdct") => Arch::AudioMdct(MdctConfig::small()),
+            (Modality::Audio, "mdct-tiny") => Arch::AudioMdct(MdctConfig::tiny()),
+            (m, p) => {
+                let audio = if m == Modality::Audio {
+                    ", mdct, mdct-tiny"
+                } else {
+                    ""
+                };
                 return Err(TokError::Config(format!(
-                    "unknown preset `{p}` (tiny, small)"
+                    "unknown preset `{p}` (tiny, small{audio})"
                 )));
             }
         };
-        let tiny = preset == "tiny";
+        let tiny = preset.ends_with("tiny");
         Ok(TrainConfig {
-            arch,
+            arch: arch.clone(),
             seed: 0,
-            steps: if tiny { 30 } else { 8000 },
+            // The spectral tokenizer is fitted, not optimised.
+            steps: match (&arch, tiny) {
+                (Arch::AudioMdct(_), _) => 0,
+                (_, true) => 30,
+                (_, false) => 8000,
+            },
             batch_size: if tiny { 4 } else { 16 },
             lr: if tiny { 2e-3 } else { 5e-4 },
             warmup: if tiny { 5 } else { 200 },
@@ -270,6 +283,96 @@ fn measure_scale(tok: &Tokenizer, set: &FrameSet, device: Device) -> f64 {
     })
 }
 
+/// Writes `config.json` of a run, refusing a folder that holds another configuration (only
+/// `steps` may change on resume).
+fn write_run_config(cfg: &TrainConfig, run: &Path) -> Result<()> {
+    let config_path = run.join("config.json");
+    if config_path.is_file() {
+        let old: TrainConfig = ckpt::read_json(&config_path)?;
+        let same = TrainConfig {
+            steps: cfg.steps,
+            ..old.clone()
+        } == *cfg;
+        if !same {
+            return Err(TokError::Config(format!(
+                "{} holds another configuration; use a new run folder (only `steps` may change on resume)",
+                config_path.display()
+            )));
+        }
+    }
+    Ok(ckpt::write_json(&config_path, cfg)?)
+}
+
+/// Training frames that the spectral tokenizer's statistics are measured on (evenly spaced).
+pub const FIT_FRAMES: usize = 8192;
+
+/// "Trains" the spectral tokenizer: its transform is fixed, only the mean and standard deviation
+/// of each band's log level are measured, on up to [`FIT_FRAMES`] evenly spaced training frames.
+/// Deterministic: a second call in the same folder writes the same tokenizer. Writes the same
+/// run files as [`train`] (no checkpoints: there is nothing to resume).
+fn fit(
+    cfg: &TrainConfig,
+    run: &Path,
+    train_set: &FrameSet,
+    val_set: &FrameSet,
+    device: Device,
+    on_log: &mut dyn FnMut(&StepLog),
+) -> Result<(Tokenizer, TrainSummary)> {
+    if train_set.is_empty() {
+        return Err(TokError::Data("the training split has no frames".into()));
+    }
+    std::fs::create_dir_all(run).map_err(NnError::io(run))?;
+    write_run_config(cfg, run)?;
+    let t0 = Instant::now();
+    let mut tok = Tokenizer::new(cfg.arch.clone(), device)?;
+    let n = train_set.len().min(FIT_FRAMES);
+    let idx: Vec<usize> = (0..n).map(|i| i * train_set.len() / n).collect();
+    let x = batch(train_set, Modality::Audio, &idx, device);
+    tok.mdct_mut()
+        .expect("the arch is the spectral tokenizer")
+        .fit(&x);
+    let val = (!val_set.is_empty()).then(|| validate(&tok, val_set, device));
+    let seconds = t0.elapsed().as_secs_f64();
+    let last = StepLog {
+        step: 0,
+        lr: 0.0,
+        loss: 0.0,
+        terms: vec![],
+        grad_norm: 0.0,
+        seconds,
+        val,
+    };
+    // One line: a re-run replaces the log.
+    let log_path = run.join("log.jsonl");
+    let line = serde_json::to_string(&last).map_err(|source| NnError::Json {
+        path: log_path.clone(),
+        source,
+    })?;
+    ckpt::write_atomic(&log_path, format!("{line}\n").as_bytes())?;
+    on_log(&last);
+    tok.meta.provenance = serde_json::json!({
+        "run": run.display().to_string(),
+        "seed": cfg.seed,
+        "train_frames": train_set.len(),
+        "fit_frames": n,
+    });
+    tok.vs.freeze();
+    tok.save(&run.join("tokenizer"))?;
+    let summary = TrainSummary {
+        modality: Modality::Audio,
+        steps: 0,
+        train_seconds: seconds,
+        train_frames: train_set.len(),
+        parameters: 0,
+        final_loss: 0.0,
+        final_val: val,
+        scaling_factor: cfg.arch.scaling_factor(),
+        resumed_from: 0,
+    };
+    ckpt::write_json(&run.join("summary.json"), &summary)?;
+    Ok((tok, summary))
+}
+
 fn ckpt_dir(run: &Path) -> PathBuf {
     run.join("ckpt")
 }
@@ -289,6 +392,9 @@ pub fn train(
     on_log: &mut dyn FnMut(&StepLog),
 ) -> Result<(Tokenizer, TrainSummary)> {
     cfg.arch.validate()?;
+    if matches!(cfg.arch, Arch::AudioMdct(_)) {
+        return fit(cfg, run, train_set, val_set, device, on_log);
+    }
     if cfg.batch_size == 0 || cfg.log_every == 0 || cfg.ckpt_every == 0 || cfg.steps == 0 {
         return Err(TokError::Config(
             "steps, batch_size, log_every and ckpt_every must be positive".into(),
@@ -298,21 +404,7 @@ pub fn train(
         return Err(TokError::Data("the training split has no frames".into()));
     }
     std::fs::create_dir_all(ckpt_dir(run)).map_err(NnError::io(run))?;
-    let config_path = run.join("config.json");
-    if config_path.is_file() {
-        let old: TrainConfig = ckpt::read_json(&config_path)?;
-        let same = TrainConfig {
-            steps: cfg.steps,
-            ..old.clone()
-        } == *cfg;
-        if !same {
-            return Err(TokError::Config(format!(
-                "{} holds another configuration; use a new run folder (only `steps` may change on resume)",
-                config_path.display()
-            )));
-        }
-    }
-    ckpt::write_json(&config_path, cfg)?;
+    write_run_config(cfg, run)?;
     let seed = Seed(cfg.seed);
     let modality = cfg.arch.modality();
     torch_seed_derived(seed, "init", 0);
