@@ -43,6 +43,34 @@ pub struct ArchArgs {
     /// Override the preset's attention heads.
     #[arg(long)]
     pub heads: Option<i64>,
+    /// Override the audio latent channels per frame (training takes them from the cache; 65
+    /// for the SoundStream-style codec, 360 for the spectral tokenizer).
+    #[arg(long)]
+    pub audio_dim: Option<i64>,
+    /// paper (AV-CDiT as published: 4 frames of context, ε-prediction, the reward token, three
+    /// stages) or avwm (residual v-prediction against the last frame and the period-aligned
+    /// audio frame, 16 frames of audio memory, the deterministic reward head; one joint stage).
+    #[arg(long, default_value = "paper")]
+    pub design: Design,
+    /// avwm design without the audio memory (4 frames of audio, as the paper; ablation).
+    #[arg(long)]
+    pub no_memory: bool,
+    /// avwm design with the paper's ε-prediction of the targets themselves (no residual
+    /// against the bases; ablation).
+    #[arg(long)]
+    pub no_residual: bool,
+    /// avwm design without the deterministic reward head (ablation).
+    #[arg(long)]
+    pub no_reward_head: bool,
+}
+
+/// Which model design `--design` builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Design {
+    /// AV-CDiT as the paper describes it.
+    Paper,
+    /// avwm's model (see `ModelConfig::avwm`).
+    Avwm,
 }
 
 impl ArchArgs {
@@ -58,6 +86,31 @@ impl ArchArgs {
         }
         if let Some(h) = self.heads {
             cfg.heads = h;
+        }
+        if let Some(a) = self.audio_dim {
+            cfg.audio_dim = a;
+        }
+        let ablations = self.no_memory || self.no_residual || self.no_reward_head;
+        match self.design {
+            Design::Paper if ablations => {
+                bail!(
+                    "--no-memory, --no-residual and --no-reward-head ablate the avwm design (--design avwm)"
+                )
+            }
+            Design::Paper => {}
+            Design::Avwm => {
+                cfg = cfg.avwm();
+                if self.no_memory {
+                    cfg.audio_memory = 0;
+                    cfg.audio_period = 0;
+                }
+                if self.no_residual {
+                    cfg.prediction = avwm_model::config::Prediction::Epsilon;
+                }
+                if self.no_reward_head {
+                    cfg.reward_head = false;
+                }
+            }
         }
         Ok(cfg)
     }
@@ -179,13 +232,21 @@ pub struct TrainArgs {
     share_stage1: Option<PathBuf>,
 }
 
-fn stages_for(stage: &str, variant: Variant, no_stagewise: bool) -> Result<Vec<Stage>> {
-    if no_stagewise || variant != Variant::Full {
+fn stages_for(stage: &str, cfg: &ModelConfig, no_stagewise: bool) -> Result<Vec<Stage>> {
+    let variant = cfg.variant;
+    // The avwm design trains in one joint stage (its audio memory and residual bases are not
+    // the paper's stage-wise recipe).
+    let avwm = cfg.prediction != avwm_model::config::Prediction::Epsilon
+        || cfg.audio_memory > 0
+        || cfg.reward_head;
+    if no_stagewise || variant != Variant::Full || avwm {
         if !matches!(stage, "all" | "joint") {
             bail!(
                 "--stage {stage}: the {} model trains in one joint stage (use --stage all or joint)",
                 if no_stagewise {
                     "--no-stagewise"
+                } else if avwm {
+                    "avwm-design"
                 } else {
                     variant.name()
                 }
@@ -218,7 +279,7 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
     let meta = cache_meta(&a.data)?;
     cfg.visual_scale = meta.visual_scale;
     cfg.audio_scale = meta.audio_scale;
-    let stages = stages_for(&a.stage, cfg.variant, a.no_stagewise)?;
+    let stages = stages_for(&a.stage, &cfg, a.no_stagewise)?;
     eprintln!("loading latent cache {} …", a.data.display());
     let train = Transitions::open(&a.data, Split::Train)?;
     let val = Transitions::open(&a.data, Split::Validation)?;
@@ -506,10 +567,7 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let streams = wm.streams();
     let ctx_batch = data.batch(&[(t, t)], streams, &cfg, device);
-    let ctx = Context {
-        visual: ctx_batch.ctx_visual,
-        audio: ctx_batch.ctx_audio,
-    };
+    let ctx = Context::of(&ctx_batch);
     let mut rng = Seed(a.seed).derive("predict", 0).rng();
     let t0 = Instant::now();
     // The rollout's frames, their offsets and actions, and in fixed-step mode the recorded
@@ -614,19 +672,22 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
 /// A synthetic batch of the right shapes (benchmarks).
 fn synthetic_batch(cfg: &ModelConfig, streams: Streams, b: i64, device: Device) -> Batch {
     let mut rng = Seed(1).rng();
-    let m = cfg.context;
+    let (m, mm) = (cfg.context, cfg.memory());
     let (vc, vs) = (cfg.visual_channels, cfg.visual_size);
     let mut r = |s: &[i64]| randn(&mut rng, s, device);
     Batch {
         ctx_visual: streams.visual.then(|| r(&[b, m, vc, vs, vs])),
         ctx_audio: streams
             .audio
-            .then(|| r(&[b, m, cfg.audio_dim, cfg.audio_frames])),
+            .then(|| r(&[b, mm, cfg.audio_dim, cfg.audio_frames])),
+        ctx_pose: streams.audio.then(|| r(&[b, mm, 3])),
         visual: streams.visual.then(|| r(&[b, vc, vs, vs])),
         audio: streams
             .audio
             .then(|| r(&[b, cfg.audio_dim, cfg.audio_frames])),
         reward: streams.audio.then(|| r(&[b, cfg.reward_dim])),
+        reward_value: streams.audio.then(|| r(&[b])),
+        success: streams.audio.then(|| r(&[b]).gt(0.0).to_kind(Kind::Float)),
         action: r(&[b, 3]),
         dt: Tensor::ones([b], (Kind::Float, device)),
         anchors: vec![],
@@ -802,10 +863,7 @@ pub fn bench_sample(
     };
     let cfg = wm.config().clone();
     let batch = synthetic_batch(&cfg, wm.streams(), 1, device);
-    let ctx = Context {
-        visual: batch.ctx_visual,
-        audio: batch.ctx_audio,
-    };
+    let ctx = Context::of(&batch);
     let pb = progress((reps + 1) as u64, "sample");
     let (mut st, mut dt_) = (Vec::new(), Vec::new());
     for i in 0..reps + 1 {

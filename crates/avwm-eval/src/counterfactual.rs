@@ -267,10 +267,7 @@ pub fn run(
         for chunk in jobs.chunks(cfg.batch.max(1)) {
             let pairs: Vec<(usize, usize)> = chunk.iter().map(|&(a, _)| (a, a + 1)).collect();
             let b = t.batch(&pairs, streams, model.config(), inp.device);
-            let ctx = Context {
-                visual: b.ctx_visual,
-                audio: b.ctx_audio,
-            };
+            let ctx = Context::of(&b);
             let mut act = Vec::new();
             let mut dts = Vec::new();
             for &(a, s) in chunk {

@@ -610,10 +610,7 @@ pub fn context_of(
 ) -> Context {
     let pairs: Vec<(usize, usize)> = anchors.iter().map(|&a| (a, a + 1)).collect();
     let b = t.batch(&pairs, streams, model.config(), device);
-    Context {
-        visual: b.ctx_visual,
-        audio: b.ctx_audio,
-    }
+    Context::of(&b)
 }
 
 /// Progress callback: `(done, total)` predictions.
@@ -647,10 +644,7 @@ pub fn run_fixed(
         for chunk in jobs.chunks(cfg.batch.max(1)) {
             let pairs: Vec<(usize, usize)> = chunk.iter().map(|&(a, k)| (a, a + k)).collect();
             let b = t.batch(&pairs, streams, model.config(), device);
-            let ctx = Context {
-                visual: b.ctx_visual,
-                audio: b.ctx_audio,
-            };
+            let ctx = Context::of(&b);
             let p = model.predict(&ctx, &b.action, &b.dt, cfg.sampler, &mut rng);
             let outs = outputs_of(model, tok, &p);
             let targets: Vec<Target> = chunk
@@ -780,6 +774,8 @@ pub fn reference_outputs(
         visual: b.visual,
         audio: b.audio,
         reward_m: None,
+        expected_reward_m: None,
+        p_success: None,
     };
     let ceiling = outputs_of(model, tok, &p);
     (copy, ceiling)

@@ -61,6 +61,27 @@ impl std::str::FromStr for Variant {
     }
 }
 
+/// What the network predicts and how targets enter the diffusion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prediction {
+    /// The paper's (DiT's) parameterisation: the targets themselves are diffused, the network
+    /// predicts the noise ε and the interpolation `v` of the learned variance, trained with
+    /// `L_simple + L_vb`.
+    #[default]
+    Epsilon,
+    /// avwm's: each stream is diffused as its **residual** against a base taken from the
+    /// context (visual: the last context frame; audio: the context frame one or two source
+    /// periods before the target, see [`ModelConfig::audio_period`]; reward: 0), the bases
+    /// enter the network beside the noisy residuals (as DIAMOND concatenates its previous
+    /// frames), and the network's output `F` gives the clean residual as
+    /// `√ᾱ·x_k + √(1−ᾱ)·F` (v-prediction, i.e. EDM's preconditioning with σ_data = 1). At
+    /// initialisation `F = 0`, so a one-step sample from pure noise is the base: the model
+    /// starts as "copy the last frame" and learns what changes. Trained with the mean squared
+    /// error of `F` (fixed variance; DDIM sampling).
+    ResidualV,
+}
+
 /// Which streams take part in one forward pass (a training stage may use a subset of the
 /// model's modalities: stage 1 is vision only, stage 2 audio only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +148,25 @@ pub struct ModelConfig {
     pub reward_scale_m: f64,
     /// Action position unit (m): displacements are fed to the sinusoids in these units.
     pub action_unit_m: f64,
+    /// Parameterisation of the diffusion ([`Prediction`]).
+    #[serde(default)]
+    pub prediction: Prediction,
+    /// Audio memory: frames of audio history the model hears (≥ `context`; 0 means `context`).
+    /// The last `context` frames enter as full token sequences; each older frame is pooled into
+    /// one token (a gated MLP per latent frame, averaged), with an embedding of its pose
+    /// relative to the anchor.
+    #[serde(default)]
+    pub audio_memory: i64,
+    /// Period of the source signal in frames (the ringtone: 1.2 s = 8 frames), used by
+    /// [`Prediction::ResidualV`] to take as the audio base the latest context frame a whole
+    /// number of periods before the target; 0: the last context frame.
+    #[serde(default)]
+    pub audio_period: i64,
+    /// A deterministic reward head beside the diffused reward token: from the audio memory,
+    /// the poses of its frames and the action, it predicts the expected reward E[r] and the
+    /// probability that the target frame is within the success radius (where STOP succeeds).
+    #[serde(default)]
+    pub reward_head: bool,
 }
 
 impl ModelConfig {
@@ -166,7 +206,59 @@ impl ModelConfig {
             reward_scale_m: 1.0,
             // avwm_core::FORWARD_STEP_M, exactly (the f32 constant widened is 0.15000000596).
             action_unit_m: 0.15,
+            prediction: Prediction::Epsilon,
+            audio_memory: 0,
+            audio_period: 0,
+            reward_head: false,
         })
+    }
+
+    /// avwm's model on top of a preset's size: residual v-prediction against the last frame
+    /// and the period-aligned audio frame, 16 frames (2.4 s) of audio memory, the
+    /// deterministic reward head.
+    pub fn avwm(mut self) -> ModelConfig {
+        self.prediction = Prediction::ResidualV;
+        self.audio_memory = 16;
+        self.audio_period = 8;
+        self.reward_head = true;
+        self
+    }
+
+    /// Frames of audio history (`audio_memory`, at least `context`).
+    pub fn memory(&self) -> i64 {
+        self.audio_memory.max(self.context)
+    }
+
+    /// Frames of history an anchor needs (visual context and audio memory).
+    pub fn history(&self) -> i64 {
+        if self.variant.has_audio() {
+            self.memory()
+        } else {
+            self.context
+        }
+    }
+
+    /// Output values per input value of the heads: 2 (ε and the variance interpolation) for
+    /// [`Prediction::Epsilon`], 1 for [`Prediction::ResidualV`].
+    pub fn head_multiplier(&self) -> i64 {
+        match self.prediction {
+            Prediction::Epsilon => 2,
+            Prediction::ResidualV => 1,
+        }
+    }
+
+    /// The audio base frame for an anchor at `t` and a target at `g` (absolute frame indices):
+    /// `g − k·audio_period` for the smallest `k ≥ 1` that reaches the context (`≤ t`), or `t`
+    /// without a period. Never older than the memory allows (`≥ t − memory + 1`).
+    pub fn audio_base(&self, t: i64, g: i64) -> i64 {
+        let p = self.audio_period;
+        let base = if p > 0 {
+            let k = ((g - t) as f64 / p as f64).ceil().max(1.0) as i64;
+            g - k * p
+        } else {
+            t
+        };
+        base.clamp(t - self.memory() + 1, t)
     }
 
     /// Checks the shapes fit together.
@@ -211,6 +303,19 @@ impl ModelConfig {
                 return bad(format!("{name} must be positive and finite, got {v}"));
             }
         }
+        if self.audio_memory < 0 || self.audio_period < 0 {
+            return bad("audio_memory and audio_period must not be negative".into());
+        }
+        if self.audio_period >= self.memory() && self.audio_period > 0 {
+            return bad(format!(
+                "audio_period {} must be shorter than the audio memory of {} frames",
+                self.audio_period,
+                self.memory()
+            ));
+        }
+        if self.reward_head && !self.variant.has_audio() {
+            return bad("the reward head reads the audio memory: it needs audio".into());
+        }
         Ok(())
     }
 
@@ -238,7 +343,12 @@ impl ModelConfig {
         let v = if s.visual { self.visual_tokens() } else { 0 };
         let a = if s.audio { self.audio_frames } else { 0 };
         let r = if s.audio { 1 } else { 0 };
-        (v + a + r, self.context * (v + a))
+        let pooled = if s.audio {
+            self.memory() - self.context
+        } else {
+            0
+        };
+        (v + a + r, self.context * (v + a) + pooled)
     }
 
     /// Matmul FLOPs (2 × multiply-adds) of one forward pass for one target sample, including
@@ -265,6 +375,28 @@ impl ModelConfig {
             let rd = self.reward_dim as f64;
             embed += frames * 2.0 * t * ad * d + 2.0 * t * d * 2.0 * ad;
             embed += 2.0 * rd * d + 2.0 * d * 2.0 * rd;
+        }
+        let residual = self.prediction == Prediction::ResidualV;
+        if s.visual && residual {
+            // The base frame's adaptor.
+            embed += 2.0 * self.visual_tokens() as f64 * self.patch_dim() as f64 * d;
+        }
+        if s.audio {
+            let (t, ad) = (self.audio_frames as f64, self.audio_dim as f64);
+            if residual {
+                embed += 2.0 * t * ad * d;
+            }
+            // The pooled memory: a gated MLP per latent frame of every older frame.
+            let older = (self.memory() - self.context) as f64;
+            embed += older * t * (2.0 * ad * d * 2.0 + 2.0 * d * d);
+            if self.reward_head {
+                let w = crate::reward::HEAD_WIDTH as f64;
+                let n = self.memory() as f64 + 1.0;
+                let pool = (n - 1.0) * t * (2.0 * ad * w * 2.0 + 2.0 * w * w);
+                let layers =
+                    2.0 * (n * 2.0 * w * 4.0 * w + 2.0 * n * n * w * 2.0 + n * 2.0 * w * 8.0 * w);
+                embed += pool + layers;
+            }
         }
         // Conditioning: five sinusoid MLPs (k, Δt, three action parts) of 256 → w → w, summing to
         // 3 full-width ones; final AdaLN.

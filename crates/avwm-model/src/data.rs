@@ -15,7 +15,7 @@
 use crate::config::{ModelConfig, Streams};
 use crate::noise::randn;
 use crate::{ModelError, Result};
-use avwm_core::Pose;
+use avwm_core::{Pose, SUCCESS_DISTANCE_M};
 use avwm_data::{AggregatedAction, Split};
 use avwm_tokenizer::cache::open_split;
 use rand::Rng;
@@ -50,14 +50,22 @@ pub struct Transitions {
 pub struct Batch {
     /// Context visual latents `[B, m, C, H, W]`.
     pub ctx_visual: Option<Tensor>,
-    /// Context audio latents `[B, m, A, T]`.
+    /// Context audio latents `[B, M, A, T]`, the audio memory (`M = memory ≥ m` frames, oldest
+    /// first).
     pub ctx_audio: Option<Tensor>,
+    /// Pose of every audio-memory frame relative to the anchor `[B, M, 3]` (forward, left in
+    /// action units; yaw in radians).
+    pub ctx_pose: Option<Tensor>,
     /// Target visual latent `[B, C, H, W]`.
     pub visual: Option<Tensor>,
     /// Target audio latent `[B, A, T]`.
     pub audio: Option<Tensor>,
     /// Target reward, normalised and broadcast `[B, R]`.
     pub reward: Option<Tensor>,
+    /// Target reward, normalised `[B]` (the reward head's target).
+    pub reward_value: Option<Tensor>,
+    /// 1 where the target frame is within the success radius of the source, else 0 `[B]`.
+    pub success: Option<Tensor>,
     /// Aggregated action `[B, 3]`.
     pub action: Tensor,
     /// Offset Δt in frames `[B]`.
@@ -201,10 +209,18 @@ impl Transitions {
         (self.ep_start[i], self.ep_end[i])
     }
 
-    /// Frames that have `context` frames of history in their episode (valid anchors).
-    pub fn anchors(&self, context: usize) -> Vec<usize> {
+    /// Frames that have `history` frames of history (themselves included) in their episode:
+    /// the valid anchors of a model whose [`ModelConfig::history`] is `history`.
+    pub fn anchors(&self, history: usize) -> Vec<usize> {
         (0..self.len())
-            .filter(|&i| i - self.ep_start[i] + 1 >= context)
+            .filter(|&i| i - self.ep_start[i] + 1 >= history)
+            .collect()
+    }
+
+    /// Poses of frames `t − n + 1 ..= t` relative to frame `t`'s pose, in action units.
+    pub fn history_poses(&self, t: usize, n: usize, unit_m: f64) -> Vec<[f64; 3]> {
+        (0..n)
+            .map(|j| self.action_between(t, t + 1 + j - n, unit_m))
             .collect()
     }
 
@@ -306,12 +322,15 @@ impl Transitions {
     ) -> Batch {
         let b = pairs.len() as i64;
         let m = cfg.context;
-        let ctx_idx: Vec<i64> = pairs
-            .iter()
-            .flat_map(|&(t, _)| (0..m).map(move |j| t as i64 - (m - 1) + j))
-            .collect();
+        let window = |m: i64| {
+            let idx: Vec<i64> = pairs
+                .iter()
+                .flat_map(|&(t, _)| (0..m).map(move |j| t as i64 - (m - 1) + j))
+                .collect();
+            Tensor::from_slice(&idx)
+        };
+        let ctx_idx = window(m);
         let tgt_idx: Vec<i64> = pairs.iter().map(|&(_, g)| g as i64).collect();
-        let ctx_idx = Tensor::from_slice(&ctx_idx);
         let tgt_idx = Tensor::from_slice(&tgt_idx);
         let (mut ctx_visual, mut visual) = (None, None);
         if streams.visual {
@@ -320,23 +339,42 @@ impl Transitions {
             ctx_visual = Some(c.view([b, m, s[1], s[2], s[3]]));
             visual = Some(visual_latents(&tgt_idx));
         }
-        let (mut ctx_audio, mut audio, mut reward) = (None, None, None);
+        let (mut ctx_audio, mut ctx_pose, mut audio, mut reward) = (None, None, None, None);
+        let (mut reward_value, mut success) = (None, None);
         if streams.audio {
-            let c = self.audio.index_select(0, &ctx_idx).to_device(device) * cfg.audio_scale;
+            let mm = cfg.memory();
+            let c = self.audio.index_select(0, &window(mm)).to_device(device) * cfg.audio_scale;
             let s = c.size();
-            ctx_audio = Some(c.view([b, m, s[1], s[2]]));
+            ctx_audio = Some(c.view([b, mm, s[1], s[2]]));
+            let poses: Vec<f32> = pairs
+                .iter()
+                .flat_map(|&(t, _)| self.history_poses(t, mm as usize, cfg.action_unit_m))
+                .flat_map(|p| p.map(|v| v as f32))
+                .collect();
+            ctx_pose = Some(
+                Tensor::from_slice(&poses)
+                    .view([b, mm, 3])
+                    .to_device(device),
+            );
             audio = Some(self.audio.index_select(0, &tgt_idx).to_device(device) * cfg.audio_scale);
             let r: Vec<f32> = pairs
                 .iter()
                 .map(|&(t, g)| (self.reward_between(t, g) / cfg.reward_scale_m) as f32)
                 .collect();
+            let r = Tensor::from_slice(&r).to_device(device);
             reward = Some(
-                Tensor::from_slice(&r)
-                    .to_device(device)
-                    .unsqueeze(1)
+                r.unsqueeze(1)
                     .expand([b, cfg.reward_dim], false)
                     .contiguous(),
             );
+            reward_value = Some(r);
+            let near: Vec<f32> = pairs
+                .iter()
+                .map(|&(_, g)| {
+                    f32::from(u8::from(self.geodesic_m[g] < f64::from(SUCCESS_DISTANCE_M)))
+                })
+                .collect();
+            success = Some(Tensor::from_slice(&near).to_device(device));
         }
         let action: Vec<f32> = pairs
             .iter()
@@ -352,9 +390,12 @@ impl Transitions {
         Batch {
             ctx_visual,
             ctx_audio,
+            ctx_pose,
             visual,
             audio,
             reward,
+            reward_value,
+            success,
             action: Tensor::from_slice(&action).view([b, 3]).to_device(device),
             dt: Tensor::from_slice(&dt).to_device(device),
             anchors: pairs.iter().map(|p| p.0).collect(),

@@ -85,13 +85,64 @@ impl Diffusion {
         Diffusion::linear(TRAIN_STEPS)
     }
 
+    /// The training process with its schedule rescaled to zero terminal SNR (Lin et al. 2024):
+    /// `√ᾱ` shifted and scaled so that the first step keeps its value and the last is exactly 0,
+    /// so the noisiest step is pure noise and a one-step sample is exactly the network's
+    /// estimate of x₀. For [`crate::config::Prediction::ResidualV`] (v-prediction stays defined
+    /// where ε-prediction is not).
+    pub fn training_zero_terminal_snr() -> Diffusion {
+        let base = Diffusion::training();
+        let s: Vec<f64> = base.alphas_cumprod.iter().map(|a| a.sqrt()).collect();
+        let (first, last) = (s[0], s[s.len() - 1]);
+        let ac: Vec<f64> = s
+            .iter()
+            .map(|v| ((v - last) * first / (first - last)).powi(2))
+            .collect();
+        let mut prev = 1.0;
+        let betas = ac
+            .iter()
+            .map(|&a| {
+                let b = 1.0 - a / prev;
+                prev = a;
+                b
+            })
+            .collect();
+        Diffusion::from_betas(betas, base.timesteps)
+    }
+
+    /// The training process of a parameterisation: [`Diffusion::training`] for ε-prediction,
+    /// [`Diffusion::training_zero_terminal_snr`] for the residual v-prediction.
+    pub fn for_prediction(p: crate::config::Prediction) -> Diffusion {
+        match p {
+            crate::config::Prediction::Epsilon => Diffusion::training(),
+            crate::config::Prediction::ResidualV => Diffusion::training_zero_terminal_snr(),
+        }
+    }
+
     /// This process respaced to `count` steps (new β from the kept ᾱ), as used for sampling.
     pub fn respaced(&self, count: usize) -> Diffusion {
-        let keep = space_timesteps(self.len(), count);
+        self.keeping(&space_timesteps(self.len(), count))
+    }
+
+    /// This process respaced to `count` steps with "trailing" spacing (Lin et al. 2024,
+    /// *Common diffusion noise schedules and sample steps are flawed*): the kept steps are
+    /// `round(i·N/count) − 1` for `i = 1…count`, so sampling always starts from the last,
+    /// noisiest step; one step is the network's estimate from pure noise. (The leading spacing
+    /// of [`Diffusion::respaced`] keeps only step 0 for `count = 1`.)
+    pub fn respaced_trailing(&self, count: usize) -> Diffusion {
+        let n = self.len();
+        let count = count.clamp(1, n);
+        let keep: Vec<usize> = (1..=count)
+            .map(|i| ((i * n) as f64 / count as f64).round() as usize - 1)
+            .collect();
+        self.keeping(&keep)
+    }
+
+    fn keeping(&self, keep: &[usize]) -> Diffusion {
         let mut last = 1.0;
         let mut betas = Vec::with_capacity(keep.len());
         let mut timesteps = Vec::with_capacity(keep.len());
-        for &i in &keep {
+        for &i in keep {
             let ac = self.alphas_cumprod[i];
             betas.push(1.0 - ac / last);
             last = ac;
@@ -285,6 +336,60 @@ impl Diffusion {
     }
 }
 
+impl Diffusion {
+    /// x̂₀ of [`crate::config::Prediction::ResidualV`] from the network output `F`:
+    /// `√ᾱ_t·x_t + √(1 − ᾱ_t)·F` (EDM's preconditioning with σ_data = 1 in the VP form).
+    pub fn x0_from_v(&self, xt: &Tensor, t: &Tensor, f: &Tensor) -> Tensor {
+        let a = self.extract(|i| self.alphas_cumprod[i].sqrt(), t, xt);
+        let b = self.extract(|i| (1.0 - self.alphas_cumprod[i]).sqrt(), t, xt);
+        a * xt + b * f
+    }
+
+    /// The training target of `F` for clean `x0` noised by `noise` at steps `t`:
+    /// `√(1 − ᾱ_t)·x₀ − √ᾱ_t·ε` (the negated v of Salimans & Ho).
+    pub fn v_target(&self, x0: &Tensor, t: &Tensor, noise: &Tensor) -> Tensor {
+        let a = self.extract(|i| self.alphas_cumprod[i].sqrt(), t, x0);
+        let b = self.extract(|i| (1.0 - self.alphas_cumprod[i]).sqrt(), t, x0);
+        b * x0 - a * noise
+    }
+
+    /// Deterministic DDIM sampling (η = 0) for networks that output `F`
+    /// ([`crate::config::Prediction::ResidualV`]); same contract as [`Diffusion::sample_ddim`].
+    /// With one step this is the network's estimate of E[x₀] from pure noise.
+    pub fn sample_ddim_v(
+        &self,
+        model: &mut dyn FnMut(&[Tensor], &Tensor) -> Vec<Tensor>,
+        xs: Vec<Tensor>,
+    ) -> Vec<Tensor> {
+        self.reverse(model, xs, &mut |i, x, f, t| {
+            let (ac, prev) = (self.alphas_cumprod[i], self.alphas_cumprod_prev[i]);
+            let x0 = self.x0_from_v(x, t, f);
+            let eps = (x - &x0 * ac.sqrt()) / (1.0 - ac).sqrt().max(1e-12);
+            x0 * prev.sqrt() + eps * (1.0 - prev).sqrt()
+        })
+    }
+
+    /// Ancestral sampling for networks that output `F`, with the fixed posterior variance β̃;
+    /// same contract as [`Diffusion::sample_ddpm`].
+    pub fn sample_ddpm_v(
+        &self,
+        model: &mut dyn FnMut(&[Tensor], &Tensor) -> Vec<Tensor>,
+        xs: Vec<Tensor>,
+        rng: &mut impl Rng,
+    ) -> Vec<Tensor> {
+        self.reverse(model, xs, &mut |i, x, f, t| {
+            let x0 = self.x0_from_v(x, t, f);
+            let (mean, logvar) = self.q_posterior(&x0, x, t);
+            if i > 0 {
+                let z = randn(rng, &x.size(), x.device());
+                mean + (logvar * 0.5).exp() * z
+            } else {
+                mean
+            }
+        })
+    }
+}
+
 /// Mean over all dimensions but the first: `[B, …] → [B]`.
 pub fn per_sample_mean(x: &Tensor) -> Tensor {
     x.flatten(1, -1).mean_dim(-1, false, Kind::Float)
@@ -361,5 +466,38 @@ mod tests {
         for (i, &t) in keep.iter().enumerate() {
             assert!((d.alphas_cumprod[i] - base.alphas_cumprod[t]).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn zero_terminal_snr_keeps_the_first_step_and_ends_in_pure_noise() {
+        let base = Diffusion::training();
+        let z = Diffusion::training_zero_terminal_snr();
+        assert!((z.alphas_cumprod[0] - base.alphas_cumprod[0]).abs() < 1e-12);
+        assert_eq!(z.alphas_cumprod[999], 0.0);
+        assert!((z.betas[999] - 1.0).abs() < 1e-12);
+        // Monotone, and close to the original in the middle (the shift is √ᾱ_T ≈ 0.0064).
+        assert!(z.alphas_cumprod.windows(2).all(|w| w[1] < w[0]));
+        assert!((z.alphas_cumprod[300].sqrt() - base.alphas_cumprod[300].sqrt()).abs() < 0.01);
+        // Noising at the last step gives the noise itself.
+        let x0 = Tensor::from_slice(&[1.0f32, -2.0]);
+        let n = Tensor::from_slice(&[0.5f32, 0.25]);
+        let t = Tensor::from_slice(&[999i64, 999]);
+        assert!(z.q_sample(&x0, &t, &n).allclose(&n, 1e-7, 1e-7, false));
+    }
+
+    #[test]
+    fn trailing_spacing_starts_from_the_noisiest_step() {
+        let base = Diffusion::training();
+        assert_eq!(base.respaced_trailing(1).timesteps, vec![999]);
+        assert_eq!(
+            base.respaced_trailing(4).timesteps,
+            vec![249, 499, 749, 999]
+        );
+        let d = base.respaced_trailing(10);
+        assert_eq!(d.timesteps[0], 99);
+        // The first kept step's β is its ᾱ's complement (it starts from clean data), and the
+        // kept ᾱ are the original ones.
+        assert!((d.betas[0] - (1.0 - base.alphas_cumprod[99])).abs() < 1e-12);
+        assert!((d.alphas_cumprod[9] - base.alphas_cumprod[999]).abs() < 1e-15);
     }
 }

@@ -20,6 +20,7 @@ mod error;
 pub mod net;
 pub mod noise;
 pub mod predict;
+pub mod reward;
 pub mod train;
 
 pub use config::{ModelConfig, Variant};

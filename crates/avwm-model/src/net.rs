@@ -19,7 +19,8 @@
 //! `aud.`, `rew.`, `blocks.<i>.{attn,cross,adaln,mlp,mlp_vis,mlp_aud}.`, `final.`; training
 //! stages select trainable groups by these names.
 
-use crate::config::{ModelConfig, Streams};
+use crate::config::{ModelConfig, Prediction, Streams};
+use crate::reward::RewardHead;
 use tch::nn::{self, Init, LinearConfig, Module};
 use tch::{Kind, Tensor};
 
@@ -279,20 +280,71 @@ impl Block {
     }
 }
 
-/// Visual adaptor, positional table and head.
+/// Visual adaptor, positional table and head (and the base frame's adaptor).
 #[derive(Debug)]
 struct VisualIo {
     adaptor: nn::Linear,
     pos: Tensor,
     head: nn::Linear,
+    base_adaptor: Option<nn::Linear>,
 }
 
-/// Audio adaptor, positional table and head; the reward token's adaptor, position and head.
+/// Pose features of a frame relative to the anchor, `[.., 3]` (forward, left in action units;
+/// yaw in radians) → `[.., 5]`: forward/8, left/8, cos yaw, sin yaw, and the distance/8.
+pub fn pose_features(pose: &Tensor) -> Tensor {
+    let fwd = pose.select(-1, 0);
+    let left = pose.select(-1, 1);
+    let yaw = pose.select(-1, 2);
+    let dist = (fwd.square() + left.square()).sqrt();
+    Tensor::stack(
+        &[&fwd / 8.0, &left / 8.0, yaw.cos(), yaw.sin(), dist / 8.0],
+        -1,
+    )
+}
+
+/// A gated MLP per latent frame (`fc2(GELU(fc1 x) ⊙ gate x)`: products of inputs, such as the
+/// correlation of the two ears' spectra, are one layer away), averaged over the frames of a
+/// segment: `[B, F, A, T]` → `[B, F, D]`.
+#[derive(Debug)]
+pub(crate) struct FramePool {
+    fc1: nn::Linear,
+    gate: nn::Linear,
+    fc2: nn::Linear,
+}
+
+impl FramePool {
+    pub(crate) fn new(p: &nn::Path, input: i64, width: i64) -> FramePool {
+        FramePool {
+            fc1: xavier(p, "fc1", input, width),
+            gate: xavier(p, "gate", input, width),
+            fc2: xavier(p, "fc2", width, width),
+        }
+    }
+
+    pub(crate) fn forward(&self, a: &Tensor) -> Tensor {
+        let x = a.transpose(2, 3);
+        let h = self.fc1.forward(&x).gelu("tanh") * self.gate.forward(&x);
+        self.fc2.forward(&h).mean_dim(2, false, Kind::Float)
+    }
+}
+
+/// The pooled audio memory: frames older than the context, one token each.
+#[derive(Debug)]
+struct MemoryIo {
+    pool: FramePool,
+    pose: nn::Linear,
+    pos: Tensor,
+}
+
+/// Audio adaptor, positional table and head; the reward token's adaptor, position and head;
+/// the base frame's adaptor and the pooled memory.
 #[derive(Debug)]
 struct AudioIo {
     adaptor: nn::Linear,
     pos: Tensor,
     head: nn::Linear,
+    base_adaptor: Option<nn::Linear>,
+    memory: Option<MemoryIo>,
     reward_adaptor: nn::Linear,
     reward_pos: Tensor,
     reward_head: nn::Linear,
@@ -307,9 +359,14 @@ pub struct Targets<'a> {
     pub audio: Option<&'a Tensor>,
     /// Reward values `[B, R]` (present exactly when audio is).
     pub reward: Option<&'a Tensor>,
+    /// Visual base frame `[B, C, H, W]` ([`Prediction::ResidualV`]).
+    pub base_visual: Option<&'a Tensor>,
+    /// Audio base frame `[B, A, T]` ([`Prediction::ResidualV`]).
+    pub base_audio: Option<&'a Tensor>,
 }
 
-/// Network outputs `[ε̂ | v]` per stream.
+/// Network outputs per stream: `[ε̂ | v]` ([`Prediction::Epsilon`]) or `F`
+/// ([`Prediction::ResidualV`]).
 #[derive(Debug)]
 pub struct Outputs {
     /// `[B, 2C, H, W]`.
@@ -331,6 +388,7 @@ pub struct AvCdit {
     audio: Option<AudioIo>,
     blocks: Vec<Block>,
     final_adaln: nn::Linear,
+    reward_head: Option<RewardHead>,
 }
 
 impl AvCdit {
@@ -344,25 +402,38 @@ impl AvCdit {
             stdev: 0.02,
         };
         let frames = cfg.context + 1;
+        let mult = cfg.head_multiplier();
+        let residual = cfg.prediction == Prediction::ResidualV;
         let visual = cfg.variant.has_visual().then(|| {
             let v = p / "vis";
             let pd = cfg.patch_dim();
             VisualIo {
                 adaptor: xavier(&v, "adaptor", pd, d),
                 pos: v.var("pos", &[frames, cfg.visual_tokens(), d], pos_init),
-                head: zeros(&v, "head", d, 2 * pd),
+                head: zeros(&v, "head", d, mult * pd),
+                base_adaptor: residual.then(|| xavier(&v, "base_adaptor", pd, d)),
             }
         });
+        let older = cfg.memory() - cfg.context;
         let audio = cfg.variant.has_audio().then(|| {
             let a = p / "aud";
             let r = p / "rew";
             AudioIo {
                 adaptor: xavier(&a, "adaptor", cfg.audio_dim, d),
                 pos: a.var("pos", &[frames, cfg.audio_frames, d], pos_init),
-                head: zeros(&a, "head", d, 2 * cfg.audio_dim),
+                head: zeros(&a, "head", d, mult * cfg.audio_dim),
+                base_adaptor: residual.then(|| xavier(&a, "base_adaptor", cfg.audio_dim, d)),
+                memory: (older > 0).then(|| {
+                    let m = &a / "memory";
+                    MemoryIo {
+                        pool: FramePool::new(&(&m / "pool"), cfg.audio_dim, d),
+                        pose: xavier(&m, "pose", 5, d),
+                        pos: m.var("pos", &[older, d], pos_init),
+                    }
+                }),
                 reward_adaptor: xavier(&r, "adaptor", cfg.reward_dim, d),
                 reward_pos: r.var("pos", &[1, 1, d], pos_init),
-                reward_head: zeros(&r, "head", d, 2 * cfg.reward_dim),
+                reward_head: zeros(&r, "head", d, mult * cfg.reward_dim),
             }
         });
         AvCdit {
@@ -380,7 +451,49 @@ impl AvCdit {
                 .map(|i| Block::new(&(p / "blocks" / i), cfg))
                 .collect(),
             final_adaln: zeros(&(p / "final"), "adaln", d, 2 * d),
+            reward_head: cfg
+                .reward_head
+                .then(|| RewardHead::new(&(p / "rhead"), cfg)),
         }
+    }
+
+    /// The deterministic reward head, if the model has one.
+    pub fn reward_head(&self) -> Option<&RewardHead> {
+        self.reward_head.as_ref()
+    }
+
+    /// The base frames of [`Prediction::ResidualV`] for a context (visual `[B, m, C, H, W]`,
+    /// audio `[B, M, A, T]`, oldest first, the anchor last) and target offsets `dt` (`[B]`,
+    /// frames): the last visual frame and, per row, the audio frame
+    /// [`ModelConfig::audio_base`] picks. `None` for an absent stream or another
+    /// parameterisation.
+    pub fn bases(
+        &self,
+        visual: Option<&Tensor>,
+        audio: Option<&Tensor>,
+        dt: &Tensor,
+    ) -> (Option<Tensor>, Option<Tensor>) {
+        if self.cfg.prediction != Prediction::ResidualV {
+            return (None, None);
+        }
+        let bv = visual.map(|v| v.select(1, v.size()[1] - 1));
+        let ba = audio.map(|a| {
+            let s = a.size();
+            let (b, m) = (s[0], s[1]);
+            let dts = Vec::<f64>::try_from(dt.to_kind(Kind::Double).to_device(tch::Device::Cpu))
+                .unwrap_or_default();
+            let idx: Vec<i64> = dts
+                .iter()
+                .enumerate()
+                .map(|(row, &d)| {
+                    let back = self.cfg.audio_base(0, d.round() as i64);
+                    row as i64 * m + (m - 1 + back).max(0)
+                })
+                .collect();
+            let flat = a.reshape([b * m, s[2], s[3]]);
+            flat.index_select(0, &Tensor::from_slice(&idx).to_device(a.device()))
+        });
+        (bv, ba)
     }
 
     /// The architecture.
@@ -399,9 +512,10 @@ impl AvCdit {
     fn unpatchify(&self, x: &Tensor) -> Tensor {
         let (b, c, p) = (x.size()[0], self.cfg.visual_channels, self.cfg.patch);
         let g = self.cfg.visual_size / p;
-        x.view([b, g, g, p, p, 2 * c])
+        let k = self.cfg.head_multiplier() * c;
+        x.view([b, g, g, p, p, k])
             .permute([0, 5, 1, 3, 2, 4])
-            .reshape([b, 2 * c, g * p, g * p])
+            .reshape([b, k, g * p, g * p])
     }
 
     fn visual_io(&self) -> &VisualIo {
@@ -417,8 +531,16 @@ impl AvCdit {
     }
 
     /// Embeds the context once (adaptors + positions): visual `[B, m, C, H, W]` and/or audio
-    /// `[B, m, A, T]` latents → tokens `[B, M, D]`.
-    pub fn embed_context(&self, visual: Option<&Tensor>, audio: Option<&Tensor>) -> Tensor {
+    /// `[B, M, A, T]` latents (oldest first) → tokens. With an audio memory, the audio holds
+    /// `M = memory` frames: the last `m = context` enter token by token, the older ones one
+    /// pooled token each, with the embedding of their pose relative to the anchor (`pose`,
+    /// `[B, M, 3]`: forward, left in action units, yaw).
+    pub fn embed_context(
+        &self,
+        visual: Option<&Tensor>,
+        audio: Option<&Tensor>,
+        pose: Option<&Tensor>,
+    ) -> Tensor {
         let mut parts = Vec::new();
         let d = self.cfg.width;
         if let Some(v) = visual {
@@ -435,9 +557,22 @@ impl AvCdit {
         if let Some(a) = audio {
             let io = self.audio_io();
             let s = a.size();
-            let (b, m) = (s[0], s[1]);
-            let tok = io.adaptor.forward(&a.transpose(2, 3)) + io.pos.narrow(0, 0, m).unsqueeze(0);
+            let (b, frames) = (s[0], s[1]);
+            let m = frames.min(self.cfg.context);
+            let recent = a.narrow(1, frames - m, m);
+            let tok =
+                io.adaptor.forward(&recent.transpose(2, 3)) + io.pos.narrow(0, 0, m).unsqueeze(0);
             parts.push(tok.view([b, -1, d]));
+            if let (Some(mem), true) = (&io.memory, frames > m) {
+                let older = frames - m;
+                let oldest = mem.pos.size()[0] - older;
+                let mut t = mem.pool.forward(&a.narrow(1, 0, older))
+                    + mem.pos.narrow(0, oldest.max(0), older).unsqueeze(0);
+                if let Some(p) = pose {
+                    t += mem.pose.forward(&pose_features(&p.narrow(1, 0, older)));
+                }
+                parts.push(t);
+            }
         }
         assert!(!parts.is_empty(), "the context needs at least one modality");
         Tensor::cat(&parts, 1)
@@ -466,12 +601,20 @@ impl AvCdit {
         let mut nv = 0;
         if let Some(v) = x.visual {
             let io = self.visual_io();
-            toks.push(io.adaptor.forward(&self.patchify(v)) + io.pos.get(m).unsqueeze(0));
+            let mut t = io.adaptor.forward(&self.patchify(v)) + io.pos.get(m).unsqueeze(0);
+            if let (Some(ad), Some(base)) = (&io.base_adaptor, x.base_visual) {
+                t += ad.forward(&self.patchify(base));
+            }
+            toks.push(t);
             nv = self.cfg.visual_tokens();
         }
         if let Some(a) = x.audio {
             let io = self.audio_io();
-            toks.push(io.adaptor.forward(&a.transpose(1, 2)) + io.pos.get(m).unsqueeze(0));
+            let mut t = io.adaptor.forward(&a.transpose(1, 2)) + io.pos.get(m).unsqueeze(0);
+            if let (Some(ad), Some(base)) = (&io.base_adaptor, x.base_audio) {
+                t += ad.forward(&base.transpose(1, 2));
+            }
+            toks.push(t);
             let r = x
                 .reward
                 .expect("the reward token rides with the audio tokens");

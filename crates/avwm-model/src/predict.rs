@@ -13,6 +13,7 @@
 //!   with [`RolloutContext::Latent`] the sampled latents enter the context directly (faster, no
 //!   tokenizer round trip).
 
+use crate::config::Prediction as Pred;
 use crate::config::{ModelConfig, Streams};
 use crate::diffusion::Diffusion;
 use crate::net::{AvCdit, Targets};
@@ -127,17 +128,50 @@ impl Sampler {
 pub struct Context {
     /// Visual `[B, m, C, H, W]`.
     pub visual: Option<Tensor>,
-    /// Audio `[B, m, A, T]`.
+    /// Audio `[B, M, A, T]`: the audio memory (`M` = [`ModelConfig::memory`] frames, oldest
+    /// first; `m` for the paper's model).
     pub audio: Option<Tensor>,
+    /// Pose of every audio-memory frame relative to the anchor `[B, M, 3]` (forward, left in
+    /// action units; yaw in radians); read by the pooled memory and the reward head.
+    pub pose: Option<Tensor>,
 }
 
 impl Context {
+    /// The context of a batch of transitions (its context latents and memory poses).
+    pub fn of(b: &crate::data::Batch) -> Context {
+        Context {
+            visual: b.ctx_visual.as_ref().map(Tensor::shallow_clone),
+            audio: b.ctx_audio.as_ref().map(Tensor::shallow_clone),
+            pose: b.ctx_pose.as_ref().map(Tensor::shallow_clone),
+        }
+    }
+
     fn shallow_clone(&self) -> Context {
         Context {
             visual: self.visual.as_ref().map(Tensor::shallow_clone),
             audio: self.audio.as_ref().map(Tensor::shallow_clone),
+            pose: self.pose.as_ref().map(Tensor::shallow_clone),
         }
     }
+}
+
+/// Re-expresses poses relative to an old anchor (`[B, M, 3]`) relative to a new anchor that
+/// sits at `step` (`[B, 3]`, in the old anchor's frame), appending the new anchor itself
+/// (pose 0) and dropping the oldest: the pose history after one more step.
+pub fn advance_poses(pose: &Tensor, step: &Tensor) -> Tensor {
+    let (b, m) = (pose.size()[0], pose.size()[1]);
+    let s = step.unsqueeze(1);
+    let (ax, ay, at) = (s.select(2, 0), s.select(2, 1), s.select(2, 2));
+    let dx = pose.select(2, 0) - &ax;
+    let dy = pose.select(2, 1) - &ay;
+    let (c, sn) = (at.cos(), at.sin());
+    let x = &dx * &c + &dy * &sn;
+    let y = -&dx * &sn + &dy * &c;
+    let d = pose.select(2, 2) - &at;
+    let yaw = d.sin().atan2(&d.cos());
+    let moved = Tensor::stack(&[x, y, yaw], 2);
+    let zero = Tensor::zeros([b, 1, 3], (pose.kind(), pose.device()));
+    Tensor::cat(&[moved.narrow(1, 1, m - 1), zero], 1)
 }
 
 /// A sampled prediction.
@@ -147,8 +181,13 @@ pub struct Prediction {
     pub visual: Option<Tensor>,
     /// Audio latent (scaled) `[B, A, T]`.
     pub audio: Option<Tensor>,
-    /// Reward in metres of geodesic-distance reduction `[B]`.
+    /// Reward in metres of geodesic-distance reduction `[B]`: the diffused reward token.
     pub reward_m: Option<Tensor>,
+    /// Expected reward (m) from the deterministic reward head `[B]`, if the model has one.
+    pub expected_reward_m: Option<Tensor>,
+    /// Probability that the target is within the success radius (STOP there succeeds) `[B]`,
+    /// from the reward head.
+    pub p_success: Option<Tensor>,
 }
 
 /// A prediction with its decoded outputs ([`WorldModel::rollout_decoded`]).
@@ -290,8 +329,9 @@ impl WorldModel {
         let b = action.size()[0];
         let embedded = tch::no_grad(|| {
             self.net
-                .embed_context(ctx.visual.as_ref(), ctx.audio.as_ref())
+                .embed_context(ctx.visual.as_ref(), ctx.audio.as_ref(), ctx.pose.as_ref())
         });
+        let (base_v, base_a) = self.net.bases(ctx.visual.as_ref(), ctx.audio.as_ref(), dt);
         let mut shapes: Vec<Vec<i64>> = Vec::new();
         if ctx.visual.is_some() {
             shapes.push(vec![
@@ -319,6 +359,8 @@ impl WorldModel {
                     visual: v,
                     audio: a,
                     reward: r,
+                    base_visual: base_v.as_ref(),
+                    base_audio: base_a.as_ref(),
                 },
                 &embedded,
                 &c,
@@ -328,21 +370,37 @@ impl WorldModel {
                 .flatten()
                 .collect()
         };
-        let base = Diffusion::training();
-        let out = match sampler {
-            Sampler::Ddpm(n) => base.respaced(n).sample_ddpm(&mut model, xs, rng),
-            Sampler::Ddim(n) => base.respaced(n).sample_ddim(&mut model, xs),
+        let base = Diffusion::for_prediction(cfg.prediction);
+        let out = match (sampler, cfg.prediction) {
+            (Sampler::Ddpm(n), Pred::Epsilon) => base.respaced(n).sample_ddpm(&mut model, xs, rng),
+            (Sampler::Ddim(n), Pred::Epsilon) => base.respaced(n).sample_ddim(&mut model, xs),
+            (Sampler::Ddpm(n), Pred::ResidualV) => {
+                base.respaced_trailing(n).sample_ddpm_v(&mut model, xs, rng)
+            }
+            (Sampler::Ddim(n), Pred::ResidualV) => {
+                base.respaced_trailing(n).sample_ddim_v(&mut model, xs)
+            }
         };
         let mut it = out.into_iter();
-        let visual = if has_v { it.next() } else { None };
-        let audio = it.next();
+        let plus = |x: Option<Tensor>, b: &Option<Tensor>| match (x, b) {
+            (Some(x), Some(b)) => Some(x + b),
+            (x, _) => x,
+        };
+        let visual = plus(if has_v { it.next() } else { None }, &base_v);
+        let audio = plus(it.next(), &base_a);
         let reward_m = it
             .next()
             .map(|r| r.mean_dim(1, false, Kind::Float) * cfg.reward_scale_m);
+        let head = match (self.net.reward_head(), &ctx.audio, &ctx.pose) {
+            (Some(h), Some(a), Some(p)) => Some(tch::no_grad(|| h.forward(a, p, action, dt))),
+            _ => None,
+        };
         Prediction {
             visual,
             audio,
             reward_m,
+            expected_reward_m: head.as_ref().map(|e| &e.mean * cfg.reward_scale_m),
+            p_success: head.map(|e| e.success_logit.sigmoid()),
         }
     }
 
@@ -449,6 +507,7 @@ impl WorldModel {
             ctx = Context {
                 visual: slide(&ctx.visual, v_next),
                 audio: slide(&ctx.audio, a_next),
+                pose: ctx.pose.as_ref().map(|p| advance_poses(p, a)),
             };
             out.push(Decoded {
                 prediction: p,

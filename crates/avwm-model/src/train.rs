@@ -23,7 +23,7 @@
 //! The data order and all noise derive from `(seed, step)`, so a resumed stage is bit-identical
 //! to an uninterrupted one.
 
-use crate::config::{ModelConfig, Streams, Variant};
+use crate::config::{ModelConfig, Prediction, Streams, Variant};
 use crate::data::{Batch, Transitions};
 use crate::diffusion::{Diffusion, TRAIN_STEPS};
 use crate::net::{AvCdit, Targets};
@@ -174,6 +174,7 @@ impl TrainConfig {
             )));
         }
         let tiny = preset == "tiny";
+        let residual = model.prediction == Prediction::ResidualV;
         let (steps, contexts, scratch_lr) = match preset {
             "tiny" => (20, 2, 2e-3),
             "small" => (3000, 12, 4e-4),
@@ -200,7 +201,9 @@ impl TrainConfig {
             steps,
             contexts,
             goals: 4,
-            min_offset: -16,
+            // NWM samples past and future goals; the avwm design learns the future only (what
+            // evaluation and planning ask of it).
+            min_offset: if residual { 1 } else { -16 },
             max_offset: 16,
             lr,
             warmup: if tiny { 0 } else { 200 },
@@ -250,17 +253,23 @@ impl TrainConfig {
 /// Per-stream loss terms of one batch (means over the batch).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Terms {
-    /// Visual `mse(ε)`.
+    /// Visual `mse(ε)` (or `mse(F)` for [`Prediction::ResidualV`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mse_visual: Option<f64>,
-    /// Audio `mse(ε)`.
+    /// Audio `mse(ε)` (or `mse(F)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mse_audio: Option<f64>,
-    /// Reward `mse(ε)`.
+    /// Reward `mse(ε)` (or `mse(F)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mse_reward: Option<f64>,
-    /// Sum of the streams' `L_vb` (bits).
+    /// Sum of the streams' `L_vb` (bits; 0 without learned variance).
     pub vb: f64,
+    /// Reward head: squared error of the expected reward (in `reward_scale_m` units²).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_reward_mse: Option<f64>,
+    /// Reward head: binary cross-entropy of "within the success radius" (nats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_success_bce: Option<f64>,
 }
 
 /// The noise and diffusion steps of one batch.
@@ -287,16 +296,51 @@ impl Draw {
     }
 }
 
-/// The training loss `Σ_streams mse + L_vb` of a batch, with its terms.
+/// The residuals that [`Prediction::ResidualV`] diffuses (targets minus their bases) and the
+/// bases, or the targets themselves and no bases.
+fn diffused(
+    net: &AvCdit,
+    batch: &Batch,
+) -> ([Option<Tensor>; 3], (Option<Tensor>, Option<Tensor>)) {
+    let bases = net.bases(
+        batch.ctx_visual.as_ref(),
+        batch.ctx_audio.as_ref(),
+        &batch.dt,
+    );
+    let minus = |x: &Option<Tensor>, b: &Option<Tensor>| match (x, b) {
+        (Some(x), Some(b)) => Some(x - b),
+        (x, _) => x.as_ref().map(Tensor::shallow_clone),
+    };
+    (
+        [
+            minus(&batch.visual, &bases.0),
+            minus(&batch.audio, &bases.1),
+            batch.reward.as_ref().map(Tensor::shallow_clone),
+        ],
+        bases,
+    )
+}
+
+/// Weight of the reward head's success cross-entropy in the loss.
+const SUCCESS_BCE_WEIGHT: f64 = 0.1;
+
+/// The training loss of a batch with its terms: `Σ_streams (mse(ε) + L_vb)` for
+/// [`Prediction::Epsilon`], `Σ_streams mse(F)` for [`Prediction::ResidualV`], plus the reward
+/// head's squared error and 0.1 × its success cross-entropy when the model has the head.
 pub fn loss(
     net: &AvCdit,
     diffusion: &Diffusion,
     batch: &crate::data::Batch,
     draw: &Draw,
 ) -> (Tensor, Terms) {
-    let ctx = net.embed_context(batch.ctx_visual.as_ref(), batch.ctx_audio.as_ref());
+    let cfg = net.config();
+    let ctx = net.embed_context(
+        batch.ctx_visual.as_ref(),
+        batch.ctx_audio.as_ref(),
+        batch.ctx_pose.as_ref(),
+    );
     let c = net.cond(&draw.k, &batch.dt, &batch.action);
-    let clean = [&batch.visual, &batch.audio, &batch.reward];
+    let (clean, bases) = diffused(net, batch);
     let noisy: Vec<Option<Tensor>> = clean
         .iter()
         .zip(&draw.noise)
@@ -310,6 +354,8 @@ pub fn loss(
             visual: noisy[0].as_ref(),
             audio: noisy[1].as_ref(),
             reward: noisy[2].as_ref(),
+            base_visual: bases.0.as_ref(),
+            base_audio: bases.1.as_ref(),
         },
         &ctx,
         &c,
@@ -319,24 +365,108 @@ pub fn loss(
     let mut terms = Terms::default();
     let mut vb_sum = 0.0;
     for (i, o) in outs.iter().enumerate() {
-        let (Some(o), Some(x0), Some(xt), Some(n)) = (o, clean[i], &noisy[i], &draw.noise[i])
+        let (Some(o), Some(x0), Some(xt), Some(n)) = (o, &clean[i], &noisy[i], &draw.noise[i])
         else {
             continue;
         };
-        let lt = diffusion.loss_terms(o, x0, xt, &draw.k, n);
-        let mse = lt.mse.mean(Kind::Float);
-        let vb = lt.vb.mean(Kind::Float);
+        let mse = match cfg.prediction {
+            Prediction::Epsilon => {
+                let lt = diffusion.loss_terms(o, x0, xt, &draw.k, n);
+                let vb = lt.vb.mean(Kind::Float);
+                vb_sum += vb.double_value(&[]);
+                total += &vb;
+                lt.mse.mean(Kind::Float)
+            }
+            Prediction::ResidualV => {
+                let target = diffusion.v_target(x0, &draw.k, n);
+                (o - target).square().mean(Kind::Float)
+            }
+        };
         let m = mse.double_value(&[]);
         match i {
             0 => terms.mse_visual = Some(m),
             1 => terms.mse_audio = Some(m),
             _ => terms.mse_reward = Some(m),
         }
-        vb_sum += vb.double_value(&[]);
-        total = total + mse + vb;
+        total += mse;
     }
     terms.vb = vb_sum;
+    if let (Some(head), Some(audio), Some(pose), Some(r), Some(near)) = (
+        net.reward_head(),
+        &batch.ctx_audio,
+        &batch.ctx_pose,
+        &batch.reward_value,
+        &batch.success,
+    ) {
+        let est = head.forward(audio, pose, &batch.action, &batch.dt);
+        let mse = (&est.mean - r).square().mean(Kind::Float);
+        let bce = est
+            .success_logit
+            .binary_cross_entropy_with_logits::<Tensor>(near, None, None, tch::Reduction::Mean);
+        terms.head_reward_mse = Some(mse.double_value(&[]));
+        terms.head_success_bce = Some(bce.double_value(&[]));
+        total = total + mse + bce * SUCCESS_BCE_WEIGHT;
+    }
     (total, terms)
+}
+
+/// Mean squared errors, in the scaled latent space, of a one-step prediction from pure noise
+/// (the model's estimate of E[target]; [`Prediction::ResidualV`] only) and of copying the base
+/// (the last frame; the period-aligned audio frame): `(model, copy)` per stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgainstCopy {
+    /// Visual `(model, copy)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visual: Option<(f64, f64)>,
+    /// Audio `(model, copy)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio: Option<(f64, f64)>,
+}
+
+/// [`AgainstCopy`] of `net` on a batch, with `noise` per stream (visual, audio, reward).
+fn against_copy(
+    net: &AvCdit,
+    diffusion: &Diffusion,
+    batch: &Batch,
+    noise: &[Option<Tensor>; 3],
+) -> AgainstCopy {
+    let (clean, bases) = diffused(net, batch);
+    let b = batch.dt.size()[0];
+    let dev = batch.dt.device();
+    let last = (diffusion.len() - 1) as i64;
+    let k = Tensor::full([b], diffusion.timesteps[last as usize], (Kind::Int64, dev));
+    let idx = Tensor::full([b], last, (Kind::Int64, dev));
+    let ctx = net.embed_context(
+        batch.ctx_visual.as_ref(),
+        batch.ctx_audio.as_ref(),
+        batch.ctx_pose.as_ref(),
+    );
+    let c = net.cond(&k, &batch.dt, &batch.action);
+    let out = net.forward(
+        &Targets {
+            visual: noise[0].as_ref(),
+            audio: noise[1].as_ref(),
+            reward: noise[2].as_ref(),
+            base_visual: bases.0.as_ref(),
+            base_audio: bases.1.as_ref(),
+        },
+        &ctx,
+        &c,
+    );
+    let pair = |o: &Option<Tensor>, n: &Option<Tensor>, r: &Option<Tensor>| match (o, n, r) {
+        (Some(o), Some(n), Some(r)) => {
+            let x0 = diffusion.x0_from_v(n, &idx, o);
+            Some((
+                (&x0 - r).square().mean(Kind::Float).double_value(&[]),
+                r.square().mean(Kind::Float).double_value(&[]),
+            ))
+        }
+        _ => None,
+    };
+    AgainstCopy {
+        visual: pair(&out.visual, &noise[0], &clean[0]),
+        audio: pair(&out.audio, &noise[1], &clean[1]),
+    }
 }
 
 /// One logged record.
@@ -366,6 +496,9 @@ pub struct Val {
     pub loss: f64,
     /// Terms.
     pub terms: Terms,
+    /// One-step prediction against copying the base ([`Prediction::ResidualV`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub against_copy: Option<AgainstCopy>,
 }
 
 /// `summary.json` of a stage.
@@ -423,7 +556,7 @@ fn validation_set(
     streams: Streams,
     device: Device,
 ) -> Option<(Batch, Draw)> {
-    let anchors = val.anchors(cfg.model.context as usize);
+    let anchors = val.anchors(cfg.model.history() as usize);
     if anchors.is_empty() || cfg.val_pairs == 0 {
         return None;
     }
@@ -440,13 +573,17 @@ fn validation_set(
     Some((batch, draw))
 }
 
-/// The loss of `net` on a validation set.
+/// The loss of `net` on a validation set, and for [`Prediction::ResidualV`] its one-step
+/// prediction against copying.
 fn validate(net: &AvCdit, diffusion: &Diffusion, (batch, draw): &(Batch, Draw)) -> Val {
     tch::no_grad(|| {
         let (l, terms) = loss(net, diffusion, batch, draw);
+        let against_copy = (net.config().prediction == Prediction::ResidualV)
+            .then(|| against_copy(net, diffusion, batch, &draw.noise));
         Val {
             loss: l.double_value(&[]),
             terms,
+            against_copy,
         }
     })
 }
@@ -487,11 +624,11 @@ pub fn train_stage(
             )));
         }
     }
-    let anchors = train.anchors(cfg.model.context as usize);
+    let anchors = train.anchors(cfg.model.history() as usize);
     if anchors.is_empty() {
         return Err(ModelError::Data(format!(
-            "the training split has no frame with {} frames of context",
-            cfg.model.context
+            "the training split has no frame with {} frames of history",
+            cfg.model.history()
         )));
     }
     let streams = cfg.stage.streams(cfg.model.variant);
@@ -537,7 +674,7 @@ pub fn train_stage(
         JsonlLog::truncate_after(&dir.join("log.jsonl"), state.step)?;
     }
     let (mut probe_vs, probe) = build(&cfg.model, seed, device);
-    let diffusion = Diffusion::training();
+    let diffusion = Diffusion::for_prediction(cfg.model.prediction);
     let val_set = validation_set(val, cfg, streams, device);
     let resumed_from = state.step;
     let mut log = JsonlLog::append(&dir.join("log.jsonl"))?;

@@ -89,6 +89,7 @@ fn shipped_model_predicts_an_unseen_scene() {
     let ctx = Context {
         visual: Some((zv * cfg.visual_scale).unsqueeze(0).repeat([3, 1, 1, 1, 1])),
         audio: Some((za * cfg.audio_scale).unsqueeze(0).repeat([3, 1, 1, 1])),
+        pose: None,
     };
     // Fixed-step targets: t+1, t+2, t+3 from t = 3.
     let targets = [4usize, 5, 6];

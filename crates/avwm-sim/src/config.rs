@@ -38,7 +38,7 @@ pub enum SourceChoice {
 }
 
 /// The default source level (dBFS): see [`SimConfig::source_level_dbfs`].
-pub const DEFAULT_SOURCE_LEVEL_DBFS: f32 = -36.0;
+pub const DEFAULT_SOURCE_LEVEL_DBFS: f32 = -40.0;
 
 /// Everything the simulator needs besides the scene.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ pub struct SimConfig {
     /// loop period is this many dB relative to full scale. Since a path's pressure falls as
     /// `1/r` with `r` in metres, this is the RMS of the free-field direct sound 1 m from the
     /// source. One gain for every scene and position: relative levels are physical, and the
-    /// default (−36 dBFS, [`DEFAULT_SOURCE_LEVEL_DBFS`]) leaves headroom so that the loudest
+    /// default (−40 dBFS, [`DEFAULT_SOURCE_LEVEL_DBFS`]) leaves headroom so that the loudest
     /// frames, next to the source in reverberant rooms, stay below full scale.
     pub source_level_dbfs: f32,
 }
