@@ -59,9 +59,13 @@ pub struct EvalArgs {
     /// Anchors shown on qualitative sheets.
     #[arg(long, default_value_t = 4)]
     sheets: usize,
-    /// Skip the reference systems (copy frame t, tokenizer ceiling).
+    /// Skip the reference systems (copy frame t, copy aligned, tokenizer ceiling).
     #[arg(long)]
     no_references: bool,
+    /// Frames of history every anchor must have (raised to the model's own): the same anchors
+    /// for every compared model; 16 is the avwm design's audio memory.
+    #[arg(long, default_value_t = 16)]
+    history: usize,
     /// Evaluation seed (anchors and sampling noise).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -89,6 +93,7 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
         batch: a.batch,
         sheets: a.sheets,
         references: !a.no_references,
+        history: a.history,
     };
     let model = WorldModel::load(&a.model, device)
         .with_context(|| format!("loading model {}", a.model.display()))?;

@@ -350,7 +350,20 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
             let v = l
                 .val
                 .as_ref()
-                .map(|v| format!(" val {:.4}", v.loss))
+                .map(|v| {
+                    // The one-step prediction's latent MSE over copying's (below 1: better).
+                    let ratio = |s: &str, p: Option<(f64, f64)>| {
+                        p.map(|(m, c)| format!(" {s}/copy {:.3}", m / c))
+                            .unwrap_or_default()
+                    };
+                    let ac = v.against_copy.clone().unwrap_or_default();
+                    format!(
+                        " val {:.4}{}{}",
+                        v.loss,
+                        ratio("vis", ac.visual),
+                        ratio("aud", ac.audio)
+                    )
+                })
                 .unwrap_or_default();
             pb.set_message(format!("{} {:.4}{v}", stage.dir_name(), l.loss));
         };

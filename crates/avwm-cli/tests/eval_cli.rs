@@ -125,6 +125,10 @@ fn eval_fixed_rollout_counterfactual_and_report() {
             "1",
             "--sampler-steps",
             "2",
+            // Episodes of 14 frames: the paper's 4 frames of history (the default, 16, is the
+            // avwm design's memory; its own test covers it).
+            "--history",
+            "4",
             "--visual-tokenizer",
             &vt,
             "--audio-tokenizer",

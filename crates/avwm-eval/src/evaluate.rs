@@ -206,10 +206,11 @@ pub fn evaluate(
     model.check_tokenizers(inp.tok)?;
     let t = inp.transitions;
     let m = model.config().context as usize;
-    let anchors = select_anchors(t, m, cfg.horizon, cfg.anchors, Seed(cfg.seed));
+    let history = cfg.history.max(model.config().history() as usize).max(m);
+    let anchors = select_anchors(t, history, cfg.horizon, cfg.anchors, Seed(cfg.seed));
     if anchors.is_empty() {
         return Err(EvalError::Input(format!(
-            "{}: the {} split has no frame with {m} frames of context and {} future frames",
+            "{}: the {} split has no frame with {history} frames of history and {} future frames",
             inp.cache.display(),
             inp.split,
             cfg.horizon
@@ -274,6 +275,13 @@ pub fn evaluate(
             .iter()
             .flat_map(|&a| (a + 1 - m..a).collect::<Vec<_>>()),
     );
+    // The audio of the copy-aligned reference.
+    if cfg.references {
+        needed.extend(anchors.iter().flat_map(|&a| {
+            let first = t.episode_bounds(a).0;
+            (1..=cfg.horizon).map(move |k| crate::protocol::aligned_frame(a, k, first))
+        }));
+    }
     needed.sort_unstable();
     needed.dedup();
     let tl = Instant::now();
@@ -324,6 +332,7 @@ pub fn evaluate(
             .flat_map(|&a| (1..=cfg.horizon).map(move |k| (a, k)))
             .collect();
         let mut copy = Scorer::new(&truth, inp.nets, Streams::BOTH, 1, SAMPLE_RATE_HZ);
+        let mut aligned = Scorer::new(&truth, inp.nets, Streams::BOTH, 1, SAMPLE_RATE_HZ);
         let mut ceil = Scorer::new(&truth, inp.nets, Streams::BOTH, 1, SAMPLE_RATE_HZ);
         for chunk in jobs.chunks(cfg.batch.max(1)) {
             let targets: Vec<Target> = chunk
@@ -340,13 +349,17 @@ pub fn evaluate(
                     },
                 })
                 .collect();
-            let (c, z) = reference_outputs(inp.tok, t, &truth, model, chunk, inp.device);
+            let [c, al, z] = reference_outputs(inp.tok, t, &truth, model, chunk, inp.device);
             copy.add(t, &targets, &c)?;
+            aligned.add(t, &targets, &al)?;
             ceil.add(t, &targets, &z)?;
         }
         summary
             .references
             .insert("copy-frame-t".into(), copy.finish(1, cfg.horizon)?);
+        summary
+            .references
+            .insert("copy-aligned".into(), aligned.finish(1, cfg.horizon)?);
         let mut c = ceil.finish(1, cfg.horizon)?;
         c.insert("reward_mse".into(), MetricResult::NotProduced);
         summary.references.insert("tokenizer".into(), c);

@@ -90,12 +90,36 @@ pub struct EvalConfig {
     pub batch: usize,
     /// Anchors shown on qualitative sheets.
     pub sheets: usize,
-    /// Also score the reference systems (copy frame t, tokenizer ceiling).
+    /// Also score the reference systems (copy frame t, copy aligned, tokenizer ceiling).
     pub references: bool,
+    /// Frames of history every anchor has (itself included), at least the model's own: the
+    /// same anchors for every compared model (16, the audio memory of the avwm design).
+    /// Evaluations written before this field used the context, 4.
+    #[serde(default = "paper_history")]
+    pub history: usize,
+}
+
+fn paper_history() -> usize {
+    4
+}
+
+/// The ringtone's period in frames (1.2 s = 8 steps of 0.15 s): the *copy aligned* reference
+/// takes the audio of the latest context frame a whole number of periods before the target.
+pub const RINGTONE_PERIOD_FRAMES: usize = 8;
+
+/// The frame whose audio the *copy aligned* reference plays for target `a + k`: `a + k − 8·⌈k/8⌉`
+/// (never after the anchor `a`, at most 7 frames before it), or `a` itself when that frame is
+/// before `first`, the first frame of the anchor's episode.
+pub fn aligned_frame(a: usize, k: usize, first: usize) -> usize {
+    let p = RINGTONE_PERIOD_FRAMES;
+    (a + k)
+        .checked_sub(p * k.div_ceil(p).max(1))
+        .filter(|&f| f >= first)
+        .unwrap_or(a)
 }
 
 /// Per-sample metric names, in table order.
-pub const SAMPLE_METRICS: [&str; 10] = [
+pub const SAMPLE_METRICS: [&str; 11] = [
     "psnr",
     "ssim",
     "lpips",
@@ -106,6 +130,7 @@ pub const SAMPLE_METRICS: [&str; 10] = [
     "itd_us",
     "doa_deg",
     "reward_mse",
+    "reward_head_mse",
 ];
 
 /// Set-level metrics (Fréchet distances over all predictions of a run).
@@ -116,7 +141,7 @@ pub fn metric_stream(name: &str) -> Option<&'static str> {
     match name {
         "psnr" | "ssim" | "lpips" | "dreamsim" | "fid" => Some("visual"),
         "lsd" | "spec_ssim" | "fad" | "ild_db" | "itd_us" | "doa_deg" => Some("audio"),
-        "reward_mse" => Some("reward"),
+        "reward_mse" | "reward_head_mse" => Some("reward"),
         _ => None,
     }
 }
@@ -185,6 +210,9 @@ pub struct SampleRecord {
     pub values: BTreeMap<String, f64>,
     /// Predicted reward (m), if the model predicts it.
     pub reward_pred: Option<f64>,
+    /// Expected reward (m) from the model's reward head, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_head: Option<f64>,
     /// True reward (m).
     pub reward_true: f64,
 }
@@ -205,8 +233,10 @@ pub struct Output {
     pub image: Option<Vec<u8>>,
     /// `(left, right)` audio, if produced.
     pub audio: Option<(Vec<f32>, Vec<f32>)>,
-    /// Reward (m), if produced.
+    /// Reward (m), if produced (the paper's diffused reward token).
     pub reward: Option<f64>,
+    /// Expected reward (m) from a deterministic reward head, if the model has one.
+    pub reward_expected: Option<f64>,
     /// The model produced non-finite values here (replaced by 0 before scoring, and counted).
     pub non_finite: bool,
 }
@@ -306,6 +336,9 @@ pub fn score(
     }
     if let Some(r) = out.reward {
         v.insert("reward_mse".into(), (r - reward_true).powi(2));
+    }
+    if let Some(r) = out.reward_expected {
+        v.insert("reward_head_mse".into(), (r - reward_true).powi(2));
     }
     Ok(v)
 }
@@ -439,6 +472,7 @@ impl<'a> Scorer<'a> {
                 k: g.k,
                 values,
                 reward_pred: o.reward,
+                reward_head: o.reward_expected,
                 reward_true: g.reward_true,
             });
         }
@@ -559,10 +593,11 @@ fn decoded_outputs(p: &Prediction, img: Option<Tensor>, wav: Option<Tensor>) -> 
     let image_nan = |i: usize| image_nan.get(i).copied().unwrap_or(false);
     let imgs = img.as_ref().map(tensor_to_images);
     let wavs = wav.as_ref().map(tensor_to_audio);
-    let rew: Option<Vec<f64>> = p
-        .reward_m
-        .as_ref()
-        .and_then(|r| Vec::<f64>::try_from(r.to_kind(Kind::Double)).ok());
+    let values = |r: &Option<Tensor>| {
+        r.as_ref()
+            .and_then(|r| Vec::<f64>::try_from(r.to_kind(Kind::Double)).ok())
+    };
+    let (rew, head) = (values(&p.reward_m), values(&p.expected_reward_m));
     let b = imgs
         .as_ref()
         .map(Vec::len)
@@ -582,18 +617,21 @@ fn decoded_outputs(p: &Prediction, img: Option<Tensor>, wav: Option<Tensor>) -> 
                 l.iter_mut().chain(r.iter_mut()).for_each(&mut clean);
                 (l, r)
             });
-            let reward = rew.as_ref().map(|v| {
+            let mut finite = |v: &Vec<f64>| {
                 if v[i].is_finite() {
                     v[i]
                 } else {
                     bad = true;
                     0.0
                 }
-            });
+            };
+            let reward = rew.as_ref().map(&mut finite);
+            let reward_expected = head.as_ref().map(&mut finite);
             Output {
                 image: imgs.as_ref().map(|v| v[i].clone()),
                 audio,
                 reward,
+                reward_expected,
                 non_finite: bad || image_nan(i),
             }
         })
@@ -746,8 +784,10 @@ pub fn run_rollout(
     Ok(())
 }
 
-/// The reference systems' outputs for `(anchor, k)` targets: `copy frame t` and the tokenizer
-/// ceiling (the target's cached latents decoded). Rewards: copy predicts 0; the ceiling has none.
+/// The reference systems' outputs for `(anchor, k)` targets: `copy frame t`, `copy aligned`
+/// (the image of frame t with the audio of [`aligned_frame`]: the ringtone's phase, known from
+/// the history) and the tokenizer ceiling (the target's cached latents decoded). Rewards: the
+/// copies predict 0; the ceiling has none. `truth` must hold the anchors and aligned frames.
 pub fn reference_outputs(
     tok: &Tokenizers,
     t: &Transitions,
@@ -755,18 +795,21 @@ pub fn reference_outputs(
     model: &WorldModel,
     jobs: &[(usize, usize)],
     device: Device,
-) -> (Vec<Output>, Vec<Output>) {
-    let copy = jobs
+) -> [Vec<Output>; 3] {
+    let copy_of = |image: usize, audio: usize| {
+        let (fi, fa) = (&truth[&image], &truth[&audio]);
+        Output {
+            image: Some(fi.rgb.data.clone()),
+            audio: Some((fa.audio.left.clone(), fa.audio.right.clone())),
+            reward: Some(0.0),
+            reward_expected: None,
+            non_finite: false,
+        }
+    };
+    let copy = jobs.iter().map(|&(a, _)| copy_of(a, a)).collect();
+    let aligned = jobs
         .iter()
-        .map(|&(a, _)| {
-            let f = &truth[&a];
-            Output {
-                image: Some(f.rgb.data.clone()),
-                audio: Some((f.audio.left.clone(), f.audio.right.clone())),
-                reward: Some(0.0),
-                non_finite: false,
-            }
-        })
+        .map(|&(a, k)| copy_of(a, aligned_frame(a, k, t.episode_bounds(a).0)))
         .collect();
     let pairs: Vec<(usize, usize)> = jobs.iter().map(|&(a, k)| (a, a + k)).collect();
     let b = t.batch(&pairs, Streams::BOTH, model.config(), device);
@@ -778,7 +821,7 @@ pub fn reference_outputs(
         p_success: None,
     };
     let ceiling = outputs_of(model, tok, &p);
-    (copy, ceiling)
+    [copy, aligned, ceiling]
 }
 
 #[cfg(test)]
@@ -793,6 +836,18 @@ mod tests {
         assert!((s - 1.118033988749895).abs() < 1e-15);
         assert_eq!(mean_std(&[7.0]), (7.0, 0.0));
         assert!(mean_std(&[]).0.is_nan());
+    }
+
+    #[test]
+    fn aligned_frame_is_the_ringtone_phase_within_the_last_eight_frames() {
+        // Δt = 1…8 one period back, 9…16 two: frame t−7 … t.
+        let got: Vec<usize> = (1..=16).map(|k| aligned_frame(100, k, 0)).collect();
+        let want: Vec<usize> = (93..=100).chain(93..=100).collect();
+        assert_eq!(got, want);
+        // Without that much history in the episode: the anchor's own audio.
+        assert_eq!(aligned_frame(3, 1, 0), 3);
+        assert_eq!(aligned_frame(100, 1, 95), 100);
+        assert_eq!(aligned_frame(100, 4, 95), 96);
     }
 
     #[test]
@@ -831,9 +886,11 @@ mod tests {
             image: Some(rgb.data.clone()),
             audio: Some((tone, late)),
             reward: Some(0.25),
+            reward_expected: Some(0.75),
             non_finite: false,
         };
         let v = score(&out, &truth, 0.5, &mut an).unwrap();
+        assert_eq!(v["reward_head_mse"], 0.0625);
         assert_eq!(v["psnr"], 100.0);
         assert!((v["ssim"] - 1.0).abs() < 1e-9);
         assert!(v["lsd"].abs() < 1e-9);

@@ -190,6 +190,9 @@ fn reference_rows(ev: &Evals, mode: &str, groups: &[(Group, Vec<&'static str>)])
         .map(|(name, m)| Row {
             label: match name.as_str() {
                 "copy-frame-t" => "reference: copy frame t".to_string(),
+                "copy-aligned" => {
+                    "reference: copy aligned (frame t, audio a ringtone period back)".to_string()
+                }
                 "tokenizer" => "reference: tokenizer ceiling".to_string(),
                 n => format!("reference: {n}"),
             },
@@ -1097,6 +1100,7 @@ mod tests {
             k: 1,
             values: BTreeMap::new(),
             reward_pred: pred,
+            reward_head: None,
             reward_true: truth,
         }
     }

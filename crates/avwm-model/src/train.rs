@@ -296,12 +296,12 @@ impl Draw {
     }
 }
 
+/// The visual and audio base frames of a batch ([`AvCdit::bases`]).
+type Bases = (Option<Tensor>, Option<Tensor>);
+
 /// The residuals that [`Prediction::ResidualV`] diffuses (targets minus their bases) and the
 /// bases, or the targets themselves and no bases.
-fn diffused(
-    net: &AvCdit,
-    batch: &Batch,
-) -> ([Option<Tensor>; 3], (Option<Tensor>, Option<Tensor>)) {
+fn diffused(net: &AvCdit, batch: &Batch) -> ([Option<Tensor>; 3], Bases) {
     let bases = net.bases(
         batch.ctx_visual.as_ref(),
         batch.ctx_audio.as_ref(),

@@ -42,6 +42,18 @@ pub fn tiny_cache(
     frames: usize,
     steps: usize,
 ) -> (String, String, String) {
+    tiny_cache_with(dir, episodes, frames, steps, "tiny")
+}
+
+/// As [`tiny_cache`], with the audio tokenizer of preset `audio_preset` (`tiny`: the
+/// SoundStream-style codec; `mdct-tiny`: the spectral tokenizer).
+pub fn tiny_cache_with(
+    dir: &Path,
+    episodes: usize,
+    frames: usize,
+    steps: usize,
+    audio_preset: &str,
+) -> (String, String, String) {
     let p = |s: &str| dir.join(s).to_str().unwrap().to_string();
     std::fs::write(
         p("gen.toml"),
@@ -58,7 +70,7 @@ pub fn tiny_cache(
         "--out",
         &p("ds"),
     ]);
-    for m in ["visual", "audio"] {
+    for (m, preset) in [("visual", "tiny"), ("audio", audio_preset)] {
         ok(&[
             "tokenizer",
             "train",
@@ -69,7 +81,7 @@ pub fn tiny_cache(
             "--run",
             &p(&format!("tok-{m}")),
             "--preset",
-            "tiny",
+            preset,
             "--steps",
             &steps.to_string(),
         ]);
