@@ -163,7 +163,7 @@ pub struct ModelConfig {
     #[serde(default)]
     pub audio_period: i64,
     /// A deterministic reward head beside the diffused reward token: from the audio memory,
-    /// the poses of its frames and the action, it predicts the expected reward E[r] and the
+    /// the poses of its frames and the action, it predicts the expected reward E\[r\] and the
     /// probability that the target frame is within the success radius (where STOP succeeds).
     #[serde(default)]
     pub reward_head: bool,

@@ -355,7 +355,7 @@ impl Diffusion {
 
     /// Deterministic DDIM sampling (η = 0) for networks that output `F`
     /// ([`crate::config::Prediction::ResidualV`]); same contract as [`Diffusion::sample_ddim`].
-    /// With one step this is the network's estimate of E[x₀] from pure noise.
+    /// With one step this is the network's estimate of E\[x₀\] from pure noise.
     pub fn sample_ddim_v(
         &self,
         model: &mut dyn FnMut(&[Tensor], &Tensor) -> Vec<Tensor>,

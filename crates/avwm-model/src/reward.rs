@@ -8,7 +8,7 @@
 //! memory with the pose of every frame relative to the anchor:
 //!
 //! * each memory frame → one token: a gated MLP over its latent frames, averaged
-//!   ([`crate::net::FramePool`]), plus an embedding of its relative pose and a learned position;
+//!   (the `FramePool` of the network), plus an embedding of its relative pose and a learned position;
 //! * one query token from the action (forward, left, cos/sin yaw, yaw) and Δt;
 //! * two pre-norm transformer layers over these tokens;
 //! * from the query token: the expected reward (the geodesic-distance reduction in units of

@@ -411,7 +411,7 @@ pub fn loss(
 }
 
 /// Mean squared errors, in the scaled latent space, of a one-step prediction from pure noise
-/// (the model's estimate of E[target]; [`Prediction::ResidualV`] only) and of copying the base
+/// (the model's estimate of E\[target\]; [`Prediction::ResidualV`] only) and of copying the base
 /// (the last frame; the period-aligned audio frame): `(model, copy)` per stream.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgainstCopy {
