@@ -77,6 +77,17 @@ pub enum DataError {
     /// An embedded PNG or WAV could not be encoded or decoded.
     #[error("media: {0}")]
     Media(String),
+    /// Audio above full scale cannot be written as 16-bit PCM without clipping; the encoder
+    /// refuses rather than clip silently.
+    #[error(
+        "16-bit PCM would clip {samples} samples above full scale (peak {peak_dbfs:+.1} dBFS): lower the source level ([sim] source_level_dbfs) or write float32 audio"
+    )]
+    Clipping {
+        /// Samples with |x| > 1.
+        samples: usize,
+        /// The largest |x| in dBFS.
+        peak_dbfs: f64,
+    },
     /// There is no episode with this id (after filtering).
     #[error("no episode with id {0} in this dataset")]
     NoSuchEpisode(u64),

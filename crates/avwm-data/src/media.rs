@@ -94,7 +94,9 @@ pub fn decode_png(bytes: &[u8]) -> Result<RgbImage> {
 /// Encodes two channels as a stereo WAV (left, right interleaved).
 ///
 /// # Errors
-/// [`DataError::Media`] if the channels differ in length or are too long for a WAV file.
+/// [`DataError::Media`] if the channels differ in length or are too long for a WAV file;
+/// [`DataError::Clipping`] for 16-bit PCM of audio with samples above full scale (|x| > 1), which
+/// it would have to clip.
 pub fn encode_wav(audio: &BinauralAudio, encoding: AudioEncoding) -> Result<Vec<u8>> {
     let n = audio.left.len();
     if audio.right.len() != n {
@@ -102,6 +104,17 @@ pub fn encode_wav(audio: &BinauralAudio, encoding: AudioEncoding) -> Result<Vec<
             "WAV: left has {n} samples, right {}",
             audio.right.len()
         )));
+    }
+    if encoding == AudioEncoding::Pcm16 {
+        let all = || audio.left.iter().chain(&audio.right).map(|s| s.abs());
+        let samples = all().filter(|&a| a > 1.0).count();
+        if samples > 0 {
+            let peak = all().fold(0f32, f32::max);
+            return Err(DataError::Clipping {
+                samples,
+                peak_dbfs: 20.0 * f64::from(peak).log10(),
+            });
+        }
     }
     let (fmt_tag, bits, fmt_len): (u16, u16, u32) = match encoding {
         AudioEncoding::Float32 => (3, 32, 18),
@@ -247,6 +260,24 @@ mod tests {
             .map(|(x, y)| (x - y).abs())
             .fold(0.0, f32::max);
         assert!(err <= 0.5 / 32767.0 + 1e-7, "max error {err}");
+        // Full scale itself is written; above it, 16-bit PCM is refused (float32 is exact).
+        let mut loud = a.clone();
+        loud.left[10] = 1.0;
+        loud.right[20] = -1.0;
+        assert!(encode_wav(&loud, AudioEncoding::Pcm16).is_ok());
+        loud.left[11] = 2.0;
+        loud.right[21] = -1.5;
+        match encode_wav(&loud, AudioEncoding::Pcm16) {
+            Err(DataError::Clipping { samples, peak_dbfs }) => {
+                assert_eq!(samples, 2);
+                assert!((peak_dbfs - 6.0206).abs() < 1e-3, "{peak_dbfs}");
+            }
+            other => panic!("expected a clipping error, got {other:?}"),
+        }
+        assert_eq!(
+            decode_wav(&encode_wav(&loud, AudioEncoding::Float32).unwrap()).unwrap(),
+            loud
+        );
         assert!(decode_wav(&p[..30]).is_err());
     }
 
