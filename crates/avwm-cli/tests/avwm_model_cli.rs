@@ -104,6 +104,7 @@ fn avwm_design_trains_predicts_and_evaluates() {
     ]);
     let e = read_json(&tmp.path().join("eval/eval.json"));
     assert_eq!(e["config"]["history"], 16);
+    assert_eq!(e["model"]["design"], "avwm");
     assert_eq!(
         e["metrics"]["reward_head_mse"]["status"], "computed",
         "{}",

@@ -54,12 +54,29 @@ pub struct ModelInfo {
     pub visual: bool,
     /// Audio and reward.
     pub audio: bool,
+    /// `ModelConfig::design_name`: `paper` (evaluations written before this field), `avwm` or
+    /// one of its ablations.
+    #[serde(default = "paper_design")]
+    pub design: String,
+}
+
+fn paper_design() -> String {
+    "paper".into()
 }
 
 impl ModelInfo {
-    /// The row this model fills in the paper's tables: `av-cdit`, `stage1`, `stage1+2`,
-    /// `no-experts`, `no-stagewise`, `vision-only`, `audio-only` (or `other`).
+    /// The row this model fills in the tables: `av-cdit`, `stage1`, `stage1+2`, `no-experts`,
+    /// `no-stagewise`, `vision-only`, `audio-only` (the paper's), `avwm`, `avwm-no-memory`,
+    /// `avwm-no-residual`, `avwm-no-reward-head` (avwm's design and its ablations), or `other`.
     pub fn kind(&self) -> &'static str {
+        match self.design.as_str() {
+            "paper" => {}
+            "avwm" => return "avwm",
+            "avwm-no-memory" => return "avwm-no-memory",
+            "avwm-no-residual" => return "avwm-no-residual",
+            "avwm-no-reward-head" => return "avwm-no-reward-head",
+            _ => return "other",
+        }
         match (self.variant.as_str(), self.stage.as_str(), self.experts) {
             ("vision-only", _, _) => "vision-only",
             ("audio-only", _, _) => "audio-only",
@@ -233,6 +250,7 @@ pub fn evaluate(
             .sum::<usize>() as i64,
         visual: model.streams().visual,
         audio: model.streams().audio,
+        design: model.config().design_name().to_string(),
     };
     let mut timing = Timing::default();
     let mut summary = EvalSummary {

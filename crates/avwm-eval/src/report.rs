@@ -24,12 +24,16 @@ pub fn kind_label(kind: &str) -> &'static str {
         "no-stagewise" => "w/o stagewise training",
         "vision-only" => "CDiT (vision only)",
         "audio-only" => "LDM (audio only)",
+        "avwm" => "avwm (residual, audio memory, reward head)",
+        "avwm-no-memory" => "avwm w/o audio memory",
+        "avwm-no-residual" => "avwm w/o residual bases",
+        "avwm-no-reward-head" => "avwm w/o reward head",
         _ => "other",
     }
 }
 
 /// Every model kind the report knows, in the order of its figures and lists (the full model first).
-const MODEL_KINDS: [&str; 7] = [
+const MODEL_KINDS: [&str; 11] = [
     "av-cdit",
     "stage1",
     "stage1+2",
@@ -37,6 +41,10 @@ const MODEL_KINDS: [&str; 7] = [
     "no-stagewise",
     "vision-only",
     "audio-only",
+    "avwm",
+    "avwm-no-memory",
+    "avwm-no-residual",
+    "avwm-no-reward-head",
 ];
 
 /// The paper's metric columns (plus SSIM for images, which the paper omits).

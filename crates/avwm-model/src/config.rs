@@ -224,6 +224,25 @@ impl ModelConfig {
         self
     }
 
+    /// The design this configuration follows: `paper` (none of avwm's changes), `avwm` (all of
+    /// them: [`ModelConfig::avwm`]), `avwm-no-memory`, `avwm-no-residual` or
+    /// `avwm-no-reward-head` (one ablated), `avwm-custom` (another mix).
+    pub fn design_name(&self) -> &'static str {
+        let parts = [
+            self.audio_memory > self.context,
+            self.prediction == Prediction::ResidualV,
+            self.reward_head,
+        ];
+        match parts {
+            [false, false, false] => "paper",
+            [true, true, true] => "avwm",
+            [false, true, true] => "avwm-no-memory",
+            [true, false, true] => "avwm-no-residual",
+            [true, true, false] => "avwm-no-reward-head",
+            _ => "avwm-custom",
+        }
+    }
+
     /// Frames of audio history (`audio_memory`, at least `context`).
     pub fn memory(&self) -> i64 {
         self.audio_memory.max(self.context)
@@ -408,6 +427,24 @@ impl ModelConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn design_names() {
+        let p = ModelConfig::preset("small").unwrap();
+        assert_eq!(p.design_name(), "paper");
+        let a = p.clone().avwm();
+        assert_eq!(a.design_name(), "avwm");
+        let no_memory = ModelConfig {
+            audio_memory: 0,
+            ..a.clone()
+        };
+        assert_eq!(no_memory.design_name(), "avwm-no-memory");
+        let no_head = ModelConfig {
+            reward_head: false,
+            ..a
+        };
+        assert_eq!(no_head.design_name(), "avwm-no-reward-head");
+    }
 
     #[test]
     fn presets_validate_and_count_tokens() {
