@@ -321,6 +321,34 @@ fn diffused(net: &AvCdit, batch: &Batch) -> ([Option<Tensor>; 3], Bases) {
     )
 }
 
+/// One forward pass on a batch's context and actions at diffusion steps `k` (`[B]`), with the
+/// noisy streams `x` (visual, audio, reward) and the bases.
+fn forward_batch(
+    net: &AvCdit,
+    batch: &Batch,
+    k: &Tensor,
+    x: &[Option<Tensor>],
+    bases: &Bases,
+) -> crate::net::Outputs {
+    let ctx = net.embed_context(
+        batch.ctx_visual.as_ref(),
+        batch.ctx_audio.as_ref(),
+        batch.ctx_pose.as_ref(),
+    );
+    let c = net.cond(k, &batch.dt, &batch.action);
+    net.forward(
+        &Targets {
+            visual: x[0].as_ref(),
+            audio: x[1].as_ref(),
+            reward: x[2].as_ref(),
+            base_visual: bases.0.as_ref(),
+            base_audio: bases.1.as_ref(),
+        },
+        &ctx,
+        &c,
+    )
+}
+
 /// Weight of the reward head's success cross-entropy in the loss.
 const SUCCESS_BCE_WEIGHT: f64 = 0.1;
 
@@ -334,12 +362,6 @@ pub fn loss(
     draw: &Draw,
 ) -> (Tensor, Terms) {
     let cfg = net.config();
-    let ctx = net.embed_context(
-        batch.ctx_visual.as_ref(),
-        batch.ctx_audio.as_ref(),
-        batch.ctx_pose.as_ref(),
-    );
-    let c = net.cond(&draw.k, &batch.dt, &batch.action);
     let (clean, bases) = diffused(net, batch);
     let noisy: Vec<Option<Tensor>> = clean
         .iter()
@@ -349,19 +371,9 @@ pub fn loss(
             _ => None,
         })
         .collect();
-    let out = net.forward(
-        &Targets {
-            visual: noisy[0].as_ref(),
-            audio: noisy[1].as_ref(),
-            reward: noisy[2].as_ref(),
-            base_visual: bases.0.as_ref(),
-            base_audio: bases.1.as_ref(),
-        },
-        &ctx,
-        &c,
-    );
+    let out = forward_batch(net, batch, &draw.k, &noisy, &bases);
     let outs = [out.visual, out.audio, out.reward];
-    let mut total = Tensor::zeros([], (Kind::Float, c.device()));
+    let mut total = Tensor::zeros([], (Kind::Float, batch.dt.device()));
     let mut terms = Terms::default();
     let mut vb_sum = 0.0;
     for (i, o) in outs.iter().enumerate() {
@@ -436,23 +448,7 @@ fn against_copy(
     let last = (diffusion.len() - 1) as i64;
     let k = Tensor::full([b], diffusion.timesteps[last as usize], (Kind::Int64, dev));
     let idx = Tensor::full([b], last, (Kind::Int64, dev));
-    let ctx = net.embed_context(
-        batch.ctx_visual.as_ref(),
-        batch.ctx_audio.as_ref(),
-        batch.ctx_pose.as_ref(),
-    );
-    let c = net.cond(&k, &batch.dt, &batch.action);
-    let out = net.forward(
-        &Targets {
-            visual: noise[0].as_ref(),
-            audio: noise[1].as_ref(),
-            reward: noise[2].as_ref(),
-            base_visual: bases.0.as_ref(),
-            base_audio: bases.1.as_ref(),
-        },
-        &ctx,
-        &c,
-    );
+    let out = forward_batch(net, batch, &k, noise, &bases);
     let pair = |o: &Option<Tensor>, n: &Option<Tensor>, r: &Option<Tensor>| match (o, n, r) {
         (Some(o), Some(n), Some(r)) => {
             let x0 = diffusion.x0_from_v(n, &idx, o);
