@@ -4,8 +4,8 @@ models/manifest.json: sha256, the exact commands, every stage's config and summa
 and the training curves (training loss every log step, validation at checkpoints).
 
 usage: scripts/ship_model.py RUN STAGE NAME CACHE "TRAIN COMMAND" ["DATA COMMANDS"]
-  RUN    run folder of `avwm train` (holds stage1/, stage2/, stage3/ or joint/)
-  STAGE  the stage folder to ship (stage3 for the full model, joint for baselines)
+  RUN    run folder of `avwm train` (holds stage1/, stage2/, stage3/, or joint/ and head/)
+  STAGE  the stage folder to ship (stage3 for the paper's model, head for avwm's, joint for ablations)
   NAME   file name under models/ (e.g. avcdit-small)
   CACHE  the latent cache it was trained on (its cache.json names the dataset and tokenizers)
 """
@@ -31,7 +31,7 @@ with open(os.path.join(models, f"{name}.safetensors"), "rb") as f:
     sha = hashlib.sha256(f.read()).hexdigest()
 
 stages = {}
-for s in ("stage1", "stage2", "stage3", "joint"):
+for s in ("stage1", "stage2", "stage3", "joint", "head"):
     d = os.path.join(run, s)
     if not os.path.isfile(os.path.join(d, "summary.json")):
         continue

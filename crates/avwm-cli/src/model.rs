@@ -49,7 +49,8 @@ pub struct ArchArgs {
     pub audio_dim: Option<i64>,
     /// paper (AV-CDiT as published: 4 frames of context, ε-prediction, the reward token, three
     /// stages) or avwm (residual v-prediction against the last frame and the period-aligned
-    /// audio frame, 16 frames of audio memory, the deterministic reward head; one joint stage).
+    /// audio frame, 16 frames of audio memory, the deterministic reward head; a joint stage,
+    /// then the head stage).
     #[arg(long, default_value = "paper")]
     pub design: Design,
     /// avwm design without the audio memory (4 frames of audio, as the paper; ablation).
@@ -62,6 +63,10 @@ pub struct ArchArgs {
     /// avwm design without the deterministic reward head (ablation).
     #[arg(long)]
     pub no_reward_head: bool,
+    /// avwm design modelling every channel of the spectral tokenizer's latent (ablation; by
+    /// default it models the band levels and carries the band shapes from the audio base).
+    #[arg(long)]
+    pub all_audio_channels: bool,
 }
 
 /// Which model design `--design` builds.
@@ -90,11 +95,12 @@ impl ArchArgs {
         if let Some(a) = self.audio_dim {
             cfg.audio_dim = a;
         }
-        let ablations = self.no_memory || self.no_residual || self.no_reward_head;
+        let ablations =
+            self.no_memory || self.no_residual || self.no_reward_head || self.all_audio_channels;
         match self.design {
             Design::Paper if ablations => {
                 bail!(
-                    "--no-memory, --no-residual and --no-reward-head ablate the avwm design (--design avwm)"
+                    "--no-memory, --no-residual, --no-reward-head and --all-audio-channels ablate the avwm design (--design avwm)"
                 )
             }
             Design::Paper => {}
@@ -197,7 +203,8 @@ pub fn run_model(cmd: ModelCmd) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Stage: 1 (vision), 2 (audio + reward, the rest frozen), 3 (joint fine-tuning), all
-    /// (1 → 2 → 3), or joint (everything from initialisation).
+    /// (1 → 2 → 3; avwm design: joint → head), joint (everything from initialisation) or head
+    /// (avwm design: the reward head alone, from the joint stage).
     #[arg(long, default_value = "all")]
     stage: String,
     #[command(flatten)]
@@ -239,6 +246,17 @@ fn stages_for(stage: &str, cfg: &ModelConfig, no_stagewise: bool) -> Result<Vec<
     let avwm = cfg.prediction != avwm_model::config::Prediction::Epsilon
         || cfg.audio_memory > 0
         || cfg.reward_head;
+    if avwm && cfg.reward_head {
+        // The network in one joint stage, then its reward head alone.
+        return Ok(match stage {
+            "all" => vec![Stage::Joint, Stage::Head],
+            "joint" => vec![Stage::Joint],
+            "head" => vec![Stage::Head],
+            s => bail!(
+                "--stage {s}: the avwm design trains in a joint stage and a head stage (use --stage all, joint or head)"
+            ),
+        });
+    }
     if no_stagewise || variant != Variant::Full || avwm {
         if !matches!(stage, "all" | "joint") {
             bail!(
@@ -295,6 +313,15 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
     cfg.visual_size = vshape[1];
     cfg.audio_dim = ashape[0];
     cfg.audio_frames = ashape[1];
+    // avwm models the spectral tokenizer's band levels and carries its band shapes.
+    if let (avwm_tokenizer::Arch::AudioMdct(m), true, false) = (
+        &meta.audio.meta.arch,
+        cfg.prediction == avwm_model::config::Prediction::ResidualV,
+        a.arch.all_audio_channels,
+    ) {
+        cfg.audio_latent_dim = ashape[0];
+        cfg.audio_dim = m.channels * m.bands();
+    }
     cfg.validate().with_context(|| {
         format!(
             "the latents of {} do not fit the architecture",
@@ -357,8 +384,13 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
                             .unwrap_or_default()
                     };
                     let ac = v.against_copy.clone().unwrap_or_default();
+                    let sign = v
+                        .terms
+                        .head_sign_agreement
+                        .map(|a| format!(" sign {a:.2}"))
+                        .unwrap_or_default();
                     format!(
-                        " val {:.4}{}{}",
+                        " val {:.4}{}{}{sign}",
                         v.loss,
                         ratio("vis", ac.visual),
                         ratio("aud", ac.audio)
@@ -692,12 +724,12 @@ fn synthetic_batch(cfg: &ModelConfig, streams: Streams, b: i64, device: Device) 
         ctx_visual: streams.visual.then(|| r(&[b, m, vc, vs, vs])),
         ctx_audio: streams
             .audio
-            .then(|| r(&[b, mm, cfg.audio_dim, cfg.audio_frames])),
+            .then(|| r(&[b, mm, cfg.audio_latent(), cfg.audio_frames])),
         ctx_pose: streams.audio.then(|| r(&[b, mm, 3])),
         visual: streams.visual.then(|| r(&[b, vc, vs, vs])),
         audio: streams
             .audio
-            .then(|| r(&[b, cfg.audio_dim, cfg.audio_frames])),
+            .then(|| r(&[b, cfg.audio_latent(), cfg.audio_frames])),
         reward: streams.audio.then(|| r(&[b, cfg.reward_dim])),
         reward_value: streams.audio.then(|| r(&[b])),
         success: streams.audio.then(|| r(&[b]).gt(0.0).to_kind(Kind::Float)),

@@ -32,24 +32,35 @@ fn avwm_design_trains_predicts_and_evaluates() {
     };
     train("2");
     let summary = train("4");
-    let meta = read_json(&tmp.path().join("run/joint/model.json"));
+    let meta = read_json(&tmp.path().join("run/head/model.json"));
     assert_eq!(meta["config"]["prediction"], "residual_v");
     assert_eq!(meta["config"]["audio_memory"], 16);
     assert_eq!(meta["config"]["reward_head"], true);
-    // The spectral tokenizer's latent: 2 × (5 bands + 160 coefficients) channels per frame.
-    assert_eq!(meta["config"]["audio_dim"], 330);
-    let stage = &summary[0];
-    assert_eq!(stage["resumed_from"], 2, "{summary}");
-    let val = &stage["val_curve"][0][1];
+    // The spectral tokenizer's latent: 2 × (5 bands + 160 coefficients) channels per frame,
+    // of which the network models the 2 × 5 band levels.
+    assert_eq!(meta["config"]["audio_latent_dim"], 330);
+    assert_eq!(meta["config"]["audio_dim"], 10);
+    assert_eq!(meta["stage"], "head");
+    // The joint stage trains the network, then the head stage the reward head; both resume.
+    let (joint, head) = (&summary[0], &summary[1]);
+    assert_eq!(
+        (&joint["stage"], &head["stage"]),
+        (&"joint".into(), &"head".into())
+    );
+    assert_eq!(joint["resumed_from"], 2, "{summary}");
+    assert_eq!(head["resumed_from"], 2, "{summary}");
+    let val = &joint["val_curve"][0][1];
     assert!(
         val["against_copy"]["visual"][1].as_f64().unwrap() > 0.0,
         "{val}"
     );
+    let val = &head["val_curve"][0][1];
     assert!(
         val["terms"]["head_reward_mse"]
             .as_f64()
             .unwrap()
-            .is_finite()
+            .is_finite(),
+        "{val}"
     );
     // The paper's stagewise recipe is refused for this design, and ablations need it.
     let out = avwm(&[
@@ -78,7 +89,7 @@ fn avwm_design_trains_predicts_and_evaluates() {
     ]);
     assert!(!out.status.success());
     // Fixed-step evaluation on anchors with 16 frames of history, with both copy references.
-    let model = p("run/joint/model");
+    let model = p("run/head/model");
     ok(&[
         "eval",
         "--model",

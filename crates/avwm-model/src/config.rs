@@ -12,6 +12,7 @@
 
 use crate::{ModelError, Result};
 use serde::{Deserialize, Serialize};
+use tch::Tensor;
 
 /// Which modalities a model has (the full AV-CDiT or a modality-factorised baseline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +168,15 @@ pub struct ModelConfig {
     /// probability that the target frame is within the success radius (where STOP succeeds).
     #[serde(default)]
     pub reward_head: bool,
+    /// Channels per frame of the audio tokenizer's latent when the model diffuses only its first
+    /// `audio_dim` channels (0: the same as `audio_dim`). With the spectral tokenizer avwm models
+    /// the band levels (its first `2·bands` channels) and carries the rest, the normalised band
+    /// shapes (the fine structure, which is noise to a model), unchanged from the audio base
+    /// frame ([`ModelConfig::audio_base`]); so it needs [`Prediction::ResidualV`]. Contexts,
+    /// bases and predictions hold all `audio_latent_dim` channels; the network reads the
+    /// modelled ones.
+    #[serde(default)]
+    pub audio_latent_dim: i64,
 }
 
 impl ModelConfig {
@@ -210,6 +220,7 @@ impl ModelConfig {
             audio_memory: 0,
             audio_period: 0,
             reward_head: false,
+            audio_latent_dim: 0,
         })
     }
 
@@ -225,21 +236,61 @@ impl ModelConfig {
     }
 
     /// The design this configuration follows: `paper` (none of avwm's changes), `avwm` (all of
-    /// them: [`ModelConfig::avwm`]), `avwm-no-memory`, `avwm-no-residual` or
-    /// `avwm-no-reward-head` (one ablated), `avwm-custom` (another mix).
+    /// them: [`ModelConfig::avwm`], modelling a part of the audio latent's channels), `avwm-no-memory`,
+    /// `avwm-no-residual`, `avwm-no-reward-head` or `avwm-all-audio` (one ablated; the last
+    /// models every channel of the audio latent), `avwm-custom` (another mix).
     pub fn design_name(&self) -> &'static str {
         let parts = [
             self.audio_memory > self.context,
             self.prediction == Prediction::ResidualV,
             self.reward_head,
+            self.carries_audio(),
         ];
         match parts {
-            [false, false, false] => "paper",
-            [true, true, true] => "avwm",
-            [false, true, true] => "avwm-no-memory",
-            [true, false, true] => "avwm-no-residual",
-            [true, true, false] => "avwm-no-reward-head",
+            [false, false, false, false] => "paper",
+            [true, true, true, true] => "avwm",
+            [false, true, true, true] => "avwm-no-memory",
+            [true, false, true, false] => "avwm-no-residual",
+            [true, true, false, true] => "avwm-no-reward-head",
+            [true, true, true, false] => "avwm-all-audio",
             _ => "avwm-custom",
+        }
+    }
+
+    /// Channels per frame of the audio latent (the tokenizer's), of which the network models the
+    /// first `audio_dim`.
+    pub fn audio_latent(&self) -> i64 {
+        self.audio_latent_dim.max(self.audio_dim)
+    }
+
+    /// Whether the network models only the first `audio_dim` of the latent's channels.
+    pub fn carries_audio(&self) -> bool {
+        self.audio_latent() > self.audio_dim
+    }
+
+    /// The modelled channels of audio latents whose channel axis is `axis`.
+    pub fn modelled_audio(&self, a: &Tensor, axis: i64) -> Tensor {
+        if a.size()[axis as usize] > self.audio_dim {
+            a.narrow(axis, 0, self.audio_dim)
+        } else {
+            a.shallow_clone()
+        }
+    }
+
+    /// A full audio latent from its modelled channels `modelled` and, for the rest, those of
+    /// `base` (channel axis `axis`): the identity without carried channels.
+    pub fn with_carried_audio(&self, modelled: Tensor, base: &Tensor, axis: i64) -> Tensor {
+        let full = base.size()[axis as usize];
+        if full > self.audio_dim {
+            Tensor::cat(
+                &[
+                    modelled,
+                    base.narrow(axis, self.audio_dim, full - self.audio_dim),
+                ],
+                axis,
+            )
+        } else {
+            modelled
         }
     }
 
@@ -330,6 +381,16 @@ impl ModelConfig {
                 "audio_period {} must be shorter than the audio memory of {} frames",
                 self.audio_period,
                 self.memory()
+            ));
+        }
+        if self.audio_latent_dim < 0 {
+            return bad("audio_latent_dim must not be negative".into());
+        }
+        if self.carries_audio() && self.prediction != Prediction::ResidualV {
+            return bad(format!(
+                "modelling {} of {} audio channels needs the residual parameterisation, which carries the rest from the audio base",
+                self.audio_dim,
+                self.audio_latent()
             ));
         }
         if self.reward_head && !self.variant.has_audio() {
@@ -432,8 +493,19 @@ mod tests {
     fn design_names() {
         let p = ModelConfig::preset("small").unwrap();
         assert_eq!(p.design_name(), "paper");
-        let a = p.clone().avwm();
+        let a = ModelConfig {
+            audio_dim: 40,
+            audio_latent_dim: 360,
+            ..p.clone().avwm()
+        };
         assert_eq!(a.design_name(), "avwm");
+        a.validate().unwrap();
+        assert_eq!(p.clone().avwm().design_name(), "avwm-all-audio");
+        let carried_without_residual = ModelConfig {
+            prediction: Prediction::Epsilon,
+            ..a.clone()
+        };
+        assert!(carried_without_residual.validate().is_err());
         let no_memory = ModelConfig {
             audio_memory: 0,
             ..a.clone()
@@ -444,6 +516,33 @@ mod tests {
             ..a
         };
         assert_eq!(no_head.design_name(), "avwm-no-reward-head");
+    }
+
+    #[test]
+    fn carried_audio_channels_round_trip() {
+        let cfg = ModelConfig {
+            audio_dim: 2,
+            audio_latent_dim: 5,
+            ..ModelConfig::preset("tiny").unwrap().avwm()
+        };
+        let full = Tensor::arange(2 * 5 * 3, (tch::Kind::Float, tch::Device::Cpu)).view([2, 5, 3]);
+        let m = cfg.modelled_audio(&full, 1);
+        assert_eq!(m.size(), [2, 2, 3]);
+        // The modelled channels with the rest of the same tensor give it back exactly.
+        let back = cfg.with_carried_audio(m.shallow_clone(), &full, 1);
+        assert!(back.equal(&full));
+        // The carried channels come from the base, the modelled ones from the prediction.
+        let base = full.zeros_like();
+        let mixed = cfg.with_carried_audio(m, &base, 1);
+        assert!(mixed.narrow(1, 0, 2).equal(&full.narrow(1, 0, 2)));
+        assert_eq!(
+            mixed
+                .narrow(1, 2, 3)
+                .abs()
+                .sum(tch::Kind::Float)
+                .double_value(&[]),
+            0.0
+        );
     }
 
     #[test]

@@ -556,6 +556,7 @@ impl AvCdit {
         }
         if let Some(a) = audio {
             let io = self.audio_io();
+            let a = &self.cfg.modelled_audio(a, 2);
             let s = a.size();
             let (b, frames) = (s[0], s[1]);
             let m = frames.min(self.cfg.context);
@@ -612,7 +613,7 @@ impl AvCdit {
             let io = self.audio_io();
             let mut t = io.adaptor.forward(&a.transpose(1, 2)) + io.pos.get(m).unsqueeze(0);
             if let (Some(ad), Some(base)) = (&io.base_adaptor, x.base_audio) {
-                t += ad.forward(&base.transpose(1, 2));
+                t += ad.forward(&self.cfg.modelled_audio(base, 1).transpose(1, 2));
             }
             toks.push(t);
             let r = x

@@ -387,7 +387,10 @@ impl WorldModel {
             (x, _) => x,
         };
         let visual = plus(if has_v { it.next() } else { None }, &base_v);
-        let audio = plus(it.next(), &base_a);
+        let audio = match (it.next(), &base_a) {
+            (Some(x), Some(b)) => Some(cfg.with_carried_audio(x + cfg.modelled_audio(b, 1), b, 1)),
+            (x, _) => x,
+        };
         let reward_m = it
             .next()
             .map(|r| r.mean_dim(1, false, Kind::Float) * cfg.reward_scale_m);

@@ -105,6 +105,7 @@ pub struct RewardEstimate {
 /// The deterministic reward head.
 #[derive(Debug)]
 pub struct RewardHead {
+    audio_dim: i64,
     pool: FramePool,
     pose: nn::Linear,
     pos: Tensor,
@@ -118,6 +119,7 @@ impl RewardHead {
     pub fn new(p: &nn::Path, cfg: &ModelConfig) -> RewardHead {
         let w = HEAD_WIDTH;
         RewardHead {
+            audio_dim: cfg.audio_dim,
             pool: FramePool::new(&(p / "pool"), cfg.audio_dim, w),
             pose: linear(p, "pose", 5, w),
             pos: p.var(
@@ -136,7 +138,8 @@ impl RewardHead {
         }
     }
 
-    /// The estimate from the audio memory `[B, M, A, T]` (scaled latents, oldest first), the
+    /// The estimate from the audio memory `[B, M, A, T]` (scaled latents, oldest first; the
+    /// head reads the modelled channels, the first `audio_dim`), the
     /// memory frames' poses relative to the anchor `[B, M, 3]`, the aggregated action `[B, 3]`
     /// (forward, left in action units, yaw) and Δt `[B]` (frames).
     pub fn forward(
@@ -148,7 +151,13 @@ impl RewardHead {
     ) -> RewardEstimate {
         let m = audio.size()[1];
         let total = self.pos.size()[0];
-        let frames = self.pool.forward(audio)
+        let full = audio.size()[2];
+        let audio = if full > self.audio_dim {
+            audio.narrow(2, 0, self.audio_dim)
+        } else {
+            audio.shallow_clone()
+        };
+        let frames = self.pool.forward(&audio)
             + self.pose.forward(&pose_features(pose))
             + self.pos.narrow(0, total - 1 - m, m).unsqueeze(0);
         let yaw = action.select(1, 2);

@@ -32,7 +32,11 @@ fn synthetic(cfg: &ModelConfig, episodes: usize, frames: usize, seed: u64) -> Tr
     let mut rng = Seed(seed).rng();
     let (c, s) = (cfg.visual_channels, cfg.visual_size);
     let base_v = randn(&mut rng, &[1, c, s, s], Device::Cpu);
-    let base_a = randn(&mut rng, &[1, cfg.audio_dim, cfg.audio_frames], Device::Cpu);
+    let base_a = randn(
+        &mut rng,
+        &[1, cfg.audio_latent(), cfg.audio_frames],
+        Device::Cpu,
+    );
     let mut pose = Vec::new();
     let mut geo = Vec::new();
     let mut ep = Vec::new();
@@ -733,10 +737,30 @@ fn advancing_poses_matches_the_recorded_history() {
     }
 }
 
+/// [`tiny_avwm`] modelling 3 of the audio latent's channels (as avwm models the spectral
+/// tokenizer's band levels) and carrying the other 62 from the audio base.
+fn tiny_avwm_carried() -> ModelConfig {
+    ModelConfig {
+        audio_dim: 3,
+        audio_latent_dim: 65,
+        ..tiny_avwm()
+    }
+}
+
 #[test]
 fn residual_model_starts_as_copying_and_learns() {
+    residual_model_starts_as_copying_and_learns_with(tiny_avwm());
+}
+
+#[test]
+fn carried_audio_channels_come_from_the_base_and_the_rest_learns() {
+    let cfg = tiny_avwm_carried();
+    assert_eq!(cfg.design_name(), "avwm");
+    residual_model_starts_as_copying_and_learns_with(cfg);
+}
+
+fn residual_model_starts_as_copying_and_learns_with(cfg: ModelConfig) {
     let _g = torch_lock();
-    let cfg = tiny_avwm();
     let data = synthetic(&cfg, 2, 30, 4);
     let (vs, net) = build(&cfg, Seed(5), Device::Cpu);
     // Only frames with 16 frames of history are anchors.
@@ -767,6 +791,7 @@ fn residual_model_starts_as_copying_and_learns() {
         let back = cfg.audio_base(t as i64, g as i64) - t as i64;
         let want = ctx_a.get(row as i64).get(cfg.memory() - 1 + back);
         let got = p.audio.as_ref().unwrap().get(row as i64);
+        assert_eq!(got.size(), [cfg.audio_latent(), cfg.audio_frames]);
         assert!(got.allclose(&want, 1e-6, 1e-6, false), "row {row}");
     }
     // The deterministic head answers for every row: a finite reward and a probability.
@@ -805,6 +830,27 @@ fn residual_model_starts_as_copying_and_learns() {
     assert!(last < first / 3.0, "loss {first} → {last}");
     assert!(t1.head_reward_mse.unwrap() < t0.head_reward_mse.unwrap() / 3.0);
     assert_eq!(t1.vb, 0.0);
+    // Whatever the trained network predicts, the channels it does not model are the base's.
+    let meta = ModelMeta::new(cfg.clone(), Stage::Joint, 150, serde_json::Value::Null);
+    let wm = WorldModel::from_parts(vs, net, meta);
+    let p = wm.predict(
+        &Context::of(&b),
+        &b.action,
+        &b.dt,
+        Sampler::Ddim(2),
+        &mut Seed(2).rng(),
+    );
+    let (dim, full) = (cfg.audio_dim, cfg.audio_latent());
+    for (row, &(t, g)) in pairs.iter().enumerate() {
+        let back = cfg.audio_base(t as i64, g as i64) - t as i64;
+        let base = ctx_a.get(row as i64).get(cfg.memory() - 1 + back);
+        let got = p.audio.as_ref().unwrap().get(row as i64);
+        assert!(
+            got.narrow(0, dim, full - dim)
+                .equal(&base.narrow(0, dim, full - dim)),
+            "row {row}"
+        );
+    }
 }
 
 #[test]
@@ -834,5 +880,33 @@ fn residual_model_trains_deterministically_and_resumes() {
     let ac = v.against_copy.as_ref().unwrap();
     let (model, copy) = ac.visual.unwrap();
     assert!(model.is_finite() && copy > 0.0, "{ac:?}");
-    assert!(ac.audio.is_some() && v.terms.head_success_bce.is_some());
+    assert!(ac.audio.is_some());
+    // The joint stage leaves the reward head at its initialisation; the head stage trains it
+    // alone and changes nothing else.
+    assert!(v.terms.head_success_bce.is_none());
+    let dir = tmp.path().join("a");
+    let mut t = tiny_train(Stage::Head, cfg.clone(), 12);
+    t.min_offset = 1;
+    let sh = train_stage(&t, &dir, &data, &data, Device::Cpu, &mut |_| {}).unwrap();
+    let (_, vh) = sh.val_curve.last().unwrap();
+    assert!(vh.terms.head_reward_mse.is_some() && vh.against_copy.is_none());
+    assert!(vh.terms.mse_visual.is_none() && vh.terms.mse_audio.is_none());
+    let load = |stage: &str| {
+        tch::Tensor::read_safetensors(dir.join(stage).join("model.safetensors"))
+            .unwrap()
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let (joint, head) = (load("joint"), load("head"));
+    assert_eq!(joint.len(), head.len());
+    let mut head_changed = false;
+    for (name, w) in &joint {
+        let same = w.equal(&head[name]);
+        if name.starts_with(avwm_model::train::REWARD_HEAD_PREFIX) {
+            head_changed |= !same;
+        } else {
+            assert!(same, "{name} changed in the head stage");
+        }
+    }
+    assert!(head_changed, "the head stage did not train the head");
 }

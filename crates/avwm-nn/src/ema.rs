@@ -30,9 +30,18 @@ impl Ema {
 
     /// Moves the average towards the current weights of `vs` (same variables as at creation).
     pub fn update(&mut self, vs: &VarStore) {
+        self.update_where(vs, |_| true);
+    }
+
+    /// [`Ema::update`] of the variables whose name passes `learns`; the others keep their
+    /// average bit for bit (a frozen weight's average would otherwise drift by rounding).
+    pub fn update_where(&mut self, vs: &VarStore, learns: impl Fn(&str) -> bool) {
         let vars = ckpt::named_variables(vs);
         tch::no_grad(|| {
-            for ((_, s), (_, v)) in self.shadow.iter_mut().zip(vars.iter()) {
+            for ((name, s), (_, v)) in self.shadow.iter_mut().zip(vars.iter()) {
+                if !learns(name) {
+                    continue;
+                }
                 // s = decay * s + (1 - decay) * v, in place.
                 let _ = s.g_mul_scalar_(self.decay);
                 let _ = s.g_add_(&(v * (1.0 - self.decay)));
