@@ -487,7 +487,7 @@ pub fn diffusion_loss(
     (total, terms)
 }
 
-/// The reward head's loss on a batch (squared error of E[r] plus 0.1 × the success
+/// The reward head's loss on a batch (squared error of E\[r\] plus 0.1 × the success
 /// cross-entropy), its terms and sign agreement written into `terms`; `None` without a head or
 /// the audio stream.
 pub fn head_loss(net: &AvCdit, batch: &crate::data::Batch, terms: &mut Terms) -> Option<Tensor> {
