@@ -62,6 +62,9 @@ entry = {
     "model_config": meta["config"],
     "stage": meta["stage"],
     "stages": stages,
+    # Wall time of training × the cores of the machine it ran on: an upper bound of its CPU time.
+    "train_wall_hours": sum(v["summary"]["train_seconds"] for v in stages.values()) / 3600,
+    "cpu_hours_at_most": sum(v["summary"]["train_seconds"] for v in stages.values()) * (os.cpu_count() or 1) / 3600,
 }
 entry["latent_cache"] = {
     "dataset": cache["dataset"],

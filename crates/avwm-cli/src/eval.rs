@@ -173,8 +173,9 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
     );
     if let Some(cf) = &s.counterfactual {
         eprintln!(
-            "counterfactual: reward Spearman (single) {:?}, separation visual {:?}, audio {:?}",
+            "counterfactual: reward Spearman (single) {:?}, of the reward head {:?}, separation visual {:?}, audio {:?}",
             cf.single.reward_spearman.map(|x| x.mean),
+            cf.single.reward_expected_spearman.map(|x| x.mean),
             cf.single.separation_visual.map(|x| x.mean),
             cf.single.separation_audio.map(|x| x.mean)
         );

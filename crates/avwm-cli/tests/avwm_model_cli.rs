@@ -121,6 +121,10 @@ fn avwm_design_trains_predicts_and_evaluates() {
         "{}",
         e["metrics"]
     );
+    // The head stage's model still predicts both streams.
+    for m in ["psnr", "lsd"] {
+        assert_eq!(e["metrics"][m]["status"], "computed", "{m}");
+    }
     for r in ["copy-frame-t", "copy-aligned", "tokenizer"] {
         assert_eq!(e["references"][r]["lsd"]["status"], "computed", "{r}");
     }
@@ -131,4 +135,40 @@ fn avwm_design_trains_predicts_and_evaluates() {
     assert!(ceiling < 1e-3, "{ceiling}");
     let samples = std::fs::read_to_string(tmp.path().join("eval/samples.jsonl")).unwrap();
     assert!(samples.lines().all(|l| l.contains("\"reward_head\"")));
+    // Counterfactual: the reward head's expected reward is ranked beside the reward token.
+    ok(&[
+        "eval",
+        "--model",
+        &model,
+        "--data",
+        &cache,
+        "--visual-tokenizer",
+        &vt,
+        "--audio-tokenizer",
+        &at,
+        "--mode",
+        "counterfactual",
+        "--runs",
+        "1",
+        "--anchors",
+        "2",
+        "--horizon",
+        "4",
+        "--sampler-steps",
+        "1",
+        "--no-references",
+        "--out",
+        &p("cf"),
+    ]);
+    let c = read_json(&tmp.path().join("cf/eval.json"));
+    let single = &c["counterfactual"]["single"];
+    for alt in ["forward", "left", "right", "stop"] {
+        let r = single["per_alternative"][alt]["reward_expected"].as_f64();
+        assert!(r.is_some_and(f64::is_finite), "{alt}: {single}");
+    }
+    // Turning in place keeps the geodesic distance: the ranking counts only contexts where the
+    // true rewards differ, and its ρ is a correlation.
+    if let Some(rho) = single["reward_expected_spearman"]["mean"].as_f64() {
+        assert!((-1.0..=1.0).contains(&rho), "{rho}");
+    }
 }

@@ -220,6 +220,9 @@ fn eval_fixed_rollout_counterfactual_and_report() {
     let cf = &c["counterfactual"];
     assert_eq!(cf["contexts"].as_u64().unwrap() as usize, n);
     assert_eq!(cf["single"]["alternatives"].as_array().unwrap().len(), 4);
+    // The paper's model has no reward head: only the diffused reward token is ranked.
+    assert!(cf["single"]["reward_expected_spearman"].is_null());
+    assert!(cf["single"]["per_alternative"]["forward"]["reward_expected"].is_null());
     for alt in ["forward", "left", "right", "stop"] {
         let a = &cf["single"]["per_alternative"][alt];
         assert!(a["psnr"].as_f64().unwrap() > 0.0, "{alt}");

@@ -163,6 +163,12 @@ pub struct GroupSummary {
     pub reward_top1: Option<Score>,
     /// Chance level of `reward_top1` (mean over contexts of #true-best / #alternatives).
     pub reward_top1_chance: f64,
+    /// `reward_spearman` of the reward head's expected reward (models with a head; `None` otherwise).
+    #[serde(default)]
+    pub reward_expected_spearman: Option<Score>,
+    /// `reward_top1` of the reward head's expected reward.
+    #[serde(default)]
+    pub reward_expected_top1: Option<Score>,
     /// Fraction of ordered pairs whose image prediction is closer to its own true outcome.
     pub separation_visual: Option<Score>,
     /// The same with audio (log-spectral distance).
@@ -462,14 +468,16 @@ fn separation(
     Ok((Score::of(&vis), Score::of(&aud)))
 }
 
-fn score_group(
+/// Per-context Spearman ρ and top-1 hits of one predicted reward (`pick` reads it from an
+/// output; contexts where some alternative lacks it are skipped), per run, and the top-1 chance.
+#[allow(clippy::type_complexity)]
+fn rank_scores(
     cases: &BTreeMap<(usize, usize), Case>,
     anchors: &[usize],
     ids: &[usize],
-    all: &[&Alternative],
     runs: usize,
-    an: &mut AudioAnalyzer,
-) -> Result<GroupSummary> {
+    pick: fn(&Output) -> Option<f64>,
+) -> (Vec<(f64, usize)>, Vec<(f64, usize)>, Vec<f64>) {
     let mut sp = Vec::new();
     let mut top = Vec::new();
     let mut chance = Vec::new();
@@ -479,7 +487,7 @@ fn score_group(
             let truth: Vec<f64> = ids.iter().map(|&s| cases[&(a, s)].reward_true).collect();
             let pred: Option<Vec<f64>> = ids
                 .iter()
-                .map(|&s| cases[&(a, s)].preds.get(r).and_then(|p| p.reward))
+                .map(|&s| cases[&(a, s)].preds.get(r).and_then(pick))
                 .collect();
             let Some(pred) = pred else { continue };
             if let Some(c) = spearman(&pred, &truth) {
@@ -504,6 +512,19 @@ fn score_group(
         sp.push((s_sum / s_n.max(1) as f64, s_n));
         top.push((t_hit as f64 / t_n.max(1) as f64, t_n));
     }
+    (sp, top, chance)
+}
+
+fn score_group(
+    cases: &BTreeMap<(usize, usize), Case>,
+    anchors: &[usize],
+    ids: &[usize],
+    all: &[&Alternative],
+    runs: usize,
+    an: &mut AudioAnalyzer,
+) -> Result<GroupSummary> {
+    let (sp, top, chance) = rank_scores(cases, anchors, ids, runs, |p| p.reward);
+    let (esp, etop, _) = rank_scores(cases, anchors, ids, runs, |p| p.reward_expected);
     let (sv, sa) = separation(cases, anchors, ids, runs, an)?;
     let mut per = BTreeMap::new();
     for &s in ids {
@@ -516,6 +537,9 @@ fn score_group(
             for p in &c.preds {
                 if let Some(rw) = p.reward {
                     m.entry("reward_pred".into()).or_default().push(rw);
+                }
+                if let Some(rw) = p.reward_expected {
+                    m.entry("reward_expected".into()).or_default().push(rw);
                 }
                 if let Some(img) = &p.image {
                     let v = avwm_metrics::image::psnr(&c.truth.rgb.data, img)?.min(100.0);
@@ -537,6 +561,8 @@ fn score_group(
         reward_spearman: Score::of(&sp),
         reward_top1: Score::of(&top),
         reward_top1_chance: mean_std(&chance).0,
+        reward_expected_spearman: Score::of(&esp),
+        reward_expected_top1: Score::of(&etop),
         separation_visual: sv,
         separation_audio: sa,
         per_alternative: per,

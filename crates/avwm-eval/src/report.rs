@@ -436,18 +436,29 @@ fn counterfactual_table(cf: &CounterfactualSummary) -> Table {
     let groups = vec![
         Group {
             name: "Reward ranking".into(),
-            columns: vec![col("Spearman ρ"), col("top-1")],
+            columns: vec![
+                col("Spearman ρ"),
+                col("top-1"),
+                col("head ρ"),
+                col("head top-1"),
+            ],
         },
         Group {
             name: "Separation of futures".into(),
             columns: vec![col("image"), col("audio")],
         },
     ];
+    let head = |s: &Option<Score>| match s {
+        Some(_) => fmt_score(s),
+        None => Cell::Missing("no reward head".into()),
+    };
     let row = |label: &str, g: &crate::counterfactual::GroupSummary| Row {
         label: label.into(),
         cells: vec![
             fmt_score(&g.reward_spearman),
             fmt_score(&g.reward_top1),
+            head(&g.reward_expected_spearman),
+            head(&g.reward_expected_top1),
             fmt_score(&g.separation_visual),
             fmt_score(&g.separation_audio),
         ],
@@ -476,6 +487,8 @@ fn counterfactual_table(cf: &CounterfactualSummary) -> Table {
         cells: vec![
             Cell::Missing(String::new()),
             Cell::Missing(String::new()),
+            Cell::Missing(String::new()),
+            Cell::Missing(String::new()),
             fmt_score(&cf.left_right_visual),
             fmt_score(&cf.left_right_audio),
         ],
@@ -488,7 +501,9 @@ fn counterfactual_table(cf: &CounterfactualSummary) -> Table {
             "{} test contexts; every alternative re-simulated exactly from the saved simulator \
              state. Spearman ρ between predicted and true rewards per context (contexts with tied \
              true rewards only count where the ranks differ); top-1: the predicted best \
-             alternative is a true best (chance: share of true-best alternatives). Separation: \
+             alternative is a true best (chance: share of true-best alternatives); the reward \
+             ranking of the diffused reward token, and (head ρ, head top-1) of the deterministic \
+             reward head's expected reward where the model has one. Separation: \
              share of ordered pairs (a, b) with different true outcomes whose prediction for a is \
              closer to a's true outcome than to b's (images: pixel MSE, audio: log-spectral \
              distance); 0.5 is chance. Mean ± std over 3 sampling runs.",

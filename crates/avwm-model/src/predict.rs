@@ -288,7 +288,12 @@ impl WorldModel {
     /// The streams the model predicts: those its last training stage learned (after stage 1 only
     /// vision, after stage 2 only audio and reward, as the paper's Tables 4–5 mark with ∅).
     pub fn streams(&self) -> Streams {
-        self.meta.stage.streams(self.meta.config.variant)
+        match self.meta.stage {
+            // The head stage trains the reward head of a joint model: it predicts what the
+            // joint stage did, though it trained on the audio streams alone.
+            Stage::Head => self.meta.config.streams(),
+            s => s.streams(self.meta.config.variant),
+        }
     }
 
     /// Checks that `tok` are the tokenizers the model's latents came from (same scale factors).
