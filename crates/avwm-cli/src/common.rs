@@ -38,20 +38,23 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// The preset's name, shared with the libraries' `preset(name)` constructors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Tiny => "tiny",
+            Preset::Default => "default",
+        }
+    }
+
     /// Simulator settings of the preset.
     pub fn sim_config(self) -> avwm_sim::SimConfig {
-        match self {
-            Preset::Tiny => avwm_sim::SimConfig::tiny(),
-            Preset::Default => avwm_sim::SimConfig::default(),
-        }
+        avwm_sim::SimConfig::preset(self.name()).expect("every CLI preset is a simulator preset")
     }
 
     /// Procedural scene settings of the preset.
     pub fn scene_config(self) -> avwm_scene::procedural::ProceduralConfig {
-        match self {
-            Preset::Tiny => avwm_scene::procedural::ProceduralConfig::small(),
-            Preset::Default => avwm_scene::procedural::ProceduralConfig::default(),
-        }
+        avwm_scene::procedural::ProceduralConfig::preset(self.name())
+            .expect("every CLI preset is a scene preset")
     }
 }
 

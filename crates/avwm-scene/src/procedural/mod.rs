@@ -117,6 +117,16 @@ impl ProceduralConfig {
         }
     }
 
+    /// The named preset: `tiny` ([`ProceduralConfig::small`]) or `default`, the same names as
+    /// the simulator's presets.
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "tiny" => Some(ProceduralConfig::small()),
+            "default" => Some(ProceduralConfig::default()),
+            _ => None,
+        }
+    }
+
     /// Checks that every range is ordered, positive and physically sensible.
     ///
     /// # Errors
