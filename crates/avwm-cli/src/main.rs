@@ -12,6 +12,7 @@ mod model;
 mod scene;
 mod sim;
 mod tokenizer;
+mod view;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -55,6 +56,12 @@ enum Command {
     Eval(eval::EvalArgs),
     /// The paper's tables, claims, curves and sheets from evaluation folders (Markdown, JSON, HTML).
     Report(eval::ReportArgs),
+    /// A short drive with the world model imagining every step beside the simulator, written as
+    /// one self-contained HTML page (frames, spectrograms, audio players, reward curves).
+    Demo(view::DemoArgs),
+    /// A local web page (127.0.0.1) to drive the agent with the keys, the simulator's view and
+    /// sound beside the world model's imagination of the same action.
+    View(view::ViewArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -70,6 +77,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(a) => model::run_predict(a),
         Command::Eval(a) => eval::run_eval(a),
         Command::Report(a) => eval::run_report(a),
+        Command::Demo(a) => view::run_demo_cmd(a),
+        Command::View(a) => view::run_view_cmd(a),
     }
 }
 
