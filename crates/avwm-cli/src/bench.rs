@@ -90,6 +90,21 @@ pub enum BenchCmd {
         #[arg(long, default_value = "bench-sample.json")]
         out: PathBuf,
     },
+    /// Time to answer one step of `avwm view` (imagination, simulator, pictures and sounds)
+    /// with the shipped model, against the 150 ms budget.
+    View {
+        #[command(flatten)]
+        world: crate::view::WorldArgs,
+        /// Timed steps (after two warm-up steps).
+        #[arg(long, default_value_t = 40)]
+        steps: usize,
+        /// Imagined steps per real step.
+        #[arg(long, default_value_t = 1)]
+        lookahead: usize,
+        /// JSON output file.
+        #[arg(long, default_value = "bench-view.json")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -257,6 +272,19 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             out,
         } => {
             let r = crate::model::bench_train(&arch, contexts, steps.max(1), threads, &out)?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(())
+        }
+        BenchCmd::View {
+            world,
+            steps,
+            lookahead,
+            out,
+        } => {
+            let cfg = world.session()?;
+            let r = avwm_view::bench::bench_view(&cfg, steps, lookahead, avwm_nn::default_device())
+                .context("benchmarking the viewer")?;
+            write_json(&out, &r)?;
             println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(())
         }

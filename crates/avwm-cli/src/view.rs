@@ -46,7 +46,8 @@ pub struct WorldArgs {
 }
 
 impl WorldArgs {
-    fn session(&self) -> Result<SessionConfig> {
+    /// The session these options describe (sets libtorch's threads).
+    pub fn session(&self) -> Result<SessionConfig> {
         avwm_nn::seed::set_threads(self.threads);
         let scene = load_scene(self.scene.as_deref(), self.scene_seed, Preset::Default)?;
         Ok(SessionConfig {

@@ -63,7 +63,8 @@ fn state_json(session: &Session) -> Result<Value> {
     }))
 }
 
-fn step_json(session: &Session, r: &StepRecord) -> Result<Value> {
+/// The answer of `POST /api/step` for a step record.
+pub(crate) fn step_json(session: &Session, r: &StepRecord) -> Result<Value> {
     let mut v = state_json(session)?;
     v["action"] = json!(r.action.name());
     v["imagined"] = Value::Array(
