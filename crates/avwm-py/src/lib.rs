@@ -1,8 +1,8 @@
 //! The native half of the `avwm` Python package: avwm's simulator behind PyO3.
 //!
 //! The gymnasium classes live in Python (`python/avwm/`); this module gives them a simulator
-//! ([`PySimulator`]), a batch of simulators stepped in Rust threads with the GIL released
-//! ([`PyVecSimulator`]), episode snapshots ([`PySnapshot`]) and `record_episode`, the library
+//! (`Simulator`), a batch of simulators stepped in Rust threads with the GIL released
+//! (`VecSimulator`), episode snapshots (`Snapshot`) and `record_episode`, the library
 //! function behind `avwm sim record`. Observations cross the boundary as `bytes` (RGB `u8`
 //! H×W×3, audio `f32` little-endian 2×2400, left ear first), which Python views with NumPy.
 //!

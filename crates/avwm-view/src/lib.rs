@@ -6,7 +6,7 @@
 //!   truth and the imagination of every step;
 //! * [`demo`]: `avwm demo`, a short drive written as one self-contained HTML page (frames,
 //!   spectrograms, audio players, reward curves);
-//! * [`bench`]: `avwm bench view`, the time one viewer step takes to answer;
+//! * [`bench`](mod@bench): `avwm bench view`, the time one viewer step takes to answer;
 //! * [`server`]: `avwm view`, a local web page on 127.0.0.1 that drives the agent with the keys.
 
 pub mod bench;
