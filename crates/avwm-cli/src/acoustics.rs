@@ -150,8 +150,11 @@ fn write_outputs(
     let bin = render_binaural(resp, lis[3].to_radians(), &hrtf, &rcfg, seed);
     let omni = render_omni(resp, &rcfg, seed);
     let fs = avwm_core::SAMPLE_RATE_HZ;
-    write_wav(&args.out, &[&bin.left, &bin.right], fs)
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    // The WAV writer's errors name the file already.
+    write_wav(&args.out, &[&bin.left, &bin.right], fs)?;
     let stem = args
         .out
         .file_stem()
@@ -159,8 +162,7 @@ fn write_outputs(
         .unwrap_or("rir");
     let dir = args.out.parent().unwrap_or(Path::new("."));
     let omni_path = dir.join(format!("{stem}_omni.wav"));
-    write_wav(&omni_path, &[&omni], fs)
-        .with_context(|| format!("writing {}", omni_path.display()))?;
+    write_wav(&omni_path, &[&omni], fs)?;
     let count = |f: &dyn Fn(&PathKind) -> bool| resp.paths.iter().filter(|p| f(&p.kind)).count();
     let mut early = [0.0; NUM_BANDS];
     for p in &resp.paths {

@@ -89,8 +89,11 @@ pub fn load_toml<T: serde::de::DeserializeOwned + Default>(path: Option<&Path>) 
     }
 }
 
-/// Writes JSON atomically.
+/// Writes JSON atomically, creating missing parent folders.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let bytes = serde_json::to_vec_pretty(value)?;
     avwm_sim::record::write_atomic(path, &bytes)
         .with_context(|| format!("writing {}", path.display()))

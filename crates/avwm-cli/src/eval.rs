@@ -114,6 +114,7 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
         .with_context(|| format!("opening dataset {} (pass --dataset)", ds_dir.display()))?;
     eprintln!("loading latent cache {} ({}) …", a.data.display(), a.split);
     let transitions = Transitions::open(&a.data, split)?;
+    transitions.check_model(model.config(), &a.model, &a.data)?;
     let nets = match &a.feature_nets {
         Some(d) => FeatureNets::load_on(d, device)
             .with_context(|| format!("loading feature networks from {}", d.display()))?,

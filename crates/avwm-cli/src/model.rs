@@ -583,6 +583,7 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
     wm.check_tokenizers(&tok)?;
     let split = Split::parse(&a.split).with_context(|| format!("unknown split `{}`", a.split))?;
     let data = Transitions::open(&a.data, split)?;
+    data.check_model(wm.config(), &a.model, &a.data)?;
     let episode = match a.episode {
         Some(e) => e,
         None => *data

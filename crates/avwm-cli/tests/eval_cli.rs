@@ -367,3 +367,47 @@ fn eval_fixed_rollout_counterfactual_and_report() {
         assert!(time.contains(label), "{label}");
     }
 }
+
+#[test]
+fn a_model_and_a_cache_of_other_shapes_are_refused_naming_both() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cache, _, _) = common::tiny_cache(tmp.path(), 3, 6, 2);
+    let shipped = |s: &str| {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../models")
+            .join(s);
+        p.to_str().unwrap().to_string()
+    };
+    // The shipped model with its own tokenizers, on a cache of the tiny preset.
+    let (model, vt, at) = (
+        shipped("avcdit-small"),
+        shipped("tokenizer-visual"),
+        shipped("tokenizer-audio"),
+    );
+    let model = model.as_str();
+    for cmd in [
+        vec!["eval", "--mode", "fixed", "--out", "unused"],
+        vec!["predict", "--dt", "1", "--out", "unused"],
+    ] {
+        let mut args = cmd.clone();
+        args.extend([
+            "--model",
+            model,
+            "--data",
+            &cache,
+            "--visual-tokenizer",
+            &vt,
+            "--audio-tokenizer",
+            &at,
+        ]);
+        let out = common::avwm(&args);
+        assert!(!out.status.success(), "{cmd:?} must fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        // The shipped model: 16×16 visual latents; the tiny preset's 32×32 images give 4×4.
+        assert!(
+            err.contains("avcdit-small") && err.contains(&cache) && err.contains("[4, 16, 16]"),
+            "{cmd:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

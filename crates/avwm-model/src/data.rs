@@ -115,6 +115,52 @@ impl Transitions {
         .map_err(|e| ModelError::Data(format!("{}: {e}", cache.display())))
     }
 
+    /// Checks that a model (`model`, trained with `cfg`) can read this cache (`cache`): the
+    /// same visual latent shape `[C, H, W]`, audio latent shape `[A, T]` and scale factors.
+    ///
+    /// # Errors
+    /// [`ModelError::Mismatch`] naming both files and both shapes or scales.
+    pub fn check_model(&self, cfg: &ModelConfig, model: &Path, cache: &Path) -> Result<()> {
+        let mismatch = |what, expected: String, found: String| ModelError::Mismatch {
+            model: model.to_path_buf(),
+            cache: cache.to_path_buf(),
+            what,
+            expected,
+            found,
+        };
+        let v = self.visual_mean.size();
+        let want_v = [cfg.visual_channels, cfg.visual_size, cfg.visual_size];
+        if cfg.variant.has_visual() && v[1..] != want_v {
+            return Err(mismatch(
+                "visual latents",
+                format!("{want_v:?}"),
+                format!("{:?}", &v[1..]),
+            ));
+        }
+        let a = self.audio.size();
+        let want_a = [cfg.audio_latent(), cfg.audio_frames];
+        if cfg.variant.has_audio() && a[1..] != want_a {
+            return Err(mismatch(
+                "audio latents",
+                format!("{want_a:?}"),
+                format!("{:?}", &a[1..]),
+            ));
+        }
+        for (what, want, got) in [
+            (
+                "the visual scale factor",
+                cfg.visual_scale,
+                self.visual_scale,
+            ),
+            ("the audio scale factor", cfg.audio_scale, self.audio_scale),
+        ] {
+            if (want - got).abs() > 1e-6 * want.abs().max(1.0) {
+                return Err(mismatch(what, format!("{want}"), format!("{got}")));
+            }
+        }
+        Ok(())
+    }
+
     /// Builds the transitions from columns (frames in episode order, episodes contiguous).
     ///
     /// # Errors

@@ -13,6 +13,23 @@ pub enum ModelError {
     /// Bad configuration, run folder or model file.
     #[error("{0}")]
     Config(String),
+    /// A model and a latent cache that do not fit together: the model was trained on latents
+    /// of another shape or scale than the cache holds.
+    #[error(
+        "{model} expects {what} {expected}, but the latent cache {cache} holds {found} (was it encoded from another dataset preset or with other tokenizers?)"
+    )]
+    Mismatch {
+        /// The model file.
+        model: std::path::PathBuf,
+        /// The latent cache.
+        cache: std::path::PathBuf,
+        /// What differs.
+        what: &'static str,
+        /// What the model expects.
+        expected: String,
+        /// What the cache holds.
+        found: String,
+    },
 }
 
 /// Result alias of this crate.
