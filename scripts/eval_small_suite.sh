@@ -16,7 +16,7 @@ ev() { # NAME MODEL MODE [extra args]
   if [ -f "$evals/$name-$mode/eval.json" ]; then echo "skip $name-$mode (done)"; return; fi
   if [ ! -f "$model/model.json" ] && [ ! -f "$model.json" ]; then echo "skip $name-$mode: $model not trained yet"; return; fi
   "$avwm" eval --model "$model" --data "$cache" --mode "$mode" --runs 3 --threads "$threads" \
-    --out "$evals/$name-$mode" "$@"
+    --audio-tokenizer models/tokenizer-audio --out "$evals/$name-$mode" "$@"
 }
 for mode in fixed rollout; do
   ev av-cdit models/avcdit-small "$mode"

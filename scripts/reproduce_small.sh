@@ -8,6 +8,6 @@ set -euo pipefail
 work=${1:-work}
 export AVWM=${AVWM:-target/release/avwm}
 "$AVWM" data generate --preset small --out "$work/data/small"
-"$AVWM" tokenizer encode --data "$work/data/small" --out "$work/cache/small"
+"$AVWM" tokenizer encode --data "$work/data/small" --audio models/tokenizer-audio --out "$work/cache/small"
 scripts/train_small_suite.sh "$work/cache/small" "$work/runs"
 scripts/eval_small_suite.sh "$work/cache/small" "$work/runs" "$work/evals" docs/results

@@ -66,13 +66,13 @@ pub enum BenchCmd {
     /// with a few-step DDIM sampler (target ≤ 150 ms, the time one step covers).
     Sample {
         /// Model (an initialised `small` network is timed if the file does not exist).
-        #[arg(long, default_value = "models/avcdit-small")]
+        #[arg(long, default_value = "models/avwm-small")]
         model: PathBuf,
         /// Visual tokenizer.
         #[arg(long, default_value = "models/tokenizer-visual")]
         visual_tokenizer: PathBuf,
-        /// Audio tokenizer.
-        #[arg(long, default_value = "models/tokenizer-audio")]
+        /// Audio tokenizer (`models/tokenizer-audio` for `models/avcdit-small`).
+        #[arg(long, default_value = "models/tokenizer-audio-mdct")]
         audio_tokenizer: PathBuf,
         /// Sampler: ddim or ddpm.
         #[arg(long, default_value = "ddim")]

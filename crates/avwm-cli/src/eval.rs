@@ -18,7 +18,7 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Model (`x`, `x.safetensors`, or a stage folder holding `model.*`).
-    #[arg(long, default_value = "models/avcdit-small")]
+    #[arg(long, default_value = "models/avwm-small")]
     model: PathBuf,
     /// Latent cache of the dataset (contexts); the targets are read from the dataset it was
     /// encoded from (recorded in its `cache.json`).

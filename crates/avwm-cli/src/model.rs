@@ -455,8 +455,8 @@ pub struct TokenizerArgs {
     /// Visual tokenizer.
     #[arg(long, default_value = "models/tokenizer-visual")]
     visual_tokenizer: PathBuf,
-    /// Audio tokenizer.
-    #[arg(long, default_value = "models/tokenizer-audio")]
+    /// Audio tokenizer (`models/tokenizer-audio` for the paper's AV-CDiT, `models/avcdit-small`).
+    #[arg(long, default_value = "models/tokenizer-audio-mdct")]
     audio_tokenizer: PathBuf,
 }
 
@@ -475,7 +475,7 @@ impl TokenizerArgs {
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// Model (`x`, `x.safetensors`, or a stage folder holding `model.*`).
-    #[arg(long, default_value = "models/avcdit-small")]
+    #[arg(long, default_value = "models/avwm-small")]
     model: PathBuf,
     /// Latent cache the context comes from.
     #[arg(long)]

@@ -79,8 +79,9 @@ pub enum TokenizerCmd {
         /// Visual tokenizer.
         #[arg(long, default_value = "models/tokenizer-visual")]
         visual: PathBuf,
-        /// Audio tokenizer.
-        #[arg(long, default_value = "models/tokenizer-audio")]
+        /// Audio tokenizer (`models/tokenizer-audio-mdct`, the spectral codec of avwm's design;
+        /// `models/tokenizer-audio` for the paper's AV-CDiT).
+        #[arg(long, default_value = "models/tokenizer-audio-mdct")]
         audio: PathBuf,
         /// Cache folder.
         #[arg(long)]
