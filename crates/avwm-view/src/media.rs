@@ -25,40 +25,15 @@ pub fn png_uri(img: &RgbImage) -> Result<String> {
     Ok(data_uri("image/png", &bytes))
 }
 
-/// Binaural audio as a `data:audio/wav` URI (16-bit PCM, what every browser plays; samples
-/// beyond full scale are clipped here, in the picture of the sound only).
+/// Binaural audio as a `data:audio/wav` URI: 32-bit float WAV, the samples exactly (nothing is
+/// clipped; browsers play float WAV).
 ///
 /// # Errors
 /// Channels of different lengths.
 pub fn wav_uri(audio: &BinauralAudio) -> Result<String> {
-    if audio.left.len() != audio.right.len() {
-        return Err(ViewError::Encode(format!(
-            "left ear has {} samples, right ear {}",
-            audio.left.len(),
-            audio.right.len()
-        )));
-    }
-    let n = audio.left.len();
-    let data_len = (n * 4) as u32;
-    let mut b = Vec::with_capacity(44 + n * 4);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    b.extend_from_slice(&2u16.to_le_bytes()); // channels
-    b.extend_from_slice(&audio.sample_rate_hz.to_le_bytes());
-    b.extend_from_slice(&(audio.sample_rate_hz * 4).to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes()); // block align
-    b.extend_from_slice(&16u16.to_le_bytes()); // bits
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    let pcm = |x: f32| ((x.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes();
-    for (l, r) in audio.left.iter().zip(&audio.right) {
-        b.extend_from_slice(&pcm(*l));
-        b.extend_from_slice(&pcm(*r));
-    }
-    Ok(data_uri("audio/wav", &b))
+    let bytes = avwm_audio::source::encode_wav(&[&audio.left, &audio.right], audio.sample_rate_hz)
+        .map_err(|e| ViewError::Encode(e.to_string()))?;
+    Ok(data_uri("audio/wav", &bytes))
 }
 
 /// The two ears' log-magnitude spectrograms stacked (left on top), as a picture.
@@ -90,7 +65,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wav_uri_holds_a_playable_pcm_header_and_clips_only_in_the_copy() {
+    fn wav_uri_keeps_every_sample_exactly_even_beyond_full_scale() {
         let a = BinauralAudio {
             sample_rate_hz: 16_000,
             left: vec![0.5, 2.0],
@@ -102,9 +77,15 @@ mod tests {
             .decode(b64)
             .expect("base64");
         assert_eq!(&bytes[..4], b"RIFF");
-        assert_eq!(bytes.len(), 44 + 8);
-        let s = |i: usize| i16::from_le_bytes([bytes[44 + 2 * i], bytes[45 + 2 * i]]);
-        assert_eq!([s(0), s(1), s(2), s(3)], [16384, -8192, 32767, -32767]);
+        let data = bytes.len() - 16;
+        let f = |i: usize| f32::from_le_bytes(bytes[data + 4 * i..data + 4 * i + 4].try_into().unwrap());
+        assert_eq!([f(0), f(1), f(2), f(3)], [0.5, -0.25, 2.0, -3.0]);
+        let unequal = BinauralAudio {
+            sample_rate_hz: 16_000,
+            left: vec![0.0; 3],
+            right: vec![0.0; 2],
+        };
+        assert!(wav_uri(&unequal).is_err());
     }
 
     #[test]
