@@ -38,6 +38,37 @@ pub enum DataCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Fixed AudioGoal evaluation episodes in the scenes of one split of a dataset plan (SoundSpaces'
+    /// filters: geodesic > 4 m, geodesic / Euclidean > 1.1), as JSON Lines.
+    Episodes {
+        /// Dataset preset whose scene plan gives the scenes; a --config file overrides its fields.
+        #[arg(long, value_enum, default_value = "small")]
+        preset: DataPreset,
+        /// TOML with GenConfig fields.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The dataset's root seed (overrides the config's): the same plan as `data generate`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Split whose scenes hold the episodes.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Episodes per scene.
+        #[arg(long, default_value_t = 80)]
+        per_scene: usize,
+        /// Seed of the episode draws.
+        #[arg(long, default_value_t = 0)]
+        episode_seed: u64,
+        /// Smallest geodesic distance to the source (m, exclusive).
+        #[arg(long, default_value_t = 4.0)]
+        min_geodesic: f32,
+        /// Smallest geodesic / Euclidean ratio (exclusive).
+        #[arg(long, default_value_t = 1.1)]
+        min_ratio: f32,
+        /// Output file (JSON Lines).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the statistics of a dataset (splits, patterns, lengths, geodesic distances).
     Inspect {
         /// Dataset folder.
@@ -113,6 +144,51 @@ fn resolve(preset: DataPreset, config: Option<&Path>, seed: Option<u64>) -> Resu
 
 pub fn run(cmd: DataCmd) -> Result<()> {
     match cmd {
+        DataCmd::Episodes {
+            preset,
+            config,
+            seed,
+            split,
+            per_scene,
+            episode_seed,
+            min_geodesic,
+            min_ratio,
+            out,
+        } => {
+            use avwm_datagen::episodes::{EpisodeRules, sample_episodes, write_episodes};
+            let cfg = resolve(preset, config.as_deref(), seed)?;
+            let split = avwm_data::Split::parse(&split)
+                .with_context(|| format!("unknown split `{split}` (train, validation, test)"))?;
+            let rules = EpisodeRules {
+                min_geodesic_m: min_geodesic,
+                min_ratio,
+                ..EpisodeRules::default()
+            };
+            let eps = sample_episodes(
+                &cfg,
+                split,
+                per_scene,
+                &rules,
+                avwm_core::Seed(episode_seed),
+            )?;
+            write_episodes(&out, &eps)?;
+            let n = eps.len() as f64;
+            let mean = |f: &dyn Fn(&avwm_datagen::episodes::NavEpisode) -> f64| {
+                eps.iter().map(f).sum::<f64>() / n
+            };
+            let mut scenes: Vec<&str> = eps.iter().map(|e| e.scene.as_str()).collect();
+            scenes.dedup();
+            let summary = serde_json::json!({
+                "out": out,
+                "episodes": eps.len(),
+                "scenes": scenes,
+                "mean_geodesic_m": mean(&|e| f64::from(e.geodesic_distance)),
+                "mean_ratio": mean(&|e| f64::from(e.geodesic_distance / e.euclidean_distance)),
+                "mean_num_action": mean(&|e| e.num_action as f64),
+            });
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
         DataCmd::Generate {
             preset,
             config,

@@ -57,6 +57,24 @@ pub enum GenError {
     /// Writing or reading the dataset failed.
     #[error(transparent)]
     Data(#[from] DataError),
+    /// Reading or writing a file other than the dataset's.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A broken navigation episode file.
+    #[error("{}{}: {msg}", path.display(), if *line > 0 { format!(" line {line}") } else { String::new() })]
+    Episodes {
+        /// The file.
+        path: std::path::PathBuf,
+        /// 1-based line (0: the file as a whole).
+        line: usize,
+        /// What is wrong.
+        msg: String,
+    },
 }
 
 /// One planned scene.

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod config;
+pub mod episodes;
 mod generate;
 pub mod walk;
 

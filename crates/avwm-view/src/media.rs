@@ -78,7 +78,9 @@ mod tests {
             .expect("base64");
         assert_eq!(&bytes[..4], b"RIFF");
         let data = bytes.len() - 16;
-        let f = |i: usize| f32::from_le_bytes(bytes[data + 4 * i..data + 4 * i + 4].try_into().unwrap());
+        let f = |i: usize| {
+            f32::from_le_bytes(bytes[data + 4 * i..data + 4 * i + 4].try_into().unwrap())
+        };
         assert_eq!([f(0), f(1), f(2), f(3)], [0.5, -0.25, 2.0, -3.0]);
         let unequal = BinauralAudio {
             sample_rate_hz: 16_000,

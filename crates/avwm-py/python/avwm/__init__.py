@@ -13,7 +13,7 @@ import gymnasium as gym
 
 from . import _native
 from ._native import MAX_EPISODE_STEPS, SAMPLE_RATE_HZ, STEP_SAMPLES, Simulator, Snapshot, record_episode
-from .env import FORWARD, STOP, TURN_LEFT, TURN_RIGHT, AudioGoalEnv
+from .env import FORWARD, STOP, TURN_LEFT, TURN_RIGHT, AudioGoalEnv, load_episodes
 from .vector import AudioGoalVectorEnv
 
 __version__ = _native.__version__
@@ -33,6 +33,7 @@ __all__ = [
     "Snapshot",
     "TURN_LEFT",
     "TURN_RIGHT",
+    "load_episodes",
     "record_episode",
     "register_envs",
 ]

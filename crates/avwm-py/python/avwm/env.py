@@ -53,6 +53,36 @@ def _start_from(value: Any) -> tuple:
     return (x, y, math.radians(yaw_deg))
 
 
+# The fields of a navigation episode file's line (`avwm data episodes`); those besides the scene,
+# start and seed are information.
+_EPISODE_KEYS = {
+    "episode_id", "scene", "scene_seed", "scene_file", "scene_preset", "seed", "start", "goal",
+    "geodesic_distance", "euclidean_distance", "num_action", "sound", "version",
+}
+
+
+def load_episodes(path: PathLike) -> list:
+    """The episodes of a navigation episode file (JSON Lines from ``avwm data episodes``), each a
+    dict to pass as ``env.reset(options={"episode": e})``."""
+    import json
+
+    out = []
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                e = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path} line {i}: {err}") from err
+            if not isinstance(e, dict) or "start" not in e or "seed" not in e:
+                raise ValueError(f"{path} line {i}: not a navigation episode")
+            out.append(e)
+    if not out:
+        raise ValueError(f"{path}: no episodes")
+    return out
+
+
 class AudioGoalEnv(gym.Env):
     """AudioGoal navigation in one avwm scene (SoundSpaces' task, avwm's physics).
 
@@ -72,8 +102,8 @@ class AudioGoalEnv(gym.Env):
     ``reset(seed=…, options=…)`` options:
         ``scene_seed`` / ``scene_file``: switch scene (the simulator is rebuilt when it changes);
         ``start``: ``(x, y, yaw_deg)`` instead of the seed's random navigable start;
-        ``episode``: a dict with any of ``scene_seed``, ``scene_file``, ``start``, ``seed``
-        (one line of a navigation episode file).
+        ``episode``: one line of a navigation episode file (``avwm data episodes``, read with
+        ``avwm.load_episodes``): its ``scene_seed``, ``start`` and ``seed``.
 
     ``terminated`` is True after STOP, ``truncated`` at the 500-action cap. ``info`` holds the
     pose, ``geodesic_distance``, ``success`` and, at the end of an episode, ``spl``.
@@ -128,9 +158,14 @@ class AudioGoalEnv(gym.Env):
         options = dict(options or {})
         episode = dict(options.pop("episode", None) or {})
         unknown = set(options) - {"scene_seed", "scene_file", "start"}
-        unknown |= set(episode) - {"scene_seed", "scene_file", "start", "seed", "episode_id"}
+        unknown |= set(episode) - _EPISODE_KEYS
         if unknown:
             raise ValueError(f"unknown reset options {sorted(unknown)}")
+        if "scene_preset" in episode and episode["scene_preset"] != self._preset:
+            raise ValueError(
+                f"the episode's scene is generated with the {episode['scene_preset']!r} preset, "
+                f"this environment uses {self._preset!r}"
+            )
         merged = {**episode, **options}
         if "scene_seed" in merged or "scene_file" in merged:
             self._load_scene(int(merged.get("scene_seed", 0)), merged.get("scene_file"))

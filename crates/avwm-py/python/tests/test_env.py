@@ -183,3 +183,26 @@ def test_the_readme_random_agent_example_runs():
     example = Path(__file__).parents[1] / "examples" / "random_agent.py"
     out = subprocess.run([sys.executable, str(example), "tiny"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("return ") and "SPL" in out.stdout
+
+
+def test_an_episode_file_line_is_a_reset_option(tmp_path):
+    env = make()
+    first, info = env.reset(seed=5)
+    x, y, yaw = info["pose"]
+    line = {
+        "episode_id": 0, "scene": env.simulator.scene_name, "scene_seed": SCENE, "scene_preset": "tiny",
+        "seed": 5, "start": [x, y, float(np.degrees(yaw))], "goal": list(env.simulator.source),
+        "geodesic_distance": info["geodesic_distance"], "euclidean_distance": 1.0, "num_action": 10,
+        "sound": "ringtone", "version": 1,
+    }
+    path = tmp_path / "eps.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    (ep,) = avwm.load_episodes(path)
+    again, info2 = env.reset(options={"episode": ep})
+    assert again["audio"].tobytes() == first["audio"].tobytes()
+    assert info2["episode_seed"] == 5
+    with pytest.raises(ValueError, match="preset"):
+        env.reset(options={"episode": {**ep, "scene_preset": "default"}})
+    path.write_text("{broken\n")
+    with pytest.raises(ValueError, match="line 1"):
+        avwm.load_episodes(path)
