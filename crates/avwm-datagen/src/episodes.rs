@@ -262,7 +262,7 @@ mod tests {
         let a = sample_episodes(&tiny(), Split::Test, 5, &rules, Seed(1)).unwrap();
         let b = sample_episodes(&tiny(), Split::Test, 5, &rules, Seed(1)).unwrap();
         assert_eq!(a, b);
-        assert!(!a.is_empty() && a.len() % 5 == 0);
+        assert!(!a.is_empty() && a.len().is_multiple_of(5));
         let c = sample_episodes(&tiny(), Split::Test, 5, &rules, Seed(2)).unwrap();
         assert_ne!(a, c);
         for (i, e) in a.iter().enumerate() {
