@@ -186,46 +186,32 @@ fn out_paths_create_missing_folders_and_errors_name_the_path_once() {
         info.to_str().unwrap(),
     ]);
     assert!(info.is_file());
-    let rir = tmp.path().join("c/d/rir.wav");
-    ok(&[
-        "acoustics",
-        "shoebox",
-        "--size",
-        "4,3,2.5",
-        "--absorption",
-        "0.3",
-        "--scattering",
-        "0.1",
-        "--source",
-        "1,1,1.5",
-        "--listener",
-        "3,2,1.5,0",
-        "--out",
-        rir.to_str().unwrap(),
-    ]);
+    let shoebox = |out: &Path| {
+        avwm(&[
+            "acoustics",
+            "shoebox",
+            "--size",
+            "4,3,2.5",
+            "--absorption",
+            "0.3",
+            "--scattering",
+            "0.1",
+            "--source",
+            "1,1,1.5",
+            "--listener",
+            "3,2,1.5,0",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    assert!(shoebox(&tmp.path().join("c/d/rir.wav")).status.success());
     for f in ["rir.wav", "rir_omni.wav", "rir.json"] {
         assert!(tmp.path().join("c/d").join(f).is_file(), "{f}");
     }
     // A folder that cannot be made: one clear error naming it once.
     let blocker = tmp.path().join("file");
     std::fs::write(&blocker, b"x").unwrap();
-    let bad = blocker.join("rir.wav");
-    let out = avwm(&[
-        "acoustics",
-        "shoebox",
-        "--size",
-        "4,3,2.5",
-        "--absorption",
-        "0.3",
-        "--scattering",
-        "0.1",
-        "--source",
-        "1,1,1.5",
-        "--listener",
-        "3,2,1.5,0",
-        "--out",
-        bad.to_str().unwrap(),
-    ]);
+    let out = shoebox(&blocker.join("rir.wav"));
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches(blocker.to_str().unwrap()).count(), 1, "{err}");
