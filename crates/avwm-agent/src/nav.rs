@@ -1,0 +1,455 @@
+//! `avwm nav eval`: the agent on a fixed AudioGoal episode file, alone or planning through a
+//! world model, scored with SoundSpaces' metrics.
+//!
+//! Each episode runs in the simulator at the preset's resolution (128² for `default`, the world
+//! model's and the paper's); the agent sees the frames area-averaged to its input size. Every
+//! random choice of an episode (policy samples, planner candidates, diffusion noise) derives from
+//! the run seed and the episode id, so two agents compared on the same file meet the same
+//! randomness, and an interrupted evaluation resumes where it stopped: `episodes.jsonl` gets one
+//! line per finished episode and finished episodes are not run again.
+
+use crate::metrics::{EpisodeOutcome, Estimate, Paired, estimate, paired};
+use crate::net::Agent;
+use crate::obs::{agent_obs, stack};
+use crate::planner::{PlanConfig, WorldModel, plan};
+use crate::{AgentError, Result};
+use avwm_core::{Action, Env, EpisodeSpec, Observation, Seed};
+use avwm_datagen::episodes::NavEpisode;
+use avwm_scene::procedural::ProceduralConfig;
+use avwm_sim::{SimConfig, Simulator};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use tch::{Device, Kind};
+
+/// How the agent picks its action when it does not plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyMode {
+    /// The most probable action.
+    Greedy,
+    /// A sample from the policy (SoundSpaces' evaluation).
+    Sample,
+}
+
+/// Settings of one evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NavConfig {
+    /// Action choice without planning.
+    pub policy: PolicyMode,
+    /// The planner's settings (None: the plain agent).
+    pub plan: Option<PlanConfig>,
+    /// Run seed.
+    pub seed: u64,
+    /// Evaluate only the first episodes of the file.
+    pub limit: Option<usize>,
+}
+
+/// One finished episode (a line of `episodes.jsonl`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeRecord {
+    /// Episode id in the file.
+    pub episode_id: u64,
+    /// Scene name.
+    pub scene: String,
+    /// The outcome.
+    pub outcome: EpisodeOutcome,
+    /// Poses `[x, y, yaw]` from the start to the end.
+    pub trajectory: Vec<[f32; 3]>,
+    /// The actions as letters (F, L, R, S).
+    pub actions: String,
+    /// Real steps where the planner chose another action than the policy's own choice.
+    pub overrides: usize,
+    /// Seconds spent planning.
+    pub plan_seconds: f64,
+    /// Seconds of the whole episode.
+    pub seconds: f64,
+}
+
+/// Aggregates of an evaluation (`summary.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NavSummary {
+    /// The agent folder.
+    pub agent: String,
+    /// `none`, `oracle` or the learned model's name.
+    pub planner: String,
+    /// The settings.
+    pub config: NavConfig,
+    /// Episodes scored.
+    pub episodes: usize,
+    /// success, spl, soft_spl, na, sna, distance_to_goal: mean and 95 % interval.
+    pub metrics: BTreeMap<String, Estimate>,
+    /// Paired comparison with another evaluation on the same episodes (this minus that).
+    pub against: Option<Comparison>,
+    /// Mean seconds of planning per real step (0 without a planner).
+    pub plan_seconds_per_step: f64,
+    /// Wall seconds of the episodes.
+    pub seconds: f64,
+}
+
+/// A paired comparison with another evaluation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The other evaluation's folder.
+    pub baseline: String,
+    /// Episodes in both.
+    pub episodes: usize,
+    /// Per metric: mean difference (this − baseline), its interval and the paired t-test.
+    pub metrics: BTreeMap<String, Paired>,
+}
+
+fn letter(a: Action) -> char {
+    match a {
+        Action::Stop => 'S',
+        Action::Forward => 'F',
+        Action::TurnLeft => 'L',
+        Action::TurnRight => 'R',
+    }
+}
+
+/// Simulators by scene, built on first use.
+struct Scenes {
+    cfg: SimConfig,
+    sims: HashMap<(u64, String), Simulator>,
+}
+
+impl Scenes {
+    fn get(&mut self, ep: &NavEpisode) -> Result<&mut Simulator> {
+        let key = (ep.scene_seed, ep.scene_preset.clone());
+        if !self.sims.contains_key(&key) {
+            let pc = ProceduralConfig::preset(&ep.scene_preset).ok_or_else(|| {
+                AgentError::Config(format!(
+                    "episode {}: unknown scene preset {:?}",
+                    ep.episode_id, ep.scene_preset
+                ))
+            })?;
+            let scene = avwm_scene::procedural::generate(ep.scene_seed, &pc).map_err(|e| {
+                AgentError::Scene {
+                    scene: ep.scene.clone(),
+                    msg: e.to_string(),
+                }
+            })?;
+            if scene.name != ep.scene {
+                return Err(AgentError::Config(format!(
+                    "episode {}: scene seed {} generates {}, the file says {}",
+                    ep.episode_id, ep.scene_seed, scene.name, ep.scene
+                )));
+            }
+            let sim =
+                Simulator::new(Arc::new(scene), &self.cfg).map_err(AgentError::sim(&ep.scene))?;
+            self.sims.insert(key.clone(), sim);
+        }
+        self.sims
+            .get_mut(&key)
+            .ok_or_else(|| AgentError::Config("scene cache".into()))
+    }
+}
+
+/// Runs one episode.
+///
+/// # Errors
+/// A simulator, network or model failure.
+pub fn run_episode<M: WorldModel>(
+    agent: &Agent,
+    sim: &mut Simulator,
+    ep: &NavEpisode,
+    cfg: &NavConfig,
+    mut model: Option<&mut M>,
+) -> Result<EpisodeRecord> {
+    let t0 = Instant::now();
+    let size = agent.config.net.image_size as usize;
+    let device = agent.vs.device();
+    let spec = EpisodeSpec {
+        seed: Seed(ep.seed),
+        start: ep.start_pose(),
+    };
+    let scene = ep.scene.clone();
+    let mut obs: Observation = sim.reset(&spec).map_err(AgentError::sim(&scene))?;
+    if let Some(m) = model.as_deref_mut() {
+        m.begin(sim, &obs)?;
+    }
+    let ep_seed = Seed(cfg.seed).derive("episode", ep.episode_id);
+    let mut rng = ep_seed.derive("policy", 0).rng();
+    let mut hidden = agent.net.initial_hidden(1, device);
+    let mut trajectory = vec![[spec.start.x, spec.start.y, spec.start.yaw]];
+    let mut actions = String::new();
+    let (mut overrides, mut plan_seconds) = (0, 0.0);
+    loop {
+        let ao = agent_obs(&obs, size)?;
+        let (rgb, audio) = stack(&[&ao], size);
+        let out = tch::no_grad(|| {
+            agent
+                .net
+                .step(&rgb.to_device(device), &audio.to_device(device), &hidden)
+        });
+        hidden = out.hidden;
+        let logp: Vec<f32> = Vec::try_from(
+            out.logits
+                .log_softmax(-1, Kind::Float)
+                .to_device(Device::Cpu)
+                .flatten(0, -1),
+        )
+        .map_err(|e| AgentError::Model(format!("reading the policy: {e}")))?;
+        let own = match cfg.policy {
+            PolicyMode::Greedy => {
+                let mut best = 0;
+                for i in 1..4 {
+                    if logp[i] > logp[best] {
+                        best = i;
+                    }
+                }
+                best
+            }
+            PolicyMode::Sample => {
+                let u: f64 = rng.random();
+                let mut acc = 0.0;
+                let mut pick = 3;
+                for (i, l) in logp.iter().enumerate() {
+                    acc += f64::from(*l).exp();
+                    if u < acc {
+                        pick = i;
+                        break;
+                    }
+                }
+                pick
+            }
+        };
+        let mut action = Action::ALL[own];
+        if let (Some(pc), Some(m)) = (&cfg.plan, model.as_deref_mut()) {
+            let tp = Instant::now();
+            let snap = sim.snapshot();
+            let step_seed = ep_seed.derive("plan", actions.len() as u64);
+            let choice = plan(agent, m, sim, &hidden, &logp, pc, step_seed);
+            sim.restore(&snap);
+            let choice = choice?;
+            plan_seconds += tp.elapsed().as_secs_f64();
+            if choice.action != action {
+                overrides += 1;
+            }
+            action = choice.action;
+        }
+        let step = sim.step(action).map_err(AgentError::sim(&scene))?;
+        actions.push(letter(action));
+        let p = step.info.pose;
+        trajectory.push([p.x, p.y, p.yaw]);
+        if step.done {
+            let st = sim
+                .state()
+                .ok_or_else(|| AgentError::Model("state lost".into()))?;
+            return Ok(EpisodeRecord {
+                episode_id: ep.episode_id,
+                scene,
+                outcome: EpisodeOutcome {
+                    success: step.info.success,
+                    geodesic_m: ep.geodesic_distance,
+                    path_m: st.walked_m,
+                    distance_to_goal_m: step.info.geodesic_m,
+                    actions: step.info.steps,
+                    oracle_actions: ep.num_action,
+                },
+                trajectory,
+                actions,
+                overrides,
+                plan_seconds,
+                seconds: t0.elapsed().as_secs_f64(),
+            });
+        }
+        if let Some(m) = model.as_deref_mut() {
+            m.observe(sim, action, &step.obs)?;
+        }
+        obs = step.obs;
+    }
+}
+
+/// Reads the finished episodes of an evaluation folder (a torn last line is dropped).
+///
+/// # Errors
+/// An unreadable file or a corrupt line before the last.
+pub fn read_records(path: &Path) -> Result<Vec<EpisodeRecord>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(source) => {
+            return Err(AgentError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out = vec![];
+    for (i, l) in lines.iter().enumerate() {
+        match serde_json::from_str(l) {
+            Ok(r) => out.push(r),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(e) => {
+                return Err(AgentError::Config(format!(
+                    "{} line {}: {e}",
+                    path.display(),
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Metric means with intervals over records.
+pub fn aggregate(records: &[EpisodeRecord]) -> BTreeMap<String, Estimate> {
+    let mut cols: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in records {
+        for (k, v) in r.outcome.values() {
+            cols.entry(k.to_string()).or_default().push(v);
+        }
+    }
+    cols.into_iter().map(|(k, v)| (k, estimate(&v))).collect()
+}
+
+/// Paired comparison of `this` against `base` on the episodes both hold.
+pub fn compare(this: &[EpisodeRecord], base: &[EpisodeRecord], baseline: &str) -> Comparison {
+    let by_id: HashMap<u64, &EpisodeRecord> = base.iter().map(|r| (r.episode_id, r)).collect();
+    let mut a: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut b: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut n = 0;
+    for r in this {
+        let Some(o) = by_id.get(&r.episode_id) else {
+            continue;
+        };
+        n += 1;
+        for ((k, x), (_, y)) in o.outcome.values().into_iter().zip(r.outcome.values()) {
+            a.entry(k.to_string()).or_default().push(x);
+            b.entry(k.to_string()).or_default().push(y);
+        }
+    }
+    Comparison {
+        baseline: baseline.to_string(),
+        episodes: n,
+        metrics: a
+            .iter()
+            .map(|(k, x)| (k.clone(), paired(x, &b[k])))
+            .collect(),
+    }
+}
+
+/// Evaluates `agent` on `episodes` into `out` (`episodes.jsonl`, `summary.json`), resuming a
+/// partial run. `model` is the planner's world model (None for the plain agent); `on_episode`
+/// sees every finished episode.
+///
+/// # Errors
+/// A bad configuration, a simulator, network or model failure, or I/O.
+pub fn evaluate<M: WorldModel>(
+    agent: &Agent,
+    agent_dir: &Path,
+    episodes: &[NavEpisode],
+    cfg: &NavConfig,
+    mut model: Option<&mut M>,
+    out: &Path,
+    on_episode: &mut dyn FnMut(&EpisodeRecord, usize, usize),
+) -> Result<NavSummary> {
+    if let Some(pc) = &cfg.plan {
+        pc.validate()?;
+        if model.is_none() {
+            return Err(AgentError::Config("a planner needs a world model".into()));
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|source| AgentError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let cfg_path = out.join("config.json");
+    if cfg_path.is_file() {
+        let old: NavConfig = avwm_nn::ckpt::read_json(&cfg_path)?;
+        if old != *cfg {
+            return Err(AgentError::Config(format!(
+                "{} holds another evaluation; use a new --out folder",
+                cfg_path.display()
+            )));
+        }
+    } else {
+        avwm_nn::ckpt::write_json(&cfg_path, cfg)?;
+    }
+    let rec_path = out.join("episodes.jsonl");
+    let mut records = read_records(&rec_path)?;
+    // Rewrite without a torn line, then append.
+    let text: String = records
+        .iter()
+        .map(|r| serde_json::to_string(r).map(|s| s + "\n"))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| AgentError::Model(format!("serialising a record: {e}")))?;
+    avwm_nn::ckpt::write_atomic(&rec_path, text.as_bytes())?;
+    let done: std::collections::HashSet<u64> = records.iter().map(|r| r.episode_id).collect();
+    let todo: Vec<&NavEpisode> = episodes
+        .iter()
+        .take(cfg.limit.unwrap_or(usize::MAX))
+        .collect();
+    let total = todo.len();
+    let mut scenes = Scenes {
+        cfg: SimConfig::preset("default")
+            .ok_or_else(|| AgentError::Config("no default simulator preset".into()))?,
+        sims: HashMap::new(),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&rec_path)
+        .map_err(|source| AgentError::Io {
+            path: rec_path.clone(),
+            source,
+        })?;
+    for ep in todo.iter().filter(|e| !done.contains(&e.episode_id)) {
+        let sim = scenes.get(ep)?;
+        let r = run_episode(agent, sim, ep, cfg, model.as_deref_mut())?;
+        let line = serde_json::to_string(&r)
+            .map_err(|e| AgentError::Model(format!("serialising a record: {e}")))?;
+        writeln!(file, "{line}")
+            .and_then(|()| file.sync_data())
+            .map_err(|source| AgentError::Io {
+                path: rec_path.clone(),
+                source,
+            })?;
+        records.push(r);
+        on_episode(records.last().expect("pushed"), records.len(), total);
+    }
+    let ids: std::collections::HashSet<u64> = todo.iter().map(|e| e.episode_id).collect();
+    records.retain(|r| ids.contains(&r.episode_id));
+    records.sort_by_key(|r| r.episode_id);
+    let steps: usize = records.iter().map(|r| r.outcome.actions).sum();
+    let summary = NavSummary {
+        agent: agent_dir.display().to_string(),
+        planner: match (&cfg.plan, &model) {
+            (Some(_), Some(m)) => m.name(),
+            _ => "none".into(),
+        },
+        config: cfg.clone(),
+        episodes: records.len(),
+        metrics: aggregate(&records),
+        against: None,
+        plan_seconds_per_step: records.iter().map(|r| r.plan_seconds).sum::<f64>()
+            / steps.max(1) as f64,
+        seconds: records.iter().map(|r| r.seconds).sum(),
+    };
+    avwm_nn::ckpt::write_json(&out.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+/// Adds a paired comparison against the evaluation in `baseline` to the summary in `out`.
+///
+/// # Errors
+/// Unreadable records or summary.
+pub fn compare_folders(out: &Path, baseline: &Path) -> Result<NavSummary> {
+    let mut summary: NavSummary = avwm_nn::ckpt::read_json(&out.join("summary.json"))?;
+    let this = read_records(&out.join("episodes.jsonl"))?;
+    let base = read_records(&baseline.join("episodes.jsonl"))?;
+    if base.is_empty() {
+        return Err(AgentError::Config(format!(
+            "{} holds no finished episodes to compare with",
+            baseline.display()
+        )));
+    }
+    summary.against = Some(compare(&this, &base, &baseline.display().to_string()));
+    avwm_nn::ckpt::write_json(&out.join("summary.json"), &summary)?;
+    Ok(summary)
+}
