@@ -193,7 +193,7 @@ impl AgentNet {
         let mut h = h0.shallow_clone();
         let mut hs = Vec::with_capacity(t as usize);
         for i in 0..t {
-            h *= masks.get(i).unsqueeze(1);
+            h = masks.get(i).unsqueeze(1) * &h;
             h = self.recur(&x.get(i), &h);
             hs.push(h.shallow_clone());
         }
