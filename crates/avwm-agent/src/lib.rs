@@ -12,6 +12,7 @@
 //!   paired tests;
 //! * [`planner`]: beam search through a [`planner::WorldModel`] (the simulator itself is the
 //!   oracle; a learned model plugs in through the same trait);
+//! * [`learned`]: the learned world model (with its tokenizers) behind the same trait;
 //! * [`nav`]: `avwm nav eval`: the agent, with or without a planner, on a fixed episode file.
 
 #![warn(missing_docs)]
@@ -19,6 +20,7 @@
 pub mod config;
 pub mod envs;
 mod error;
+pub mod learned;
 pub mod metrics;
 pub mod nav;
 pub mod net;

@@ -66,14 +66,35 @@ fn path_ratio(optimal: f32, walked: f32) -> f64 {
     if o <= 0.0 { 1.0 } else { o / o.max(w) }
 }
 
+/// JSON has no NaN: an undefined number (an interval of one value) is written as `null` and read
+/// back as NaN.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() {
+            s.serialize_f64(*x)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
 /// A mean with its 95 % confidence interval (Student's t).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// Mean.
+    #[serde(with = "nan_as_null")]
     pub mean: f64,
     /// Lower bound of the 95 % interval.
+    #[serde(with = "nan_as_null")]
     pub lo: f64,
     /// Upper bound of the 95 % interval.
+    #[serde(with = "nan_as_null")]
     pub hi: f64,
     /// Sample size.
     pub n: usize,
@@ -126,6 +147,7 @@ pub struct Paired {
     /// Mean of b − a with its 95 % interval.
     pub diff: Estimate,
     /// Two-sided p-value of the paired t-test (1 when every difference is 0).
+    #[serde(with = "nan_as_null")]
     pub p_value: f64,
 }
 
@@ -162,6 +184,16 @@ mod tests {
             actions: n,
             oracle_actions: 60,
         }
+    }
+
+    #[test]
+    fn undefined_intervals_survive_json() {
+        let e = estimate(&[0.5]);
+        let text = serde_json::to_string(&e).unwrap();
+        assert!(text.contains("\"lo\":null"), "{text}");
+        let back: Estimate = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.mean, 0.5);
+        assert!(back.lo.is_nan() && back.hi.is_nan());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::net::Agent;
 use crate::obs::{agent_obs, stack};
 use crate::planner::{PlanConfig, WorldModel, plan};
 use crate::{AgentError, Result};
-use avwm_core::{Action, Env, EpisodeSpec, Observation, Seed};
+use avwm_core::{Action, Env, EpisodeSpec, MAX_EPISODE_STEPS, Observation, Seed};
 use avwm_datagen::episodes::NavEpisode;
 use avwm_scene::procedural::ProceduralConfig;
 use avwm_sim::{SimConfig, Simulator};
@@ -47,6 +47,9 @@ pub struct NavConfig {
     pub seed: u64,
     /// Evaluate only the first episodes of the file.
     pub limit: Option<usize>,
+    /// Action limit of an episode: SoundSpaces' 500 ([`MAX_EPISODE_STEPS`]); a smaller one ends
+    /// episodes early, as failures, for quick checks.
+    pub max_actions: usize,
 }
 
 /// One finished episode (a line of `episodes.jsonl`).
@@ -236,7 +239,7 @@ pub fn run_episode<M: WorldModel>(
         actions.push(letter(action));
         let p = step.info.pose;
         trajectory.push([p.x, p.y, p.yaw]);
-        if step.done {
+        if step.done || actions.len() >= cfg.max_actions {
             let st = sim
                 .state()
                 .ok_or_else(|| AgentError::Model("state lost".into()))?;
@@ -244,7 +247,7 @@ pub fn run_episode<M: WorldModel>(
                 episode_id: ep.episode_id,
                 scene,
                 outcome: EpisodeOutcome {
-                    success: step.info.success,
+                    success: step.done && step.info.success,
                     geodesic_m: ep.geodesic_distance,
                     path_m: st.walked_m,
                     distance_to_goal_m: step.info.geodesic_m,
@@ -350,6 +353,12 @@ pub fn evaluate<M: WorldModel>(
     out: &Path,
     on_episode: &mut dyn FnMut(&EpisodeRecord, usize, usize),
 ) -> Result<NavSummary> {
+    if cfg.max_actions == 0 || cfg.max_actions > MAX_EPISODE_STEPS {
+        return Err(AgentError::Config(format!(
+            "the action limit must be 1–{MAX_EPISODE_STEPS}, got {}",
+            cfg.max_actions
+        )));
+    }
     if let Some(pc) = &cfg.plan {
         pc.validate()?;
         if model.is_none() {

@@ -4,6 +4,7 @@
 //! (`indicatif`) and logging (`tracing-subscriber`); the libraries only return typed errors.
 
 mod acoustics;
+mod agent;
 mod bench;
 mod common;
 mod data;
@@ -33,6 +34,13 @@ enum Command {
     /// Run the simulator.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// The AV-Nav agent: train it in the simulator (DAgger warm start, then PPO).
+    #[command(subcommand)]
+    Agent(agent::AgentCmd),
+    /// Navigation: evaluate an agent on a fixed episode file, alone or planning through a world
+    /// model (beam search; the oracle is the simulator itself).
+    #[command(subcommand)]
+    Nav(agent::NavCmd),
     /// Room impulse responses.
     #[command(subcommand)]
     Acoustics(acoustics::AcousticsCmd),
@@ -68,6 +76,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Scene(c) => scene::run(c),
         Command::Sim(c) => sim::run(c),
+        Command::Agent(c) => agent::run_agent(c),
+        Command::Nav(c) => agent::run_nav(c),
         Command::Acoustics(c) => acoustics::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Data(c) => data::run(c),

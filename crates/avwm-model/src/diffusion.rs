@@ -12,8 +12,7 @@
 //! Every modality is a tensor whose dimension 1 holds channels (visual `[B, C, H, W]`, audio
 //! `[B, C, T]`, reward `[B, R]`); all share one step `t` per sample.
 
-use crate::noise::randn;
-use rand::Rng;
+use crate::noise::NoiseSource;
 use tch::{Kind, Tensor};
 
 /// Training steps of the diffusion process.
@@ -307,12 +306,12 @@ impl Diffusion {
         &self,
         model: &mut dyn FnMut(&[Tensor], &Tensor) -> Vec<Tensor>,
         xs: Vec<Tensor>,
-        rng: &mut impl Rng,
+        rng: &mut impl NoiseSource,
     ) -> Vec<Tensor> {
         self.reverse(model, xs, &mut |i, x, out, t| {
             let (mean, logvar, _) = self.p_mean_variance(out, x, t);
             if i > 0 {
-                let z = randn(rng, &x.size(), x.device());
+                let z = rng.randn(&x.size(), x.device());
                 mean + (logvar * 0.5).exp() * z
             } else {
                 mean
@@ -375,13 +374,13 @@ impl Diffusion {
         &self,
         model: &mut dyn FnMut(&[Tensor], &Tensor) -> Vec<Tensor>,
         xs: Vec<Tensor>,
-        rng: &mut impl Rng,
+        rng: &mut impl NoiseSource,
     ) -> Vec<Tensor> {
         self.reverse(model, xs, &mut |i, x, f, t| {
             let x0 = self.x0_from_v(x, t, f);
             let (mean, logvar) = self.q_posterior(&x0, x, t);
             if i > 0 {
-                let z = randn(rng, &x.size(), x.device());
+                let z = rng.randn(&x.size(), x.device());
                 mean + (logvar * 0.5).exp() * z
             } else {
                 mean

@@ -26,10 +26,53 @@ pub fn randn(rng: &mut impl Rng, shape: &[i64], device: Device) -> Tensor {
         .to_device(device)
 }
 
+/// Where a sampler's Gaussian noise comes from. Every seeded generator is one (independent noise
+/// for every row of a batch); [`SharedNoise`] gives every row the same noise.
+pub trait NoiseSource {
+    /// Standard normal samples of `shape`.
+    fn randn(&mut self, shape: &[i64], device: Device) -> Tensor;
+}
+
+impl<R: Rng> NoiseSource for R {
+    fn randn(&mut self, shape: &[i64], device: Device) -> Tensor {
+        randn(self, shape, device)
+    }
+}
+
+/// Common random numbers: one draw for the first row of a batch, repeated for every row, so
+/// that the branches of a batch (a planner's candidate actions) differ only by their inputs.
+#[derive(Debug, Clone)]
+pub struct SharedNoise<R>(pub R);
+
+impl<R: Rng> NoiseSource for SharedNoise<R> {
+    fn randn(&mut self, shape: &[i64], device: Device) -> Tensor {
+        match shape.split_first() {
+            Some((&b, rest)) if b > 1 => {
+                let one: Vec<i64> = std::iter::once(1).chain(rest.iter().copied()).collect();
+                let mut reps = vec![1i64; shape.len()];
+                reps[0] = b;
+                randn(&mut self.0, &one, device).repeat(reps.as_slice())
+            }
+            _ => randn(&mut self.0, shape, device),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use avwm_core::Seed;
+
+    #[test]
+    fn shared_noise_repeats_the_first_row() {
+        let mut shared = SharedNoise(Seed(5).rng());
+        let x = shared.randn(&[3, 2, 4], Device::Cpu);
+        assert_eq!(x.size(), [3, 2, 4]);
+        let single = randn(&mut Seed(5).rng(), &[1, 2, 4], Device::Cpu);
+        for i in 0..3 {
+            assert!(x.narrow(0, i, 1).equal(&single));
+        }
+    }
 
     #[test]
     fn standard_normal_moments_and_determinism() {

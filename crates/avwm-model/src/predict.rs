@@ -17,12 +17,11 @@ use crate::config::Prediction as Pred;
 use crate::config::{ModelConfig, Streams};
 use crate::diffusion::Diffusion;
 use crate::net::{AvCdit, Targets};
-use crate::noise::randn;
+use crate::noise::NoiseSource;
 use crate::train::Stage;
 use crate::{ModelError, Result};
 use avwm_nn::ckpt;
 use avwm_tokenizer::{Modality, Tokenizer};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::{Device, Kind, Tensor, nn::VarStore};
@@ -146,7 +145,8 @@ impl Context {
         }
     }
 
-    fn shallow_clone(&self) -> Context {
+    /// The same tensors, shared (no copy).
+    pub fn shallow_clone(&self) -> Context {
         Context {
             visual: self.visual.as_ref().map(Tensor::shallow_clone),
             audio: self.audio.as_ref().map(Tensor::shallow_clone),
@@ -327,7 +327,7 @@ impl WorldModel {
         action: &Tensor,
         dt: &Tensor,
         sampler: Sampler,
-        rng: &mut impl Rng,
+        rng: &mut impl NoiseSource,
     ) -> Prediction {
         let cfg = &self.meta.config;
         let dev = action.device();
@@ -351,7 +351,7 @@ impl WorldModel {
             shapes.push(vec![b, cfg.reward_dim]);
         }
         let has_v = ctx.visual.is_some();
-        let xs: Vec<Tensor> = shapes.iter().map(|s| randn(rng, s, dev)).collect();
+        let xs: Vec<Tensor> = shapes.iter().map(|s| rng.randn(s, dev)).collect();
         let mut model = |xs: &[Tensor], t: &Tensor| -> Vec<Tensor> {
             let c = self.net.cond(t, dt, action);
             let (v, a, r) = if has_v {
@@ -440,7 +440,7 @@ impl WorldModel {
         sampler: Sampler,
         mode: RolloutContext,
         tok: Option<&Tokenizers>,
-        rng: &mut impl Rng,
+        rng: &mut impl NoiseSource,
     ) -> Result<Vec<Prediction>> {
         let steps = self.rollout_steps(ctx, actions, sampler, mode, tok, false, rng)?;
         Ok(steps.into_iter().map(|s| s.prediction).collect())
@@ -458,9 +458,79 @@ impl WorldModel {
         sampler: Sampler,
         mode: RolloutContext,
         tok: &Tokenizers,
-        rng: &mut impl Rng,
+        rng: &mut impl NoiseSource,
     ) -> Result<Vec<Decoded>> {
         self.rollout_steps(ctx, actions, sampler, mode, Some(tok), true, rng)
+    }
+
+    /// One step of a rollout for the whole batch (Δt = 1): the prediction, decoded when
+    /// `decode` is set (a pixel rollout decodes anyway), and the context after it, with the
+    /// prediction appended as [`RolloutContext`] says and the poses advanced by `action`. The
+    /// rows of a batch are independent branches (a planner's candidates); a
+    /// [`crate::noise::SharedNoise`] gives them the same diffusion noise.
+    ///
+    /// # Errors
+    /// A pixel rollout or a decoded step without tokenizers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step_decoded(
+        &self,
+        ctx: &Context,
+        action: &Tensor,
+        sampler: Sampler,
+        mode: RolloutContext,
+        tok: Option<&Tokenizers>,
+        decode: bool,
+        rng: &mut impl NoiseSource,
+    ) -> Result<(Decoded, Context)> {
+        let pixels = mode == RolloutContext::Pixels;
+        if (pixels || decode) && tok.is_none() {
+            return Err(ModelError::Config(
+                "a pixel rollout or a decoded rollout needs the tokenizers".into(),
+            ));
+        }
+        let c = &self.meta.config;
+        let a = action;
+        let dt = Tensor::ones([a.size()[0]], (Kind::Float, a.device()));
+        let p = self.predict(ctx, a, &dt, sampler, rng);
+        let (image, audio) = match tok {
+            Some(tok) if pixels || decode => self.decode(tok, &p),
+            _ => (None, None),
+        };
+        let (v_next, a_next) = match tok {
+            Some(tok) if pixels => tch::no_grad(|| {
+                (
+                    image
+                        .as_ref()
+                        .map(|x| tok.visual.encode(x).0 * c.visual_scale),
+                    audio
+                        .as_ref()
+                        .map(|x| tok.audio.encode(x).0 * c.audio_scale),
+                )
+            }),
+            _ => (
+                p.visual.as_ref().map(Tensor::shallow_clone),
+                p.audio.as_ref().map(Tensor::shallow_clone),
+            ),
+        };
+        let slide = |old: &Option<Tensor>, new: Option<Tensor>| -> Option<Tensor> {
+            old.as_ref().zip(new).map(|(o, n)| {
+                let m = o.size()[1];
+                Tensor::cat(&[o.narrow(1, 1, m - 1), n.unsqueeze(1)], 1)
+            })
+        };
+        let next = Context {
+            visual: slide(&ctx.visual, v_next),
+            audio: slide(&ctx.audio, a_next),
+            pose: ctx.pose.as_ref().map(|p| advance_poses(p, a)),
+        };
+        Ok((
+            Decoded {
+                prediction: p,
+                image,
+                audio,
+            },
+            next,
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -472,56 +542,14 @@ impl WorldModel {
         mode: RolloutContext,
         tok: Option<&Tokenizers>,
         decode_all: bool,
-        rng: &mut impl Rng,
+        rng: &mut impl NoiseSource,
     ) -> Result<Vec<Decoded>> {
-        let pixels = mode == RolloutContext::Pixels;
-        if (pixels || decode_all) && tok.is_none() {
-            return Err(ModelError::Config(
-                "a pixel rollout or a decoded rollout needs the tokenizers".into(),
-            ));
-        }
-        let c = &self.meta.config;
         let mut ctx = ctx.shallow_clone();
         let mut out = Vec::with_capacity(actions.len());
         for a in actions {
-            let dt = Tensor::ones([a.size()[0]], (Kind::Float, a.device()));
-            let p = self.predict(&ctx, a, &dt, sampler, rng);
-            let (image, audio) = match tok {
-                Some(tok) if pixels || decode_all => self.decode(tok, &p),
-                _ => (None, None),
-            };
-            let (v_next, a_next) = match tok {
-                Some(tok) if pixels => tch::no_grad(|| {
-                    (
-                        image
-                            .as_ref()
-                            .map(|x| tok.visual.encode(x).0 * c.visual_scale),
-                        audio
-                            .as_ref()
-                            .map(|x| tok.audio.encode(x).0 * c.audio_scale),
-                    )
-                }),
-                _ => (
-                    p.visual.as_ref().map(Tensor::shallow_clone),
-                    p.audio.as_ref().map(Tensor::shallow_clone),
-                ),
-            };
-            let slide = |old: &Option<Tensor>, new: Option<Tensor>| -> Option<Tensor> {
-                old.as_ref().zip(new).map(|(o, n)| {
-                    let m = o.size()[1];
-                    Tensor::cat(&[o.narrow(1, 1, m - 1), n.unsqueeze(1)], 1)
-                })
-            };
-            ctx = Context {
-                visual: slide(&ctx.visual, v_next),
-                audio: slide(&ctx.audio, a_next),
-                pose: ctx.pose.as_ref().map(|p| advance_poses(p, a)),
-            };
-            out.push(Decoded {
-                prediction: p,
-                image,
-                audio,
-            });
+            let (d, next) = self.step_decoded(&ctx, a, sampler, mode, tok, decode_all, rng)?;
+            ctx = next;
+            out.push(d);
         }
         Ok(out)
     }

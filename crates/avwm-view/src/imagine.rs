@@ -192,9 +192,41 @@ impl Imaginer {
         Ok(())
     }
 
-    /// The model's context from the history: the last `context` visual latents, the last
-    /// `memory` audio latents and their poses relative to the newest frame (action units).
-    fn context(&self) -> Result<Context> {
+    /// The world model itself.
+    pub fn model(&self) -> &WorldModel {
+        &self.wm
+    }
+
+    /// Its frozen tokenizers.
+    pub fn tokenizers(&self) -> &Tokenizers {
+        &self.tok
+    }
+
+    /// The sampler it imagines with.
+    pub fn sampler(&self) -> Sampler {
+        self.sampler
+    }
+
+    /// The nominal motion of each action (the commanded pose, no collision) in the model's
+    /// action units, `[B, 3]` on the model's device: the aggregated action of one step.
+    pub fn action_tensor(&self, actions: &[Action]) -> Tensor {
+        let unit = self.wm.config().action_unit_m;
+        let origin = Pose::new(0.0, 0.0, 0.0);
+        let v: Vec<f32> = actions
+            .iter()
+            .flat_map(|&a| action_units(origin, commanded_pose(origin, &[a]), unit))
+            .collect();
+        Tensor::from_slice(&v)
+            .view([actions.len() as i64, 3])
+            .to_device(self.device)
+    }
+
+    /// The model's context from the history (batch 1): the last `context` visual latents, the
+    /// last `memory` audio latents and their poses relative to the newest frame (action units).
+    ///
+    /// # Errors
+    /// [`ViewError::NoObservation`] before the first [`Imaginer::observe`].
+    pub fn context(&self) -> Result<Context> {
         let cfg = self.wm.config();
         let anchor = self.frames.back().ok_or(ViewError::NoObservation)?;
         let last = |n: i64| self.frames.iter().skip(self.frames.len() - n as usize);
@@ -225,15 +257,7 @@ impl Imaginer {
     /// [`ViewError::NoObservation`] before the first [`Imaginer::observe`]; model failures.
     pub fn imagine(&mut self, actions: &[Action]) -> Result<Vec<Imagined>> {
         let ctx = self.context()?;
-        let cfg = self.wm.config();
-        let origin = Pose::new(0.0, 0.0, 0.0);
-        let steps: Vec<Tensor> = actions
-            .iter()
-            .map(|&a| {
-                let v = action_units(origin, commanded_pose(origin, &[a]), cfg.action_unit_m);
-                Tensor::from_slice(&v).view([1, 3]).to_device(self.device)
-            })
-            .collect();
+        let steps: Vec<Tensor> = actions.iter().map(|&a| self.action_tensor(&[a])).collect();
         let decoded = tch::no_grad(|| -> Result<Vec<Decoded>> {
             if let [a] = steps.as_slice() {
                 // One step: predict and decode, without re-encoding the prediction as a rollout

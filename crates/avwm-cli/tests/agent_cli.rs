@@ -1,0 +1,177 @@
+//! End to end: `avwm agent train` on the `tiny` preset (resumed), then `avwm nav eval` of the
+//! agent alone and planning through the oracle, on a fixed episode file, with a paired
+//! comparison; errors for a reused output folder.
+
+mod common;
+
+use std::path::Path;
+
+const TRAIN_TOML: &str = r#"
+data_preset = "tiny"
+envs = 2
+rollout = 8
+dagger_frames = 16
+checkpoint_every = 1
+min_geodesic_m = 1.0
+min_ratio = 1.0
+
+[net]
+image_size = 64
+visual_channels = [8, 8, 8]
+visual_embed = 32
+audio_channels = [4, 4, 4]
+audio_embed = 16
+hidden = 32
+"#;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The records of an evaluation without their timings.
+fn records(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("episodes.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("seconds");
+            o.remove("plan_seconds");
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn agent_trains_resumes_and_navigates_alone_and_with_the_oracle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |x: &str| tmp.path().join(x);
+    std::fs::write(p("train.toml"), TRAIN_TOML).unwrap();
+    let train = |frames: &str| {
+        common::stdout_json(&common::ok(&[
+            "agent",
+            "train",
+            "--run",
+            s(&p("run")),
+            "--config",
+            s(&p("train.toml")),
+            "--frames",
+            frames,
+            "--threads",
+            "1",
+        ]))
+    };
+    let first = train("32");
+    assert_eq!(first["updates"], 2);
+    let second = train("48");
+    assert_eq!(second["updates"], 3, "the resumed run adds one update");
+    let log = std::fs::read_to_string(p("run/log.jsonl")).unwrap();
+    let phases: Vec<String> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["phase"].to_string())
+        .collect();
+    assert_eq!(phases, ["\"dagger\"", "\"ppo\"", "\"ppo\""]);
+    assert!(p("run/agent/agent.safetensors").is_file());
+
+    common::ok(&[
+        "data",
+        "episodes",
+        "--preset",
+        "tiny",
+        "--split",
+        "test",
+        "--per-scene",
+        "2",
+        "--min-geodesic",
+        "2",
+        "--out",
+        s(&p("eps.jsonl")),
+    ]);
+    let nav = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "nav",
+            "eval",
+            "--agent",
+            s(&p("run/agent")).to_string().leak(),
+            "--episodes",
+            s(&p("eps.jsonl")).to_string().leak(),
+            "--limit",
+            "2",
+            "--max-actions",
+            "6",
+            "--threads",
+            "1",
+            "--out",
+            s(&p(out)).to_string().leak(),
+        ];
+        args.extend_from_slice(extra);
+        common::avwm(&args)
+    };
+    let plain = nav("plain", &[]);
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let sp = common::stdout_json(&plain);
+    assert_eq!(sp["planner"], "none");
+    assert_eq!(sp["episodes"], 2);
+    for m in [
+        "spl",
+        "soft_spl",
+        "na",
+        "sna",
+        "success",
+        "distance_to_goal",
+    ] {
+        assert!(sp["metrics"][m]["mean"].is_number(), "{m}: {sp}");
+    }
+    let recs = records(&p("plain"));
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        let n = r["outcome"]["actions"].as_u64().unwrap();
+        assert!((1..=6).contains(&n), "{r}");
+        assert_eq!(r["actions"].as_str().unwrap().len() as u64, n);
+        assert_eq!(r["trajectory"].as_array().unwrap().len() as u64, n + 1);
+    }
+    // The same evaluation again, into a new folder: the same episodes, step for step.
+    assert!(nav("plain2", &[]).status.success());
+    assert_eq!(records(&p("plain2")), recs);
+
+    let planned = nav(
+        "oracle",
+        &[
+            "--planner",
+            "oracle",
+            "--n",
+            "2",
+            "--beam",
+            "2",
+            "--depth",
+            "2",
+            "--against",
+            s(&p("plain")).to_string().leak(),
+        ],
+    );
+    assert!(
+        planned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&planned.stderr)
+    );
+    let so = common::stdout_json(&planned);
+    assert_eq!(so["planner"], "oracle");
+    assert_eq!(so["against"]["episodes"], 2);
+    assert!(so["against"]["metrics"]["spl"]["diff"]["mean"].is_number());
+    assert!(so["plan_seconds_per_step"].as_f64().unwrap() > 0.0);
+
+    // The folder of another evaluation is refused, naming its file.
+    let clash = nav("plain", &["--policy", "sample"]);
+    assert!(!clash.status.success());
+    let err = String::from_utf8_lossy(&clash.stderr);
+    assert!(err.contains("holds another evaluation"), "{err}");
+    // A planner needs sane settings.
+    let bad = nav("bad", &["--planner", "oracle", "--n", "9"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("n must be 1–4"));
+}
