@@ -107,8 +107,12 @@ pub struct TrainConfig {
     /// Render the agent's view at `net.image_size` natively (faster) instead of downsampling the
     /// 128² render. The two are compared by `avwm bench agent`.
     pub native_render: bool,
-    /// Adam learning rate.
+    /// Adam learning rate of PPO.
     pub lr: f64,
+    /// Adam learning rate of the DAgger warm start (supervised: larger steps are safe).
+    pub dagger_lr: f64,
+    /// Epochs per update during the DAgger warm start.
+    pub dagger_epochs: usize,
     /// PPO clip range.
     pub clip: f64,
     /// Entropy bonus.
@@ -151,6 +155,8 @@ impl Default for TrainConfig {
             dagger_beta: 0.5,
             native_render: true,
             lr: 2.5e-4,
+            dagger_lr: 1e-3,
+            dagger_epochs: 4,
             clip: 0.2,
             entropy_coef: 0.02,
             value_coef: 0.5,
@@ -191,14 +197,15 @@ impl TrainConfig {
                 self.minibatches, self.envs
             ));
         }
-        if self.epochs == 0 {
-            return bad("epochs must be ≥ 1".into());
+        if self.epochs == 0 || self.dagger_epochs == 0 {
+            return bad("epochs and dagger_epochs must be ≥ 1".into());
         }
         if !(0.0..=1.0).contains(&self.dagger_beta) {
             return bad(format!("dagger_beta {} is not in [0, 1]", self.dagger_beta));
         }
         for (name, v) in [
             ("lr", self.lr),
+            ("dagger_lr", self.dagger_lr),
             ("clip", self.clip),
             ("grad_clip", self.grad_clip),
         ] {

@@ -10,7 +10,7 @@
 //! branch's context (NWM's pixel rollout, as `avwm eval --mode rollout`).
 //!
 //! Rewards are SoundSpaces' (−0.01 per step, + the geodesic-distance reduction in m, + 10 for a
-//! successful STOP). With a reward head (avwm's model): a move earns −0.01 + E[reduction], STOP
+//! successful STOP). With a reward head (avwm's model): a move earns −0.01 + E\[reduction\], STOP
 //! earns −0.01 + 10 · P(success). Without one (the paper's AV-CDiT): the diffused reward token
 //! stands for the reduction, and STOP earns −0.01 + the token (the paper's reading: the token
 //! carries the whole reward).

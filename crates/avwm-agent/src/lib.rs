@@ -13,10 +13,12 @@
 //! * [`planner`]: beam search through a [`planner::WorldModel`] (the simulator itself is the
 //!   oracle; a learned model plugs in through the same trait);
 //! * [`learned`]: the learned world model (with its tokenizers) behind the same trait;
+//! * [`mod@bench`]: `avwm bench agent` (training fps, native vs downsampled render, planning time);
 //! * [`nav`]: `avwm nav eval`: the agent, with or without a planner, on a fixed episode file.
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod config;
 pub mod envs;
 mod error;

@@ -372,6 +372,113 @@ pub fn plan<M: WorldModel>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envs::{agent_sim_config, split_scenes};
+    use crate::{AgentConfig, NetConfig};
+    use avwm_core::{EpisodeSpec, Pose};
+    use avwm_data::Split;
+    use std::sync::Arc;
+
+    /// A small agent whose critic says 0 everywhere, so that a plan's score is its rewards.
+    fn small_agent() -> Agent {
+        tch::manual_seed(0);
+        let agent = Agent::new(
+            AgentConfig {
+                net: NetConfig {
+                    image_size: 64,
+                    visual_channels: [8, 8, 8],
+                    visual_embed: 32,
+                    audio_channels: [4, 4, 4],
+                    audio_embed: 16,
+                    hidden: 32,
+                },
+                sim_preset: "tiny".into(),
+                data_preset: "tiny".into(),
+            },
+            Device::Cpu,
+        )
+        .unwrap();
+        tch::no_grad(|| {
+            for (name, mut t) in agent.vs.variables() {
+                if name.starts_with("critic") {
+                    let _ = t.zero_();
+                }
+            }
+        });
+        agent
+    }
+
+    /// Plans once from `start` with every action a candidate, returning the choice.
+    fn plan_from(sim: &mut Simulator, agent: &Agent, start: Pose) -> PlanChoice {
+        let obs = sim
+            .reset(&EpisodeSpec {
+                seed: Seed(1),
+                start,
+            })
+            .unwrap();
+        let ao = agent_obs(&obs, 64).unwrap();
+        let (rgb, audio) = stack(&[&ao], 64);
+        let h = agent.net.initial_hidden(1, Device::Cpu);
+        let out = tch::no_grad(|| agent.net.step(&rgb, &audio, &h));
+        // A uniform policy: every action is a candidate.
+        let logp = vec![0.25f32.ln(); 4];
+        let cfg = PlanConfig {
+            candidates: 4,
+            beam: 4,
+            depth: 2,
+            gamma: 0.99,
+        };
+        let snap = sim.snapshot();
+        let choice = plan(
+            agent,
+            &mut OracleModel,
+            sim,
+            &out.hidden,
+            &logp,
+            &cfg,
+            Seed(2),
+        )
+        .unwrap();
+        sim.restore(&snap);
+        let now = sim.snapshot();
+        assert_eq!(
+            (now.pose, now.steps, now.done),
+            (snap.pose, snap.steps, snap.done),
+            "the real episode is as it was"
+        );
+        choice
+    }
+
+    #[test]
+    fn the_oracle_planner_stops_at_the_goal_and_not_before() {
+        let scene = split_scenes("tiny", Split::Train).unwrap().remove(0);
+        let mut sim = Simulator::new(
+            Arc::clone(&scene),
+            &agent_sim_config("tiny", 64, true).unwrap(),
+        )
+        .unwrap();
+        let agent = small_agent();
+        let mut rng = Seed(4).rng();
+        let (mut near, mut far) = (None, None);
+        for _ in 0..20_000 {
+            let p = sim.nav().random_navigable_point(&mut rng);
+            let g = sim.nav().geodesic_to_source(p);
+            if g < 0.7 && near.is_none() {
+                near = Some(Pose::new(p.x, p.y, 0.0));
+            }
+            if g > 3.0 && far.is_none() {
+                // Facing along the shortest path, so that two steps forward bring it closer.
+                far = (0..36)
+                    .map(|i| Pose::new(p.x, p.y, (i as f32 * 10.0).to_radians()))
+                    .find(|&q| crate::envs::expert_action(&sim, q) == Action::Forward);
+            }
+        }
+        let near = plan_from(&mut sim, &agent, near.expect("a start near the source"));
+        assert_eq!(near.action, Action::Stop, "{near:?}");
+        // Depth 1: four candidates; depth 2: the B = 4 survivors that did not stop, × 4.
+        assert_eq!(near.model_calls, 2);
+        let far = plan_from(&mut sim, &agent, far.expect("a start far from the source"));
+        assert_ne!(far.action, Action::Stop, "{far:?}");
+    }
 
     #[test]
     fn distinct_samples_never_repeat_and_follow_the_policy() {

@@ -370,6 +370,8 @@ pub fn train(
                 &ckpt_dir.join("hidden.safetensors"),
                 &[("hidden".to_string(), hidden.shallow_clone())],
             )?;
+            // The agent as it stands, ready for `avwm nav eval` while training goes on.
+            agent.save(&run.join("agent"))?;
             ckpt::write_json(&state_path, &state)?;
         }
     }
@@ -472,7 +474,12 @@ fn learn(
     let mut count = 0.0;
     let mb = cfg.envs / cfg.minibatches;
     let mut rng = Seed(cfg.seed).derive("minibatch", update).rng();
-    for _ in 0..cfg.epochs {
+    let (epochs, lr) = if dagger {
+        (cfg.dagger_epochs, cfg.dagger_lr)
+    } else {
+        (cfg.epochs, cfg.lr)
+    };
+    for _ in 0..epochs {
         let mut order: Vec<i64> = (0..n).collect();
         order.shuffle(&mut rng);
         for chunk in order.chunks(mb) {
@@ -521,7 +528,7 @@ fn learn(
             opt.zero_grad();
             loss.backward();
             let gn = opt.clip_grad_norm(cfg.grad_clip);
-            opt.step(cfg.lr);
+            opt.step(lr);
             for (s, v) in sums.iter_mut().zip([
                 policy_loss.double_value(&[]),
                 value_loss.double_value(&[]),

@@ -62,6 +62,51 @@ pub enum BenchCmd {
         #[arg(long, default_value = "bench-train.json")]
         out: PathBuf,
     },
+    /// The navigation agent: training frames/s end to end (native small render and downsampled
+    /// 128²; target ≥ 600), how well the native render matches the downsampled one (PSNR), and
+    /// the seconds of one planned real step through the oracle and the learned world model
+    /// (target ≤ 0.5 s at n = 2, B = 3, k = 5).
+    Agent {
+        /// Training settings (TOML, as `avwm agent train`; defaults if omitted).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Timed training updates per render path (after one warm-up update).
+        #[arg(long, default_value_t = 3)]
+        updates: u64,
+        /// Frames of the render comparison.
+        #[arg(long, default_value_t = 200)]
+        render_steps: usize,
+        /// Planned real steps timed per world model.
+        #[arg(long, default_value_t = 10)]
+        plan_steps: usize,
+        /// Candidates per expansion (n).
+        #[arg(long, default_value_t = 2)]
+        n: usize,
+        /// Beams (B).
+        #[arg(long, default_value_t = 3)]
+        beam: usize,
+        /// Depth (k).
+        #[arg(long, default_value_t = 5)]
+        depth: usize,
+        /// The planning agent (default: a freshly initialised one).
+        #[arg(long)]
+        agent: Option<PathBuf>,
+        /// The learned world model (skipped when the file is missing).
+        #[arg(long, default_value = "models/avwm-small")]
+        model: PathBuf,
+        /// Its visual tokenizer.
+        #[arg(long, default_value = "models/tokenizer-visual")]
+        visual_tokenizer: PathBuf,
+        /// Its audio tokenizer.
+        #[arg(long, default_value = "models/tokenizer-audio-mdct")]
+        audio_tokenizer: PathBuf,
+        /// libtorch threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// JSON output file.
+        #[arg(long, default_value = "bench-agent.json")]
+        out: PathBuf,
+    },
     /// Latency of one audio-visual prediction step (image + binaural audio + reward, batch 1)
     /// with a few-step DDIM sampler (target ≤ 150 ms, the time one step covers).
     Sample {
@@ -234,6 +279,51 @@ fn pyroomacoustics_ms() -> Option<f64> {
 
 pub fn run(cmd: BenchCmd) -> Result<()> {
     match cmd {
+        BenchCmd::Agent {
+            config,
+            updates,
+            render_steps,
+            plan_steps,
+            n,
+            beam,
+            depth,
+            agent,
+            model,
+            visual_tokenizer,
+            audio_tokenizer,
+            threads,
+            out,
+        } => {
+            avwm_nn::seed::set_threads(threads);
+            let train: avwm_agent::TrainConfig = crate::common::load_toml(config.as_deref())?;
+            let has_model = model.with_extension("json").is_file() || model.is_dir();
+            let cfg = avwm_agent::bench::AgentBenchConfig {
+                train,
+                updates,
+                render_steps,
+                plan_steps,
+                plan: avwm_agent::planner::PlanConfig {
+                    candidates: n,
+                    beam,
+                    depth,
+                    gamma: 0.99,
+                },
+                agent,
+                model: has_model.then_some(avwm_view::imagine::ImaginerConfig {
+                    model,
+                    visual_tokenizer,
+                    audio_tokenizer,
+                    sampler: avwm_model::predict::Sampler::Ddim(1),
+                    seed: 0,
+                }),
+            };
+            eprintln!("bench: agent training, planning and render match …");
+            let report = avwm_agent::bench::bench_agent(&cfg, avwm_nn::default_device())
+                .context("agent benchmark")?;
+            write_json(&out, &report)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         BenchCmd::Sim {
             steps,
             scene_seed,

@@ -165,6 +165,38 @@ fn agent_trains_resumes_and_navigates_alone_and_with_the_oracle() {
     assert!(so["against"]["metrics"]["spl"]["diff"]["mean"].is_number());
     assert!(so["plan_seconds_per_step"].as_f64().unwrap() > 0.0);
 
+    // The learned world model (the shipped one) in the planner's place.
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let m = |x: &str| models.join(x).to_str().unwrap().to_string().leak() as &str;
+    let learned = nav(
+        "wm",
+        &[
+            "--planner",
+            "wm",
+            "--n",
+            "2",
+            "--beam",
+            "2",
+            "--depth",
+            "2",
+            "--model",
+            m("avwm-small"),
+            "--visual-tokenizer",
+            m("tokenizer-visual"),
+            "--audio-tokenizer",
+            m("tokenizer-audio-mdct"),
+        ],
+    );
+    assert!(
+        learned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&learned.stderr)
+    );
+    let sw = common::stdout_json(&learned);
+    assert_eq!(sw["planner"], "avwm-small");
+    assert_eq!(sw["episodes"], 2);
+    assert!(sw["plan_seconds_per_step"].as_f64().unwrap() > 0.0);
+
     // The folder of another evaluation is refused, naming its file.
     let clash = nav("plain", &["--policy", "sample"]);
     assert!(!clash.status.success());
