@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub const SPEC_N_FFT: i64 = 128;
 /// Spectrogram hop (samples): 24 frames per 2,400-sample step.
 pub const SPEC_HOP: i64 = 96;
+/// Channels of the agent's audio input: two magnitudes and the interaural phase (cos, sin).
+pub const SPEC_CHANNELS: i64 = 4;
 /// Frequency bins of the spectrogram.
 pub const SPEC_BINS: i64 = SPEC_N_FFT / 2 + 1;
 /// Time frames of the spectrogram of one step.

@@ -1,7 +1,7 @@
 //! The AV-Nav agent of the paper's navigation experiment (§5.5, Table 8) and everything around it:
 //!
 //! * [`obs`]: what the agent sees and hears: a 64×64 RGB image and a log-magnitude binaural
-//!   spectrogram (2 × 65 × 24) of the step's 0.15 s of audio;
+//!   spectrogram (2 × 65 × 24 magnitudes and the interaural phase) of the step's 0.15 s of audio;
 //! * [`net`]: SoundSpaces' AV-Nav actor-critic sized for a CPU (visual CNN, audio CNN, GRU, policy,
 //!   value, and SAVi's goal-direction auxiliary head), ≈ 1 M parameters;
 //! * [`envs`]: a pool of training simulators on the training scenes, stepped in parallel, with

@@ -4,7 +4,7 @@
 //! Initialisation as SoundSpaces: orthogonal weights (ReLU gain for the encoders, 0.01 for the
 //! policy, 1 for the value), zero biases.
 
-use crate::config::{AUX_OUTPUTS, AgentConfig, NetConfig, SPEC_BINS, SPEC_FRAMES};
+use crate::config::{AUX_OUTPUTS, AgentConfig, NetConfig, SPEC_BINS, SPEC_CHANNELS, SPEC_FRAMES};
 use crate::obs::{rgb_input, spectrogram};
 use crate::{AgentError, Result};
 use avwm_nn::ckpt;
@@ -89,7 +89,7 @@ impl AgentNet {
             .add_fn(|x| x.relu().flatten(1, -1));
         let [a1, a2, a3] = cfg.audio_channels;
         let mut audio = nn::seq()
-            .add(conv(p / "a0", 2, a1, [5, 5], 2))
+            .add(conv(p / "a0", SPEC_CHANNELS, a1, [5, 5], 2))
             .add_fn(|x| x.relu())
             .add(conv(p / "a1", a1, a2, [3, 3], 2))
             .add_fn(|x| x.relu())

@@ -84,9 +84,14 @@ pub fn rgb_input(rgb_u8: &Tensor) -> Tensor {
     rgb_u8.to_kind(Kind::Float) / 255.0
 }
 
-/// The binaural spectrogram `[B, 2, 65, 24]` of `[B, 2, 2400]` samples: a 128-point Hann STFT
-/// with hop 96, magnitude compressed by `ln(1 + 1000·|X|) / 4`, so that silence reads 0 and the
-/// loudest frames near the source (−40 dBFS at 1 m, `SimConfig::source_level_dbfs`) read ≈ 2.
+/// The binaural spectrogram `[B, 4, 65, 24]` of `[B, 2, 2400]` samples: a 128-point Hann STFT
+/// with hop 96. Channels 0 and 1 are the two ears' magnitudes compressed by
+/// `ln(1 + 1000·|X|) / 4`, so that silence reads 0 and the loudest frames near the source
+/// (−40 dBFS at 1 m, `SimConfig::source_level_dbfs`) read ≈ 2; channels 2 and 3 are the cosine
+/// and sine of the interaural phase difference, weighted by the bin's mean compressed magnitude
+/// (at most 1), so that silent bins carry no phase. The phase is where the time difference
+/// between the ears lives (below ≈ 1.5 kHz the strongest direction cue), which magnitudes alone
+/// lose.
 pub fn spectrogram(audio: &Tensor) -> Tensor {
     let size = audio.size();
     let (b, c, n) = (size[0], size[1], size[2]);
@@ -101,9 +106,13 @@ pub fn spectrogram(audio: &Tensor) -> Tensor {
         true,
         false,
     );
-    let mag = stft.abs();
-    let f = mag.size();
-    ((mag * 1000.0).log1p() / 4.0).view([b, c, f[1], f[2]])
+    let f = stft.size();
+    let x = stft.view([b, c, f[1], f[2]]);
+    let mag = ((x.abs() * 1000.0).log1p() / 4.0).to_kind(Kind::Float);
+    let cross = x.select(1, 0) * x.select(1, 1).conj().resolve_conj();
+    let phase = cross.angle().unsqueeze(1);
+    let weight = mag.mean_dim(1, true, Kind::Float).clamp(0.0, 1.0);
+    Tensor::cat(&[mag, phase.cos() * &weight, phase.sin() * &weight], 1)
 }
 
 /// The goal auxiliary target at `pose`: cos and sin of the goal's bearing in the agent's frame
@@ -165,11 +174,49 @@ mod tests {
         let o = agent_obs(&obs(4, |_| 0, 0.1), 4).unwrap();
         let (_, audio) = stack(&[&o], 4);
         let s = spectrogram(&audio);
-        assert_eq!(s.size(), vec![1, 2, 65, 24]);
+        assert_eq!(s.size(), vec![1, 4, 65, 24]);
         let left = s.get(0).get(0).mean(Kind::Float).double_value(&[]);
         let right = s.get(0).get(1).mean(Kind::Float).double_value(&[]);
         assert!(left > 0.05, "{left}");
         assert_eq!(right, 0.0, "silence reads 0");
+    }
+
+    #[test]
+    fn interaural_phase_follows_the_time_difference() {
+        // A 1 kHz tone (bin 8 of the 128-point STFT) reaching one ear 2 samples later: the
+        // phase difference is 2π · 1000 · 2 / 16000 = π/4, its sign says which ear leads.
+        let tone = |delay: f64| -> Vec<f32> {
+            (0..STEP_SAMPLES)
+                .map(|i| {
+                    (0.1 * (std::f64::consts::TAU * 1000.0 * (i as f64 - delay) / 16000.0).sin())
+                        as f32
+                })
+                .collect()
+        };
+        for (lead_left, sign) in [(true, 1.0), (false, -1.0)] {
+            let (l, r) = if lead_left {
+                (tone(0.0), tone(2.0))
+            } else {
+                (tone(2.0), tone(0.0))
+            };
+            let audio = Tensor::from_slice(&[l, r].concat()).view([1, 2, STEP_SAMPLES as i64]);
+            let s = spectrogram(&audio);
+            let bin = s
+                .get(0)
+                .narrow(1, 8, 1)
+                .mean_dim(&[1i64, 2][..], false, Kind::Float);
+            let (w, c, sn) = (
+                1.0f64.min(0.5 * (bin.double_value(&[0]) + bin.double_value(&[1]))),
+                bin.double_value(&[2]),
+                bin.double_value(&[3]),
+            );
+            let want = std::f64::consts::FRAC_PI_4;
+            assert!((c - w * want.cos()).abs() < 0.02, "cos {c} weight {w}");
+            assert!(
+                (sn - sign * w * want.sin()).abs() < 0.02,
+                "sin {sn} weight {w}"
+            );
+        }
     }
 
     #[test]

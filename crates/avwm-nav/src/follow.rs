@@ -55,7 +55,12 @@ impl NavGrid {
     }
 
     /// [`NavGrid::oracle_action`] with a heading tolerance `tol_rad` before turning.
-    fn oracle_action_with_tolerance(&self, pose: Pose, stop_within_m: f32, tol_rad: f32) -> Action {
+    pub fn oracle_action_with_tolerance(
+        &self,
+        pose: Pose,
+        stop_within_m: f32,
+        tol_rad: f32,
+    ) -> Action {
         let p = pose.xy();
         if self.geodesic_to_source(p) < stop_within_m {
             return Action::Stop;
