@@ -462,3 +462,65 @@ pub fn compare_folders(out: &Path, baseline: &Path) -> Result<NavSummary> {
     avwm_nn::ckpt::write_json(&out.join("summary.json"), &summary)?;
     Ok(summary)
 }
+
+/// The paper's Table 8 from evaluation folders (each with `summary.json`), as Markdown: one row
+/// per evaluation (planner, n, B, k, policy), SPL, SoftSPL, NA, SNA, success and distance to
+/// goal as mean [95 % interval], and the paired difference in SPL and NA against the baseline
+/// each was compared with (`--against`), with its p-value.
+///
+/// # Errors
+/// A folder without a readable `summary.json`.
+pub fn table(dirs: &[std::path::PathBuf]) -> Result<String> {
+    let mut out = String::from(
+        "| evaluation | planner | n | B | k | policy | episodes | SPL | SoftSPL | NA | SNA | success | distance to goal (m) | ΔSPL vs plain (p) | ΔNA vs plain (p) | planning s/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let cell = |m: &BTreeMap<String, Estimate>, k: &str, digits: usize| -> String {
+        match m.get(k) {
+            Some(e) if e.lo.is_finite() => {
+                format!("{:.d$} [{:.d$}, {:.d$}]", e.mean, e.lo, e.hi, d = digits)
+            }
+            Some(e) => format!("{:.d$}", e.mean, d = digits),
+            None => "–".into(),
+        }
+    };
+    for dir in dirs {
+        let s: NavSummary = avwm_nn::ckpt::read_json(&dir.join("summary.json"))?;
+        let (n, b, k) = match &s.config.plan {
+            Some(p) => (
+                p.candidates.to_string(),
+                p.beam.to_string(),
+                p.depth.to_string(),
+            ),
+            None => ("–".into(), "–".into(), "–".into()),
+        };
+        let diff = |key: &str, digits: usize| -> String {
+            s.against
+                .as_ref()
+                .and_then(|c| c.metrics.get(key))
+                .map_or_else(
+                    || "–".into(),
+                    |p| format!("{:+.d$} (p = {:.3})", p.diff.mean, p.p_value, d = digits),
+                )
+        };
+        let name = dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        out.push_str(&format!(
+            "| {name} | {} | {n} | {b} | {k} | {:?} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |\n",
+            s.planner,
+            s.config.policy,
+            s.episodes,
+            cell(&s.metrics, "spl", 3),
+            cell(&s.metrics, "soft_spl", 3),
+            cell(&s.metrics, "na", 1),
+            cell(&s.metrics, "sna", 3),
+            cell(&s.metrics, "success", 3),
+            cell(&s.metrics, "distance_to_goal", 2),
+            diff("spl", 3),
+            diff("na", 1),
+            s.plan_seconds_per_step,
+        ));
+    }
+    Ok(out)
+}

@@ -46,6 +46,16 @@ pub enum NavCmd {
     /// Run an agent on a fixed episode file, alone or planning through a world model; SPL,
     /// SoftSPL, NA, SNA, success and distance to goal with 95 % intervals. Resumable.
     Eval(EvalArgs),
+    /// The paper's Table 8 (Markdown) from evaluation folders: metrics with 95 % intervals and
+    /// the paired differences against the plain agent.
+    Table {
+        /// Evaluation folders, in the order of the rows.
+        #[arg(long, num_args = 1.., required = true)]
+        evals: Vec<PathBuf>,
+        /// Markdown file to write (printed when omitted).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Which world model the planner looks ahead in.
@@ -143,6 +153,21 @@ pub fn run_agent(cmd: AgentCmd) -> Result<()> {
 pub fn run_nav(cmd: NavCmd) -> Result<()> {
     match cmd {
         NavCmd::Eval(a) => run_eval(a),
+        NavCmd::Table { evals, out } => {
+            let md = nav::table(&evals)?;
+            match out {
+                Some(path) => {
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("creating {}", dir.display()))?;
+                    }
+                    std::fs::write(&path, &md)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                None => print!("{md}"),
+            }
+            Ok(())
+        }
     }
 }
 

@@ -197,6 +197,21 @@ fn agent_trains_resumes_and_navigates_alone_and_with_the_oracle() {
     assert_eq!(sw["episodes"], 2);
     assert!(sw["plan_seconds_per_step"].as_f64().unwrap() > 0.0);
 
+    // Table 8 from the three folders: one row each, the planners compared with the plain agent.
+    let table = common::ok(&[
+        "nav",
+        "table",
+        "--evals",
+        s(&p("plain")),
+        s(&p("oracle")),
+        s(&p("wm")),
+    ]);
+    let md = String::from_utf8_lossy(&table.stdout);
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 4, "{md}");
+    assert!(rows[2].contains("| oracle | 2 | 2 | 2 |"), "{md}");
+    assert!(rows[2].contains("(p = "), "{md}");
+
     // The folder of another evaluation is refused, naming its file.
     let clash = nav("plain", &["--policy", "sample"]);
     assert!(!clash.status.success());
