@@ -45,7 +45,7 @@ pub struct TrainArgs {
 pub enum NavCmd {
     /// Run an agent on a fixed episode file, alone or planning through a world model; SPL,
     /// SoftSPL, NA, SNA, success and distance to goal with 95 % intervals. Resumable.
-    Eval(EvalArgs),
+    Eval(Box<EvalArgs>),
     /// The paper's Table 8 (Markdown) from evaluation folders: metrics with 95 % intervals and
     /// the paired differences against the plain agent.
     Table {
@@ -152,7 +152,7 @@ pub fn run_agent(cmd: AgentCmd) -> Result<()> {
 /// Runs `avwm nav …`.
 pub fn run_nav(cmd: NavCmd) -> Result<()> {
     match cmd {
-        NavCmd::Eval(a) => run_eval(a),
+        NavCmd::Eval(a) => run_eval(*a),
         NavCmd::Table { evals, out } => {
             let md = nav::table(&evals)?;
             match out {
