@@ -12,7 +12,7 @@ use crate::config::TrainConfig;
 use crate::envs::{EpisodeFilter, agent_sim_config, draw_episode, split_scenes};
 use crate::learned::LearnedModel;
 use crate::net::Agent;
-use crate::obs::{agent_obs, stack};
+use crate::obs::agent_obs;
 use crate::planner::{OracleModel, PlanConfig, WorldModel, plan};
 use crate::train::{UpdateLog, train};
 use crate::{AgentConfig, AgentError, Result};
@@ -24,7 +24,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
-use tch::{Device, Kind};
+use tch::Device;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -230,21 +230,9 @@ fn plan_speed<M: WorldModel>(
     let mut hidden = agent.net.initial_hidden(1, device);
     let (mut times, mut branches) = (vec![], 0usize);
     for i in 0..steps {
-        let ao = agent_obs(&obs, size)?;
-        let (rgb, audio) = stack(&[&ao], size);
-        let out = tch::no_grad(|| {
-            agent
-                .net
-                .step(&rgb.to_device(device), &audio.to_device(device), &hidden)
-        });
-        hidden = out.hidden;
-        let logp: Vec<f32> = Vec::try_from(
-            out.logits
-                .log_softmax(-1, Kind::Float)
-                .to_device(Device::Cpu)
-                .flatten(0, -1),
-        )
-        .map_err(|e| AgentError::Model(format!("reading the policy: {e}")))?;
+        let seen = agent.perceive(&[&agent_obs(&obs, size)?], &hidden)?;
+        hidden = seen.hidden;
+        let logp = seen.logp;
         let t = Instant::now();
         let snap = sim.snapshot();
         let choice = plan(

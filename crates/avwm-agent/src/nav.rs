@@ -10,7 +10,7 @@
 
 use crate::metrics::{EpisodeOutcome, Estimate, Paired, estimate, paired};
 use crate::net::Agent;
-use crate::obs::{agent_obs, stack};
+use crate::obs::agent_obs;
 use crate::planner::{PlanConfig, WorldModel, plan};
 use crate::{AgentError, Result};
 use avwm_core::{Action, Env, EpisodeSpec, MAX_EPISODE_STEPS, Observation, Seed};
@@ -24,7 +24,6 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use tch::{Device, Kind};
 
 /// How the agent picks its action when it does not plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,21 +181,9 @@ pub fn run_episode<M: WorldModel>(
     let mut actions = String::new();
     let (mut overrides, mut plan_seconds) = (0, 0.0);
     loop {
-        let ao = agent_obs(&obs, size)?;
-        let (rgb, audio) = stack(&[&ao], size);
-        let out = tch::no_grad(|| {
-            agent
-                .net
-                .step(&rgb.to_device(device), &audio.to_device(device), &hidden)
-        });
-        hidden = out.hidden;
-        let logp: Vec<f32> = Vec::try_from(
-            out.logits
-                .log_softmax(-1, Kind::Float)
-                .to_device(Device::Cpu)
-                .flatten(0, -1),
-        )
-        .map_err(|e| AgentError::Model(format!("reading the policy: {e}")))?;
+        let seen = agent.perceive(&[&agent_obs(&obs, size)?], &hidden)?;
+        hidden = seen.hidden;
+        let logp = seen.logp;
         let own = match cfg.policy {
             PolicyMode::Greedy => {
                 let mut best = 0;

@@ -5,7 +5,7 @@
 //! policy, 1 for the value), zero biases.
 
 use crate::config::{AUX_OUTPUTS, AgentConfig, NetConfig, SPEC_BINS, SPEC_CHANNELS, SPEC_FRAMES};
-use crate::obs::{rgb_input, spectrogram};
+use crate::obs::{AgentObs, rgb_input, spectrogram, stack};
 use crate::{AgentError, Result};
 use avwm_nn::ckpt;
 use std::path::Path;
@@ -212,7 +212,41 @@ pub struct Agent {
     pub net: AgentNet,
 }
 
+/// What the agent makes of a batch of observations ([`Agent::perceive`]).
+#[derive(Debug)]
+pub struct Perceived {
+    /// `[B, H]` the new recurrent states.
+    pub hidden: Tensor,
+    /// The policy's log-probabilities, 4 per observation (STOP, FORWARD, LEFT, RIGHT).
+    pub logp: Vec<f32>,
+    /// The critic's value of every observation.
+    pub value: Vec<f32>,
+}
+
 impl Agent {
+    /// Perceives `obs` from the recurrent states `hidden` (`[B, H]`, one row per observation),
+    /// without gradients: the new states, the policy and the values, on the CPU.
+    ///
+    /// # Errors
+    /// [`AgentError::Model`] when the outputs cannot be read.
+    pub fn perceive(&self, obs: &[&AgentObs], hidden: &Tensor) -> Result<Perceived> {
+        let device = self.vs.device();
+        let (rgb, audio) = stack(obs, self.config.net.image_size as usize);
+        let out = tch::no_grad(|| {
+            self.net
+                .step(&rgb.to_device(device), &audio.to_device(device), hidden)
+        });
+        let read = |t: Tensor, what: &str| -> Result<Vec<f32>> {
+            Vec::try_from(t.to_device(Device::Cpu).flatten(0, -1))
+                .map_err(|e| AgentError::Model(format!("reading the {what}: {e}")))
+        };
+        Ok(Perceived {
+            logp: read(out.logits.log_softmax(-1, Kind::Float), "policy")?,
+            value: read(out.value, "value")?,
+            hidden: out.hidden,
+        })
+    }
+
     /// A freshly initialised agent (weights from the current torch seed).
     pub fn new(config: AgentConfig, device: Device) -> Result<Agent> {
         config.net.validate()?;

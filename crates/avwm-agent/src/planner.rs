@@ -19,13 +19,13 @@
 //! `snapshot`/`restore`; a learned model implements the same trait.
 
 use crate::net::Agent;
-use crate::obs::{AgentObs, agent_obs, stack};
+use crate::obs::{AgentObs, agent_obs};
 use crate::{AgentError, Result};
 use avwm_core::{Action, Env, Observation, Seed};
 use avwm_sim::{EpisodeState, Simulator};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind, Tensor};
+use tch::Tensor;
 
 /// What a world model predicts for one branch and action.
 #[derive(Debug, Clone)]
@@ -240,7 +240,6 @@ pub fn plan<M: WorldModel>(
 ) -> Result<PlanChoice> {
     cfg.validate()?;
     let size = agent.config.net.image_size as usize;
-    let device = hidden.device();
     let mut rng = seed.derive("candidates", 0).rng();
     let root = model.root(sim)?;
     let mut beams = vec![Beam {
@@ -292,31 +291,16 @@ pub fn plan<M: WorldModel>(
                 .iter()
                 .filter_map(|&i| imagined[i].obs.as_ref())
                 .collect();
-            let (rgb, audio) = stack(&obs, size);
             let hs: Vec<Tensor> = live
                 .iter()
                 .map(|&i| beams[parents[i]].hidden.shallow_clone())
                 .collect();
-            let h = Tensor::cat(&hs, 0);
-            let out = tch::no_grad(|| {
-                agent
-                    .net
-                    .step(&rgb.to_device(device), &audio.to_device(device), &h)
-            });
-            let lp: Vec<f32> = Vec::try_from(
-                out.logits
-                    .log_softmax(-1, Kind::Float)
-                    .to_device(Device::Cpu)
-                    .flatten(0, -1),
-            )
-            .map_err(|e| AgentError::Model(format!("reading the policy: {e}")))?;
-            let v: Vec<f32> = Vec::try_from(out.value.to_device(Device::Cpu))
-                .map_err(|e| AgentError::Model(format!("reading the value: {e}")))?;
+            let seen = agent.perceive(&obs, &Tensor::cat(&hs, 0))?;
             for (j, &i) in live.iter().enumerate() {
                 perceived[i] = Some((
-                    out.hidden.narrow(0, j as i64, 1),
-                    lp[j * 4..j * 4 + 4].to_vec(),
-                    f64::from(v[j]),
+                    seen.hidden.narrow(0, j as i64, 1),
+                    seen.logp[j * 4..j * 4 + 4].to_vec(),
+                    f64::from(seen.value[j]),
                 ));
             }
         }
@@ -377,6 +361,7 @@ mod tests {
     use avwm_core::{EpisodeSpec, Pose};
     use avwm_data::Split;
     use std::sync::Arc;
+    use tch::Device;
 
     /// A small agent whose critic says 0 everywhere, so that a plan's score is its rewards.
     fn small_agent() -> Agent {
@@ -415,10 +400,10 @@ mod tests {
                 start,
             })
             .unwrap();
-        let ao = agent_obs(&obs, 64).unwrap();
-        let (rgb, audio) = stack(&[&ao], 64);
         let h = agent.net.initial_hidden(1, Device::Cpu);
-        let out = tch::no_grad(|| agent.net.step(&rgb, &audio, &h));
+        let out = agent
+            .perceive(&[&agent_obs(&obs, 64).unwrap()], &h)
+            .unwrap();
         // A uniform policy: every action is a candidate.
         let logp = vec![0.25f32.ln(); 4];
         let cfg = PlanConfig {
