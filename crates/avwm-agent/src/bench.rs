@@ -1,8 +1,9 @@
 //! `avwm bench agent`: the speeds the navigation issue sets targets for, measured in one run.
 //!
-//! * **Training** frames/s end to end (rollout in the simulator pool + learning), for the agent's
-//!   view rendered natively at its input size and for the 128² render area-downsampled; the
-//!   pools' construction is excluded, the first update is a warm-up.
+//! * **Training** frames/s end to end (rollout in the simulator pool + learning), in PPO for the
+//!   agent's view rendered natively at its input size and for the 128² render area-downsampled,
+//!   and in the DAgger warm start; the pools' construction is excluded, the first update is a
+//!   warm-up.
 //! * **Render match**: the native small render against the downsampled 128² one at the same
 //!   poses (PSNR over a random walk), and the time of a simulator step of each.
 //! * **Planning**: seconds of one planned real step (`n`, `B`, `k`) through the oracle and, when
@@ -18,6 +19,7 @@ use crate::train::{UpdateLog, train};
 use crate::{AgentConfig, AgentError, Result};
 use avwm_core::{Action, Env, Seed};
 use avwm_data::Split;
+use avwm_model::predict::RolloutContext;
 use avwm_sim::Simulator;
 use avwm_view::imagine::ImaginerConfig;
 use rand::Rng;
@@ -41,13 +43,15 @@ pub struct AgentBenchConfig {
     pub plan: PlanConfig,
     /// The agent that plans (None: a freshly initialised one of the training sizes).
     pub agent: Option<std::path::PathBuf>,
-    /// The learned world model (None: the oracle only).
+    /// The learned world model (None: the oracle only); it is timed with both rollout contexts.
     pub model: Option<ImaginerConfig>,
 }
 
-/// Training speed of one render path.
+/// Training speed of one render path and phase.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainSpeed {
+    /// `ppo` or `dagger` (its updates take `dagger_epochs` epochs).
+    pub phase: String,
     /// The agent's view rendered at its input size (true) or downsampled from 128².
     pub native_render: bool,
     /// Frames timed.
@@ -76,7 +80,7 @@ pub struct RenderMatch {
 /// Time of planned real steps through one world model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanSpeed {
-    /// The model's name.
+    /// The model's name (`…-latent` when imagined latents feed the context directly).
     pub model: String,
     /// The planner's settings.
     pub plan: PlanConfig,
@@ -128,6 +132,12 @@ fn train_speed(
     let seconds: f64 = timed.iter().map(|l| per as f64 / l.fps).sum();
     let frames = per * timed.len() as u64;
     Ok(TrainSpeed {
+        phase: if cfg.dagger_frames > 0 {
+            "dagger"
+        } else {
+            "ppo"
+        }
+        .into(),
         native_render: native,
         frames,
         seconds,
@@ -279,8 +289,15 @@ fn plan_speed<M: WorldModel>(
 pub fn bench_agent(cfg: &AgentBenchConfig, device: Device) -> Result<AgentBenchReport> {
     cfg.plan.validate()?;
     let mut trains = vec![];
+    let ppo = TrainConfig {
+        dagger_frames: 0,
+        ..cfg.train.clone()
+    };
     for native in [true, false] {
-        trains.push(train_speed(&cfg.train, native, cfg.updates, device)?);
+        trains.push(train_speed(&ppo, native, cfg.updates, device)?);
+    }
+    if cfg.train.dagger_frames > 0 {
+        trains.push(train_speed(&cfg.train, true, cfg.updates, device)?);
     }
     let render = render_match(&cfg.train, cfg.render_steps)?;
     let agent = match &cfg.agent {
@@ -311,15 +328,17 @@ pub fn bench_agent(cfg: &AgentBenchConfig, device: Device) -> Result<AgentBenchR
         seed,
     )?];
     if let Some(m) = &cfg.model {
-        let mut wm = LearnedModel::load(m, device)?;
-        plans.push(plan_speed(
-            &agent,
-            &mut wm,
-            &mut sim,
-            &cfg.plan,
-            cfg.plan_steps,
-            seed,
-        )?);
+        for context in [RolloutContext::Pixels, RolloutContext::Latent] {
+            let mut wm = LearnedModel::load(m, context, device)?;
+            plans.push(plan_speed(
+                &agent,
+                &mut wm,
+                &mut sim,
+                &cfg.plan,
+                cfg.plan_steps,
+                seed,
+            )?);
+        }
     }
     Ok(AgentBenchReport {
         threads: tch::get_num_threads(),

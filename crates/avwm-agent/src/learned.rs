@@ -7,7 +7,8 @@
 //! diffusion noise for every branch ([`SharedNoise`]), as `reference/planning.md` §3 asks. The
 //! imagined frame is decoded to pixels and audio, which the agent perceives exactly as it
 //! perceives the simulator (the same area downsampling and spectrogram), and re-encoded into the
-//! branch's context (NWM's pixel rollout, as `avwm eval --mode rollout`).
+//! branch's context (NWM's pixel rollout, as `avwm eval --mode rollout`), or, faster, its sampled
+//! latents enter the context directly (`RolloutContext::Latent`).
 //!
 //! Rewards are SoundSpaces' (−0.01 per step, + the geodesic-distance reduction in m, + 10 for a
 //! successful STOP). With a reward head (avwm's model): a move earns −0.01 + E\[reduction\], STOP
@@ -43,6 +44,7 @@ impl Clone for Branch {
 pub struct LearnedModel {
     imaginer: Imaginer,
     name: String,
+    context: RolloutContext,
 }
 
 fn model_err(e: impl std::fmt::Display) -> AgentError {
@@ -50,18 +52,33 @@ fn model_err(e: impl std::fmt::Display) -> AgentError {
 }
 
 impl LearnedModel {
-    /// Loads the model and its tokenizers (checked to belong together).
+    /// Loads the model and its tokenizers (checked to belong together). `context` says how an
+    /// imagined frame enters its branch's context: re-encoded from the decoded pixels and sound
+    /// (`Pixels`, the evaluation's protocol) or as the sampled latents (`Latent`, faster).
     ///
     /// # Errors
     /// Missing or broken files, or a model that does not predict both images and audio.
-    pub fn load(cfg: &ImaginerConfig, device: Device) -> Result<LearnedModel> {
+    pub fn load(
+        cfg: &ImaginerConfig,
+        context: RolloutContext,
+        device: Device,
+    ) -> Result<LearnedModel> {
         let imaginer = Imaginer::load(cfg, device)
             .map_err(|e| AgentError::Model(format!("{}: {e}", cfg.model.display())))?;
-        let name = cfg
+        let stem = cfg
             .model
             .file_stem()
             .map_or_else(|| "learned".into(), |s| s.to_string_lossy().into_owned());
-        Ok(LearnedModel { imaginer, name })
+        // The name goes into reports: a latent-context planner is another planner.
+        let name = match context {
+            RolloutContext::Pixels => stem,
+            RolloutContext::Latent => format!("{stem}-latent"),
+        };
+        Ok(LearnedModel {
+            imaginer,
+            name,
+            context,
+        })
     }
 
     fn pose(sim: &Simulator) -> Result<avwm_core::Pose> {
@@ -138,7 +155,7 @@ impl WorldModel for LearnedModel {
                 &ctx,
                 &action,
                 self.imaginer.sampler(),
-                RolloutContext::Pixels,
+                self.context,
                 Some(self.imaginer.tokenizers()),
                 true,
                 &mut rng,

@@ -7,7 +7,7 @@ use avwm_agent::nav::{self, NavConfig, PolicyMode};
 use avwm_agent::planner::{OracleModel, PlanConfig};
 use avwm_agent::train::{self, UpdateLog};
 use avwm_agent::{Agent, TrainConfig};
-use avwm_model::predict::Sampler;
+use avwm_model::predict::{RolloutContext, Sampler};
 use avwm_view::imagine::ImaginerConfig;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -103,6 +103,10 @@ pub struct EvalArgs {
     /// Its sampling steps (the shipped avwm model is evaluated with 1).
     #[arg(long, default_value_t = 1)]
     sampler_steps: usize,
+    /// How an imagined frame enters the model's context: pixels (decoded and re-encoded, the
+    /// evaluation's protocol) or latent (the sampled latents; faster).
+    #[arg(long, default_value = "pixels")]
+    rollout_context: String,
     /// Distinct candidate actions per expansion.
     #[arg(long, default_value_t = 2)]
     n: usize,
@@ -261,6 +265,11 @@ fn run_eval(a: EvalArgs) -> Result<()> {
                     audio_tokenizer: a.audio_tokenizer.clone(),
                     sampler: Sampler::parse(&a.sampler, a.sampler_steps)?,
                     seed: a.seed,
+                },
+                match a.rollout_context.as_str() {
+                    "pixels" => RolloutContext::Pixels,
+                    "latent" => RolloutContext::Latent,
+                    other => bail!("--rollout-context: {other:?} is neither pixels nor latent"),
                 },
                 device,
             )?;
