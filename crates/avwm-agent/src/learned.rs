@@ -19,15 +19,11 @@
 use crate::obs::agent_obs;
 use crate::planner::{Imagined, WorldModel};
 use crate::{AgentError, Result};
-use avwm_core::{
-    Action, BinauralAudio, Observation, RgbImage, SAMPLE_RATE_HZ, SLACK_REWARD, SUCCESS_REWARD,
-    Seed,
-};
+use avwm_core::{Action, Observation, SLACK_REWARD, SUCCESS_REWARD, Seed};
 use avwm_model::noise::SharedNoise;
 use avwm_model::predict::{Context, RolloutContext};
 use avwm_sim::Simulator;
-use avwm_tokenizer::data::{tensor_to_audio, tensor_to_images};
-use avwm_view::imagine::{Imaginer, ImaginerConfig};
+use avwm_view::imagine::{Imaginer, ImaginerConfig, decoded_observations};
 use tch::{Device, Kind, Tensor};
 
 /// One branch of the search: the model's context after the imagined steps.
@@ -167,9 +163,7 @@ impl WorldModel for LearnedModel {
             .as_ref()
             .zip(decoded.audio.as_ref())
             .ok_or_else(|| AgentError::Model("the model returned no image or no audio".into()))?;
-        let size = img.size();
-        let images = tensor_to_images(img);
-        let sounds = tensor_to_audio(&wav.to_kind(Kind::Float));
+        let observations = decoded_observations(img, wav);
         let p = &decoded.prediction;
         let column = |t: &Option<Tensor>| -> Result<Option<Vec<f32>>> {
             t.as_ref()
@@ -185,7 +179,7 @@ impl WorldModel for LearnedModel {
         let p_success = column(&p.p_success)?;
         let token = column(&p.reward_m)?;
         let mut out = Vec::with_capacity(actions.len());
-        for (i, ((&a, rgb), (left, right))) in actions.iter().zip(images).zip(sounds).enumerate() {
+        for (i, (&a, o)) in actions.iter().zip(observations).enumerate() {
             let moved = match (&expected, &token) {
                 (Some(e), _) => e[i],
                 (None, Some(t)) => t[i],
@@ -200,18 +194,6 @@ impl WorldModel for LearnedModel {
             let obs = if stop {
                 None
             } else {
-                let o = Observation {
-                    rgb: RgbImage {
-                        width: size[3] as u32,
-                        height: size[2] as u32,
-                        data: rgb,
-                    },
-                    audio: BinauralAudio {
-                        sample_rate_hz: SAMPLE_RATE_HZ,
-                        left,
-                        right,
-                    },
-                };
                 Some(agent_obs(&o, image_size)?)
             };
             let i = i as i64;

@@ -12,6 +12,7 @@ use crate::metrics::{EpisodeOutcome, Estimate, Paired, estimate, paired};
 use crate::net::Agent;
 use crate::obs::agent_obs;
 use crate::planner::{PlanConfig, WorldModel, plan};
+use crate::train::{argmax, sample};
 use crate::{AgentError, Result};
 use avwm_core::{Action, Env, EpisodeSpec, MAX_EPISODE_STEPS, Observation, Seed};
 use avwm_datagen::episodes::NavEpisode;
@@ -185,28 +186,8 @@ pub fn run_episode<M: WorldModel>(
         hidden = seen.hidden;
         let logp = seen.logp;
         let own = match cfg.policy {
-            PolicyMode::Greedy => {
-                let mut best = 0;
-                for i in 1..4 {
-                    if logp[i] > logp[best] {
-                        best = i;
-                    }
-                }
-                best
-            }
-            PolicyMode::Sample => {
-                let u: f64 = rng.random();
-                let mut acc = 0.0;
-                let mut pick = 3;
-                for (i, l) in logp.iter().enumerate() {
-                    acc += f64::from(*l).exp();
-                    if u < acc {
-                        pick = i;
-                        break;
-                    }
-                }
-                pick
-            }
+            PolicyMode::Greedy => argmax(&logp),
+            PolicyMode::Sample => sample(&logp, rng.random()),
         };
         let mut action = Action::ALL[own];
         if let (Some(pc), Some(m)) = (&cfg.plan, model.as_deref_mut()) {

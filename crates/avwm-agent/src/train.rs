@@ -390,7 +390,7 @@ pub fn train(
 }
 
 /// Index of the largest value (first on ties).
-fn argmax(row: &[f32]) -> usize {
+pub(crate) fn argmax(row: &[f32]) -> usize {
     let mut best = 0;
     for (i, v) in row.iter().enumerate() {
         if *v > row[best] {
@@ -401,7 +401,7 @@ fn argmax(row: &[f32]) -> usize {
 }
 
 /// Samples an index from log-probabilities with a uniform `u` in [0, 1).
-fn sample(logp: &[f32], u: f64) -> usize {
+pub(crate) fn sample(logp: &[f32], u: f64) -> usize {
     let mut acc = 0.0;
     for (i, l) in logp.iter().enumerate() {
         acc += f64::from(*l).exp();

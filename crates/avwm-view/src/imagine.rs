@@ -287,20 +287,10 @@ impl Imaginer {
                 let (img, wav) = d.image.as_ref().zip(d.audio.as_ref()).ok_or_else(|| {
                     ViewError::Mismatch("the model returned no image or no audio".into())
                 })?;
-                let size = img.size();
-                let rgb = tensor_to_images(img).swap_remove(0);
-                let (left, right) = tensor_to_audio(&wav.to_kind(Kind::Float)).swap_remove(0);
+                let Observation { rgb, audio } = decoded_observations(img, wav).swap_remove(0);
                 Ok(Imagined {
-                    rgb: RgbImage {
-                        width: size[3] as u32,
-                        height: size[2] as u32,
-                        data: rgb,
-                    },
-                    audio: BinauralAudio {
-                        sample_rate_hz: SAMPLE_RATE_HZ,
-                        left,
-                        right,
-                    },
+                    rgb,
+                    audio,
                     reward_token_m: scalar(&d.prediction.reward_m),
                     expected_reward_m: scalar(&d.prediction.expected_reward_m),
                     p_success: scalar(&d.prediction.p_success),
@@ -308,6 +298,28 @@ impl Imaginer {
             })
             .collect()
     }
+}
+
+/// Decoded images `[B, 3, H, W]` (in [−1, 1]) and binaural audio `[B, 2, S]` as one observation
+/// per row.
+pub fn decoded_observations(images: &Tensor, audio: &Tensor) -> Vec<Observation> {
+    let size = images.size();
+    tensor_to_images(images)
+        .into_iter()
+        .zip(tensor_to_audio(&audio.to_kind(Kind::Float)))
+        .map(|(data, (left, right))| Observation {
+            rgb: RgbImage {
+                width: size[3] as u32,
+                height: size[2] as u32,
+                data,
+            },
+            audio: BinauralAudio {
+                sample_rate_hz: SAMPLE_RATE_HZ,
+                left,
+                right,
+            },
+        })
+        .collect()
 }
 
 /// The pose `to` in `from`'s frame in action units (forward, left) and radians (yaw), as the
