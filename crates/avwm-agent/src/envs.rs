@@ -1,5 +1,6 @@
-//! The training environments: one simulator per environment on the training scenes of a dataset
-//! preset (environment i lives in training scene i mod S), stepped in parallel, with fresh
+//! The training environments: one simulator per environment on the training scenes (environment
+//! i begins in scene i mod S and moves on to the next scene every few episodes, so every
+//! environment visits all S scenes in turn), stepped in parallel, with fresh
 //! SoundSpaces-filtered episodes drawn from the run seed. The state of the pool is its episode
 //! counters and the actions taken since each episode began, so a checkpoint stores only those and
 //! [`EnvPool::resume`] replays them: the simulator is deterministic, and the replayed pool is the
@@ -26,20 +27,64 @@ const MAX_DRAWS: usize = 100_000;
 /// # Errors
 /// An unknown preset or a scene that fails to generate.
 pub fn split_scenes(data_preset: &str, split: Split) -> Result<Vec<Arc<Scene>>> {
-    let cfg = GenConfig::preset(data_preset).ok_or_else(|| {
+    let cfg = gen_preset(data_preset)?;
+    generate_scenes(&cfg, &scene_seeds(&cfg, |s| s == split)?)
+}
+
+/// The training scenes of an agent evaluated on `data_preset`'s test split: the training split of
+/// `scene_preset`, less every scene that `data_preset` puts in its
+/// validation or test split, so the evaluation's scenes stay unseen however large the training
+/// set. (Presets share their scene generator and seeds: `small`'s scenes are `avw4k`'s first 12,
+/// shuffled into other splits.)
+///
+/// # Errors
+/// An unknown preset, no scene left, or a scene that fails to generate.
+pub fn training_scenes(data_preset: &str, scene_preset: &str) -> Result<Vec<Arc<Scene>>> {
+    let eval = gen_preset(data_preset)?;
+    let held_out = scene_seeds(&eval, |s| s != Split::Train)?;
+    let source = gen_preset(scene_preset)?;
+    if source.scene != eval.scene {
+        return Err(AgentError::Config(format!(
+            "scene preset {scene_preset:?} generates other scenes than {data_preset:?}"
+        )));
+    }
+    let seeds: Vec<u64> = scene_seeds(&source, |s| s == Split::Train)?
+        .into_iter()
+        .filter(|s| !held_out.contains(s))
+        .collect();
+    if seeds.is_empty() {
+        return Err(AgentError::Config(format!(
+            "no training scene of {scene_preset:?} lies outside {data_preset:?}'s validation and test splits"
+        )));
+    }
+    generate_scenes(&source, &seeds)
+}
+
+fn gen_preset(name: &str) -> Result<GenConfig> {
+    GenConfig::preset(name).ok_or_else(|| {
         AgentError::Config(format!(
-            "unknown data preset {data_preset:?}: use tiny, small or avw4k"
+            "unknown data preset {name:?}: use tiny, small or avw4k"
         ))
-    })?;
-    let plan = Plan::new(&cfg)?;
-    plan.scenes
+    })
+}
+
+fn scene_seeds(cfg: &GenConfig, keep: impl Fn(Split) -> bool) -> Result<Vec<u64>> {
+    Ok(Plan::new(cfg)?
+        .scenes
         .iter()
-        .filter(|s| s.split == split)
-        .map(|s| {
-            avwm_scene::procedural::generate(s.seed, &cfg.scene)
+        .filter(|s| keep(s.split))
+        .map(|s| s.seed)
+        .collect())
+}
+
+fn generate_scenes(cfg: &GenConfig, seeds: &[u64]) -> Result<Vec<Arc<Scene>>> {
+    seeds
+        .iter()
+        .map(|&seed| {
+            avwm_scene::procedural::generate(seed, &cfg.scene)
                 .map(Arc::new)
                 .map_err(|e| AgentError::Scene {
-                    scene: format!("procedural seed {}", s.seed),
+                    scene: format!("procedural seed {seed}"),
                     msg: e.to_string(),
                 })
         })
@@ -52,9 +97,7 @@ pub fn split_scenes(data_preset: &str, split: Split) -> Result<Vec<Arc<Scene>>> 
 /// # Errors
 /// An unknown preset.
 pub fn agent_sim_config(data_preset: &str, image_size: i64, native: bool) -> Result<SimConfig> {
-    let mut sim = GenConfig::preset(data_preset)
-        .ok_or_else(|| AgentError::Config(format!("unknown data preset {data_preset:?}")))?
-        .sim;
+    let mut sim = gen_preset(data_preset)?.sim;
     if native {
         sim.camera.width = image_size as u32;
         sim.camera.height = image_size as u32;
@@ -125,6 +168,10 @@ pub struct SlotState {
 #[derive(Debug)]
 struct Slot {
     sim: Simulator,
+    /// The environment's index in the pool.
+    index: usize,
+    /// Index of the simulator's scene in the pool's scene list.
+    scene: usize,
     seed: Seed,
     state: SlotState,
     obs: AgentObs,
@@ -147,12 +194,43 @@ pub struct EnvStep {
 #[derive(Debug)]
 pub struct EnvPool {
     slots: Vec<Slot>,
+    world: World,
+}
+
+/// What a slot needs to begin an episode: the scene list, its simulator settings, the filters.
+#[derive(Debug)]
+struct World {
+    scenes: Vec<Arc<Scene>>,
+    sim_cfg: SimConfig,
     filter: EpisodeFilter,
     image_size: usize,
+    episodes_per_scene: u64,
+}
+
+impl World {
+    /// The scene of environment `index`'s episode `episode`: i, i + 1, i + 2, … (mod S), moving
+    /// on every `episodes_per_scene` episodes, so every environment visits every scene, and
+    /// environments that move on together hold distinct scenes when S ≥ N.
+    fn scene_of(&self, index: usize, episode: u64) -> usize {
+        let block = (episode / self.episodes_per_scene) as usize;
+        (index + block) % self.scenes.len()
+    }
+
+    fn simulator(&self, scene: usize) -> Result<Simulator> {
+        let s = self.scenes[scene].clone();
+        let name = s.name.clone();
+        Simulator::new(s, &self.sim_cfg).map_err(AgentError::sim(&name))
+    }
 }
 
 impl Slot {
-    fn begin(&mut self, filter: EpisodeFilter, image_size: usize) -> Result<()> {
+    fn begin(&mut self, ctx: &World) -> Result<()> {
+        let (filter, image_size) = (ctx.filter, ctx.image_size);
+        let scene = ctx.scene_of(self.index, self.state.episode);
+        if scene != self.scene {
+            self.sim = ctx.simulator(scene)?;
+            self.scene = scene;
+        }
         let spec = draw_episode(
             &self.sim,
             filter,
@@ -169,7 +247,8 @@ impl Slot {
         Ok(())
     }
 
-    fn step(&mut self, action: Action, filter: EpisodeFilter, size: usize) -> Result<EnvStep> {
+    fn step(&mut self, action: Action, ctx: &World) -> Result<EnvStep> {
+        let size = ctx.image_size;
         let name = self.sim.scene().name.clone();
         let s = self.sim.step(action).map_err(AgentError::sim(&name))?;
         self.state.actions.push(action.id());
@@ -195,7 +274,7 @@ impl Slot {
             oracle_actions: 0,
         };
         self.state.episode += 1;
-        self.begin(filter, size)?;
+        self.begin(ctx)?;
         Ok(EnvStep {
             reward: s.reward,
             done: true,
@@ -205,11 +284,13 @@ impl Slot {
 }
 
 impl EnvPool {
-    /// Builds `n` environments over `scenes` (environment i in scene i mod S), each at the start
-    /// of its first episode. Seeds derive from `seed`.
+    /// Builds `n` environments over `scenes`, each at the start of its first episode; environment
+    /// i begins in scene i mod S and moves on to the next every `episodes_per_scene` episodes.
+    /// Seeds derive from `seed`.
     ///
     /// # Errors
-    /// A simulator that fails to build, or a scene that cannot hold the filters.
+    /// No scenes, `episodes_per_scene` 0, a simulator that fails to build, or a scene that
+    /// cannot hold the filters.
     pub fn new(
         scenes: &[Arc<Scene>],
         sim_cfg: &SimConfig,
@@ -217,18 +298,30 @@ impl EnvPool {
         filter: EpisodeFilter,
         seed: Seed,
         image_size: usize,
+        episodes_per_scene: u64,
     ) -> Result<EnvPool> {
         if scenes.is_empty() {
             return Err(AgentError::Config("no training scenes".into()));
         }
+        if episodes_per_scene == 0 {
+            return Err(AgentError::Config("episodes_per_scene must be ≥ 1".into()));
+        }
+        let world = World {
+            scenes: scenes.to_vec(),
+            sim_cfg: sim_cfg.clone(),
+            filter,
+            image_size,
+            episodes_per_scene,
+        };
+        let ctx = &world;
         let slots = (0..n)
             .into_par_iter()
             .map(|i| {
-                let scene = scenes[i % scenes.len()].clone();
-                let name = scene.name.clone();
-                let sim = Simulator::new(scene, sim_cfg).map_err(AgentError::sim(&name))?;
+                let scene = ctx.scene_of(i, 0);
                 let mut slot = Slot {
-                    sim,
+                    sim: ctx.simulator(scene)?,
+                    index: i,
+                    scene,
                     seed: seed.derive("env", i as u64),
                     state: SlotState {
                         episode: 0,
@@ -241,15 +334,11 @@ impl EnvPool {
                     pose: Pose::new(0.0, 0.0, 0.0),
                     start_geodesic: 0.0,
                 };
-                slot.begin(filter, image_size)?;
+                slot.begin(ctx)?;
                 Ok(slot)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(EnvPool {
-            slots,
-            filter,
-            image_size,
-        })
+        Ok(EnvPool { slots, world })
     }
 
     /// Number of environments.
@@ -274,18 +363,18 @@ impl EnvPool {
                 self.slots.len()
             )));
         }
-        let (filter, size) = (self.filter, self.image_size);
+        let world = &self.world;
         self.slots
             .par_iter_mut()
             .zip(states)
             .try_for_each(|(slot, st)| {
                 slot.state.episode = st.episode;
-                slot.begin(filter, size)?;
+                slot.begin(world)?;
                 for &id in &st.actions {
                     let a = Action::from_id(id).ok_or_else(|| {
                         AgentError::Config(format!("checkpoint action id {id} is not an action"))
                     })?;
-                    if slot.step(a, filter, size)?.done {
+                    if slot.step(a, world)?.done {
                         return Err(AgentError::Config(
                             "a replayed episode ended early: the checkpoint does not fit this scene set".into(),
                         ));
@@ -298,6 +387,14 @@ impl EnvPool {
     /// The state to checkpoint.
     pub fn states(&self) -> Vec<SlotState> {
         self.slots.iter().map(|s| s.state.clone()).collect()
+    }
+
+    /// The scene each environment is in now.
+    pub fn scene_names(&self) -> Vec<&str> {
+        self.slots
+            .iter()
+            .map(|s| s.sim.scene().name.as_str())
+            .collect()
     }
 
     /// The current observations.
@@ -329,11 +426,11 @@ impl EnvPool {
     /// # Errors
     /// A simulator error.
     pub fn step(&mut self, actions: &[Action]) -> Result<Vec<EnvStep>> {
-        let (filter, size) = (self.filter, self.image_size);
+        let world = &self.world;
         self.slots
             .par_iter_mut()
             .zip(actions)
-            .map(|(slot, &a)| slot.step(a, filter, size))
+            .map(|(slot, &a)| slot.step(a, world))
             .collect()
     }
 }
@@ -343,13 +440,17 @@ mod tests {
     use super::*;
 
     fn pool(seed: u64) -> EnvPool {
-        let scenes = split_scenes("tiny", Split::Train).unwrap();
+        // All three of tiny's scenes, one episode each before moving on, so replays cross scenes.
+        let scenes: Vec<_> = [Split::Train, Split::Validation, Split::Test]
+            .iter()
+            .flat_map(|&s| split_scenes("tiny", s).unwrap())
+            .collect();
         let cfg = agent_sim_config("tiny", 32, false).unwrap();
         let filter = EpisodeFilter {
             min_geodesic_m: 1.0,
             min_ratio: 1.0,
         };
-        EnvPool::new(&scenes, &cfg, 3, filter, Seed(seed), 16).unwrap()
+        EnvPool::new(&scenes, &cfg, 3, filter, Seed(seed), 16, 1).unwrap()
     }
 
     #[test]
@@ -362,6 +463,11 @@ mod tests {
         }
         let saved = a.states();
         assert!(saved.iter().any(|s| s.episode > 0), "STOPs end episodes");
+        assert_ne!(
+            a.scene_names(),
+            pool(3).scene_names(),
+            "environments moved on"
+        );
         let mut b = pool(3);
         b.resume(&saved).unwrap();
         assert_eq!(a.observations(), b.observations());
@@ -372,6 +478,25 @@ mod tests {
         let mut bad = saved.clone();
         bad.pop();
         assert!(b.resume(&bad).is_err());
+    }
+
+    #[test]
+    fn training_scenes_leave_the_evaluation_scenes_out() {
+        let seeds =
+            |v: &[Arc<Scene>]| -> Vec<String> { v.iter().map(|s| s.name.clone()).collect() };
+        let train = seeds(&training_scenes("small", "avw4k").unwrap());
+        let held: Vec<String> = [Split::Validation, Split::Test]
+            .iter()
+            .flat_map(|&s| seeds(&split_scenes("small", s).unwrap()))
+            .collect();
+        assert!(train.len() > 40, "{} scenes", train.len());
+        assert!(train.iter().all(|t| !held.contains(t)));
+        // small's own training scenes that avw4k also trains in are kept.
+        let own = seeds(&split_scenes("small", Split::Train).unwrap());
+        assert!(own.iter().any(|o| train.contains(o)));
+        assert_eq!(seeds(&training_scenes("small", "small").unwrap()), own);
+        let e = training_scenes("small", "tiny").unwrap_err();
+        assert!(e.to_string().contains("other scenes"), "{e}");
     }
 
     #[test]

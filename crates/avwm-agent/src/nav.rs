@@ -431,6 +431,165 @@ pub fn compare_folders(out: &Path, baseline: &Path) -> Result<NavSummary> {
     Ok(summary)
 }
 
+/// Colours of the agents in trajectory figures, in the order of the evaluation folders:
+/// vermilion, blue, bluish green, reddish purple, yellow, sky blue (Okabe–Ito, readable by
+/// colour-blind readers).
+pub const PATH_COLOURS: [(&str, [u8; 3]); 6] = [
+    ("vermilion", [213, 94, 0]),
+    ("blue", [0, 114, 178]),
+    ("bluish green", [0, 158, 115]),
+    ("reddish purple", [204, 121, 167]),
+    ("yellow", [240, 228, 66]),
+    ("sky blue", [86, 180, 233]),
+];
+
+/// One agent's path in a trajectory figure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FigurePath {
+    /// The evaluation folder.
+    pub evaluation: String,
+    /// Its planner (`none`, `oracle`, a model's name).
+    pub planner: String,
+    /// The colour's name in [`PATH_COLOURS`].
+    pub colour: String,
+    /// The episode's outcome for this agent.
+    pub outcome: EpisodeOutcome,
+}
+
+/// One figure: the top-down map of an episode with every agent's path.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Figure {
+    /// The episode.
+    pub episode_id: u64,
+    /// Its scene.
+    pub scene: String,
+    /// The PNG, relative to the output folder.
+    pub png: String,
+    /// The agents, in the order drawn.
+    pub paths: Vec<FigurePath>,
+}
+
+/// The paper's Fig. 7: for the first `count` episodes that every evaluation in `dirs` finished,
+/// a top-down map (`episode-<id>.png`, 40 px per metre, north up) with each evaluation's path in
+/// its colour of [`PATH_COLOURS`], the start a green disc, the sound source red; then
+/// `figures.json` (the list) and `README.md` (the legend and each agent's outcome) in `out`.
+///
+/// # Errors
+/// More evaluations than colours, an unreadable evaluation, an episode missing from `episodes`,
+/// a scene that fails to build, or I/O.
+pub fn trajectory_figures(
+    dirs: &[std::path::PathBuf],
+    episodes: &[NavEpisode],
+    count: usize,
+    out: &Path,
+) -> Result<Vec<Figure>> {
+    if dirs.is_empty() || dirs.len() > PATH_COLOURS.len() {
+        return Err(AgentError::Config(format!(
+            "trajectory figures take 1–{} evaluations, got {}",
+            PATH_COLOURS.len(),
+            dirs.len()
+        )));
+    }
+    let mut evals = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        let s: NavSummary = avwm_nn::ckpt::read_json(&dir.join("summary.json"))?;
+        let recs: HashMap<u64, EpisodeRecord> = read_records(&dir.join("episodes.jsonl"))?
+            .into_iter()
+            .map(|r| (r.episode_id, r))
+            .collect();
+        evals.push((dir.display().to_string(), s.planner, recs));
+    }
+    let mut ids: Vec<u64> = evals[0]
+        .2
+        .keys()
+        .copied()
+        .filter(|id| evals.iter().all(|e| e.2.contains_key(id)))
+        .collect();
+    ids.sort_unstable();
+    ids.truncate(count);
+    std::fs::create_dir_all(out).map_err(|source| AgentError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let mut scenes = Scenes {
+        cfg: SimConfig::preset("default")
+            .ok_or_else(|| AgentError::Config("no default simulator preset".into()))?,
+        sims: HashMap::new(),
+    };
+    let mut figures = Vec::with_capacity(ids.len());
+    for id in ids {
+        let ep = episodes
+            .iter()
+            .find(|e| e.episode_id == id)
+            .ok_or_else(|| {
+                AgentError::Config(format!("episode {id} is not in the episode file"))
+            })?;
+        let sim = scenes.get(ep)?;
+        let poses: Vec<Vec<avwm_core::Pose>> = evals
+            .iter()
+            .map(|e| {
+                e.2[&id]
+                    .trajectory
+                    .iter()
+                    .map(|p| avwm_core::Pose::new(p[0], p[1], p[2]))
+                    .collect()
+            })
+            .collect();
+        let paths: Vec<(&[avwm_core::Pose], [u8; 3])> = poses
+            .iter()
+            .zip(PATH_COLOURS)
+            .map(|(p, (_, c))| (p.as_slice(), c))
+            .collect();
+        let img = sim.nav().draw_map_paths(sim.scene(), &paths, 40.0);
+        let png = format!("episode-{id:04}.png");
+        avwm_nn::ckpt::write_atomic(&out.join(&png), &avwm_nav::encode_png(&img))?;
+        figures.push(Figure {
+            episode_id: id,
+            scene: ep.scene.clone(),
+            png,
+            paths: evals
+                .iter()
+                .zip(PATH_COLOURS)
+                .map(|(e, (name, _))| FigurePath {
+                    evaluation: e.0.clone(),
+                    planner: e.1.clone(),
+                    colour: name.into(),
+                    outcome: e.2[&id].outcome,
+                })
+                .collect(),
+        });
+    }
+    avwm_nn::ckpt::write_json(&out.join("figures.json"), &figures)?;
+    let mut md = String::from(
+        "# Trajectories (the paper's Fig. 7)\n\nTop-down maps, north up, 40 px per metre: walls dark, reachable floor light, doors orange, the sound source (the goal) red, the start a green disc; each agent's path in its colour with heading ticks, a square where it ended.\n\n| colour | evaluation | planner |\n|---|---|---|\n",
+    );
+    for (e, (name, _)) in evals.iter().zip(PATH_COLOURS) {
+        md.push_str(&format!("| {name} | `{}` | {} |\n", e.0, e.1));
+    }
+    for f in &figures {
+        md.push_str(&format!(
+            "\n## Episode {} ({})\n\n![episode {}]({})\n\n",
+            f.episode_id, f.scene, f.episode_id, f.png
+        ));
+        for p in &f.paths {
+            md.push_str(&format!(
+                "- {}: {} in {} actions, SPL {:.3}, {:.2} m from the goal\n",
+                p.colour,
+                if p.outcome.success {
+                    "success"
+                } else {
+                    "failure"
+                },
+                p.outcome.actions,
+                p.outcome.spl(),
+                p.outcome.distance_to_goal_m
+            ));
+        }
+    }
+    avwm_nn::ckpt::write_atomic(&out.join("README.md"), md.as_bytes())?;
+    Ok(figures)
+}
+
 /// The paper's Table 8 from evaluation folders (each with `summary.json`), as Markdown: one row
 /// per evaluation (planner, n, B, k, policy), SPL, SoftSPL, NA, SNA, success and distance to
 /// goal as mean [95 % interval], and the paired difference in SPL and NA against the baseline

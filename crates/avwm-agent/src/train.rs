@@ -17,13 +17,12 @@
 //! resumes by replay, so an interrupted run resumed from its checkpoint ends with the same bytes.
 
 use crate::config::{AgentConfig, TrainConfig};
-use crate::envs::{EnvPool, EpisodeFilter, SlotState, agent_sim_config, split_scenes};
+use crate::envs::{EnvPool, EpisodeFilter, SlotState, agent_sim_config, training_scenes};
 use crate::metrics::EpisodeOutcome;
 use crate::net::Agent;
 use crate::obs::stack;
 use crate::{AgentError, Result};
 use avwm_core::{Action, Seed};
-use avwm_data::Split;
 use avwm_nn::ckpt;
 use avwm_nn::optim::{AdamW, AdamWConfig};
 use avwm_nn::runlog::JsonlLog;
@@ -174,7 +173,7 @@ pub fn train(
         },
         |_| true,
     );
-    let scenes = split_scenes(&cfg.data_preset, Split::Train)?;
+    let scenes = training_scenes(&cfg.data_preset, &cfg.scene_preset)?;
     let sim_cfg = agent_sim_config(&cfg.data_preset, cfg.net.image_size, cfg.native_render)?;
     let filter = EpisodeFilter {
         min_geodesic_m: cfg.min_geodesic_m,
@@ -188,6 +187,7 @@ pub fn train(
         filter,
         seed.derive("envs", 0),
         size,
+        cfg.episodes_per_scene,
     )?;
     let n = cfg.envs as i64;
     let mut hidden = agent.net.initial_hidden(n, device);
@@ -553,6 +553,7 @@ mod tests {
     pub(crate) fn tiny_cfg(frames: u64) -> TrainConfig {
         TrainConfig {
             data_preset: "tiny".into(),
+            scene_preset: "tiny".into(),
             envs: 2,
             rollout: 8,
             frames,

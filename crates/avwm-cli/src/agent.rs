@@ -56,6 +56,23 @@ pub enum NavCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The paper's Fig. 7: top-down maps of the same episodes with every evaluation's path in
+    /// its colour (`episode-<id>.png`, `figures.json`, `README.md` with the legend).
+    Plot {
+        /// Evaluation folders (1–6), e.g. the plain agent, planning in the world model, planning
+        /// in the oracle.
+        #[arg(long, num_args = 1.., required = true)]
+        evals: Vec<PathBuf>,
+        /// The episode file the evaluations ran on.
+        #[arg(long, default_value = "episodes/audiogoal-small-test-v1.jsonl")]
+        episodes: PathBuf,
+        /// Figures: the first N episodes that every evaluation finished.
+        #[arg(long, default_value_t = 6)]
+        count: usize,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Which world model the planner looks ahead in.
@@ -170,6 +187,21 @@ pub fn run_nav(cmd: NavCmd) -> Result<()> {
                 }
                 None => print!("{md}"),
             }
+            Ok(())
+        }
+        NavCmd::Plot {
+            evals,
+            episodes,
+            count,
+            out,
+        } => {
+            let eps = avwm_datagen::episodes::read_episodes(&episodes)?;
+            let figs = nav::trajectory_figures(&evals, &eps, count, &out)?;
+            println!(
+                "{} trajectory figures in {} (legend in README.md)",
+                figs.len(),
+                out.display()
+            );
             Ok(())
         }
     }

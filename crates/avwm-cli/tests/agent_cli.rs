@@ -1,6 +1,6 @@
 //! End to end: `avwm agent train` on the `tiny` preset (resumed), then `avwm nav eval` of the
 //! agent alone and planning through the oracle, on a fixed episode file, with a paired
-//! comparison; errors for a reused output folder.
+//! comparison, Table 8 and the trajectory figures; errors for a reused output folder.
 
 mod common;
 
@@ -8,6 +8,7 @@ use std::path::Path;
 
 const TRAIN_TOML: &str = r#"
 data_preset = "tiny"
+scene_preset = "tiny"
 envs = 2
 rollout = 8
 dagger_frames = 16
@@ -211,6 +212,34 @@ fn agent_trains_resumes_and_navigates_alone_and_with_the_oracle() {
     assert_eq!(rows.len(), 4, "{md}");
     assert!(rows[2].contains("| oracle | 2 | 2 | 2 |"), "{md}");
     assert!(rows[2].contains("(p = "), "{md}");
+
+    // Fig. 7: the three agents' paths on the same episodes.
+    common::ok(&[
+        "nav",
+        "plot",
+        "--evals",
+        s(&p("plain")),
+        s(&p("oracle")),
+        s(&p("wm")),
+        "--episodes",
+        s(&p("eps.jsonl")),
+        "--out",
+        s(&p("fig")),
+    ]);
+    let figs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p("fig/figures.json")).unwrap()).unwrap();
+    let figs = figs.as_array().unwrap();
+    assert_eq!(figs.len(), 2, "both episodes that all three finished");
+    for f in figs {
+        assert_eq!(f["paths"].as_array().unwrap().len(), 3);
+        let png = std::fs::read(p("fig").join(f["png"].as_str().unwrap())).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+    }
+    let legend = std::fs::read_to_string(p("fig/README.md")).unwrap();
+    assert!(
+        legend.contains("| vermilion |") && legend.contains("| oracle |"),
+        "{legend}"
+    );
 
     // The folder of another evaluation is refused, naming its file.
     let clash = nav("plain", &["--policy", "sample"]);

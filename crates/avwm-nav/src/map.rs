@@ -86,14 +86,44 @@ impl Canvas {
 }
 
 impl NavGrid {
-    /// A top-down map of the grid with +y (north) at the top, `px_per_m` pixels per metre.
-    ///
-    /// Walls and obstacles are dark, reachable space light blue-grey, floor the agent cannot use
-    /// (clearance zone, disconnected pockets) grey, outside white; doors of `scene` are orange bars,
-    /// the source a red dot (the snapped goal a dark-red dot), and `trajectory` a polyline shaded
-    /// from blue (first pose) to magenta (last), with heading ticks, a green disc at the start and a
-    /// dark-blue square at the end. `px_per_m` is clamped to `[1, 400]`.
-    pub fn draw_map(&self, scene: &Scene, trajectory: &[Pose], px_per_m: f32) -> RgbImage {
+    /// The map of [`NavGrid::draw_map`] with several trajectories, each a polyline of one
+    /// colour with heading ticks and a square of its colour at its last pose; the start (the
+    /// first pose of the first trajectory) is a green disc on top. For comparing agents on the same
+    /// episode (the paper's Fig. 7).
+    pub fn draw_map_paths(
+        &self,
+        scene: &Scene,
+        paths: &[(&[Pose], [u8; 3])],
+        px_per_m: f32,
+    ) -> RgbImage {
+        let mut cv = self.base_map(scene, px_per_m);
+        let s = cv.px_per_m;
+        let thin = (0.05 * s).max(2.0);
+        for (path, col) in paths {
+            for w2 in path.windows(2) {
+                cv.line(w2[0].xy(), w2[1].xy(), thin, *col);
+            }
+            let every = path.len().div_ceil(40).max(1);
+            for p in path.iter().step_by(every) {
+                cv.line(
+                    p.xy(),
+                    p.xy() + p.forward() * 0.2,
+                    (0.5 * thin).max(1.0),
+                    *col,
+                );
+            }
+            if let Some(last) = path.last() {
+                cv.square(last.xy(), (0.07 * s).max(3.0), *col);
+            }
+        }
+        if let Some(first) = paths.iter().find_map(|(p, _)| p.first()) {
+            cv.disc(first.xy(), (0.1 * s).max(3.0), colour::START);
+        }
+        cv.img
+    }
+
+    /// The grid, the doors, the goal and the source on a canvas.
+    fn base_map(&self, scene: &Scene, px_per_m: f32) -> Canvas {
         let s = if px_per_m.is_finite() {
             px_per_m.clamp(1.0, 400.0)
         } else {
@@ -121,7 +151,6 @@ impl NavGrid {
                 cv.put(i64::from(x), i64::from(y), c);
             }
         }
-        let thin = (0.04 * s).max(1.5);
         for d in &scene.doors {
             let half = d.along.normalize_or_zero() * (0.5 * d.width_m);
             cv.line(
@@ -133,6 +162,20 @@ impl NavGrid {
         }
         cv.disc(self.goal(), (0.06 * s).max(2.0), colour::GOAL);
         cv.disc(self.source_xy, (0.12 * s).max(3.0), colour::SOURCE);
+        cv
+    }
+
+    /// A top-down map of the grid with +y (north) at the top, `px_per_m` pixels per metre.
+    ///
+    /// Walls and obstacles are dark, reachable space light blue-grey, floor the agent cannot use
+    /// (clearance zone, disconnected pockets) grey, outside white; doors of `scene` are orange bars,
+    /// the source a red dot (the snapped goal a dark-red dot), and `trajectory` a polyline shaded
+    /// from blue (first pose) to magenta (last), with heading ticks, a green disc at the start and a
+    /// dark-blue square at the end. `px_per_m` is clamped to `[1, 400]`.
+    pub fn draw_map(&self, scene: &Scene, trajectory: &[Pose], px_per_m: f32) -> RgbImage {
+        let mut cv = self.base_map(scene, px_per_m);
+        let thin = (0.04 * cv.px_per_m).max(1.5);
+        let s = cv.px_per_m;
         if let (Some(first), Some(last)) = (trajectory.first(), trajectory.last()) {
             let n = trajectory.len();
             let shade = |k: usize| {

@@ -62,3 +62,29 @@ fn map_shows_walls_free_space_source_and_trajectory_north_up() {
     assert_eq!((info.width, info.height), (img.width, img.height));
     assert_eq!(&buf[..info.buffer_size()], &img.data[..]);
 }
+
+#[test]
+fn paths_are_drawn_each_in_its_colour_to_its_end() {
+    let scene = two_rooms(Vec2::ZERO, true);
+    let g = grid(&scene);
+    let walk = |yaw: f32, n: usize| {
+        let mut pose = Pose::new(2.0, 1.0, yaw);
+        let mut v = vec![pose];
+        for _ in 0..n {
+            pose = g.apply_action(pose, Action::Forward).pose;
+            v.push(pose);
+        }
+        v
+    };
+    let (north, east) = (walk(std::f32::consts::FRAC_PI_2, 20), walk(0.0, 12));
+    let (c1, c2) = ([230, 120, 0], [0, 90, 230]);
+    let s = 20.0;
+    let img = g.draw_map_paths(&scene, &[(&north, c1), (&east, c2)], s);
+    let (lo, hi) = g.bounds();
+    let px = |p: Vec2| pixel(&img, p, lo, hi.y, s);
+    assert_eq!(px(north.last().unwrap().xy()), c1);
+    assert_eq!(px(east.last().unwrap().xy()), c2);
+    assert_eq!(px(north[10].xy()), c1, "the polyline between");
+    let start = px(Vec2::new(2.0, 1.0));
+    assert!(start[1] > 150 && start[0] < 60, "start is green: {start:?}");
+}
