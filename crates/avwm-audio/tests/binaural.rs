@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use avwm_audio::binaural::{
     BinauralRir, Hrtf, HrtfSource, RenderConfig, render_binaural, render_omni,
 };
-use avwm_audio::dsp::bands::band_weight;
+use avwm_audio::dsp::bands::{band_power_shares, band_weight};
 use avwm_audio::dsp::{CROSSFADE_SAMPLES, StepAudio};
 use avwm_audio::source::{SourceSignal, encode_wav, read_wav, write_wav};
 use avwm_audio::{AcousticResponse, AudioError, EnergyHistogram, PathKind, PropagationPath};
@@ -267,22 +267,24 @@ fn rendered_tail_has_the_histogram_energy_per_bin_and_band() {
     let mut band_got = [0.0f32; NUM_BANDS];
     let mut band_want = [0.0f32; NUM_BANDS];
     let mut planner = RealFftPlanner::<f32>::new();
+    let shares = band_power_shares(FS);
     for seed in 0..seeds {
         let y = render_omni(&resp, &cfg, Seed(seed));
         let nbins = (y.len() / bin).min(hist.bins.len());
         assert!(nbins > 100);
-        // Total energy per bin: independent band noises add up, so E[Σ_b] = Σ_b E_b.
+        // Total energy per bin: independent band noises add up, each at its band's share of
+        // the spectrum, so E[Σ_b] = Σ_b share_b · E_b.
         for i in 5..nbins - 1 {
             let g = energy(&y[i * bin..(i + 1) * bin]);
-            let w: f32 = hist.bins[i].iter().sum();
+            let w: f32 = hist.bins[i].iter().zip(&shares).map(|(e, s)| e * s).sum();
             got += g;
             want += w;
             abs_db += db(g / w).abs();
             count += 1;
         }
         // Per band: analyse with the power-complementary masks √w_b. In expectation the
-        // analysis of band b sees Σ_b' K[b][b'] · E_b' with K[b][b'] = Σ_f w_b w_b' / Σ_f w_b'
-        // (noise b' has a power spectrum ∝ w_b').
+        // analysis of band b sees Σ_b' K[b][b'] · E_b' with K[b][b'] = Σ_f w_b w_b' / N
+        // (noise b' has the power spectrum w_b', N bins).
         let n = y.len().next_power_of_two() * 2;
         let (fwd, inv) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
         let mut x = y.clone();
@@ -311,7 +313,7 @@ fn rendered_tail_has_the_histogram_energy_per_bin_and_band() {
             let k: Vec<f32> = (0..NUM_BANDS)
                 .map(|c| {
                     let num: f32 = w[b].iter().zip(&w[c]).map(|(p, q)| p * q).sum();
-                    num / w[c].iter().sum::<f32>()
+                    num / w[c].len() as f32
                 })
                 .collect();
             for i in 5..nbins - 1 {

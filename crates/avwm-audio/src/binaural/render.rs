@@ -6,9 +6,10 @@
 //!   then band-filtered once, in the frequency domain, with the zero-phase octave masks of
 //!   [`crate::dsp::bands`] (they sum to exactly 1, so equal gains in all bands reproduce the
 //!   unfiltered HRIR), and the bands are summed. The cost per path is independent of the FFT.
-//! * **Late tail.** Per band, unit-power band-limited noise (see `tail.rs`) times the amplitude
-//!   envelope `√(E_b[i] / samples per bin)`, interpolated linearly between bin centres, so that
-//!   the expected energy in bin `i` of band `b` is `E_b[i]`. No HRTF on the tail: the two ears
+//! * **Late tail.** Per band, band-limited noise of the band's share of white noise's power
+//!   (`share_b`, see `tail.rs`) times the amplitude envelope `√(E_b[i] / samples per bin)`,
+//!   interpolated linearly between bin centres, so that the expected energy in bin `i` of band
+//!   `b` is `share_b · E_b[i]`, as a discrete path of band gains `E_b` would carry. No HRTF on the tail: the two ears
 //!   get noises with the diffuse-field interaural coherence.
 //! * **Length.** The RIR ends where the late energy per bin has fallen `truncate_db` below its
 //!   peak (or after the last path), capped at `max_rir_len_s`.

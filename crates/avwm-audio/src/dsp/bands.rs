@@ -7,7 +7,8 @@
 //! Nyquist). So the *amplitude* masks sum to exactly 1 at every frequency (a signal split into
 //! bands and summed back is unchanged) and they are real and non-negative (zero phase).
 //! Their square roots are *power*-complementary (the energies of independent band noises add
-//! up to a flat spectrum); the tail synthesis uses those.
+//! up to a flat spectrum); the tail synthesis uses those, each band at its share of the power
+//! ([`band_power_shares`]).
 
 use avwm_core::{BAND_CENTERS_HZ, NUM_BANDS};
 
@@ -33,6 +34,25 @@ pub fn band_weight(band: usize, f_hz: f32) -> f32 {
     } else {
         0.0
     }
+}
+
+/// Each band's share of the power of white noise from 0 to Nyquist at `sample_rate_hz`: the mean
+/// of [`band_weight`] over frequency (the weights are the bands' power spectra in the tail
+/// synthesis). The six shares sum to 1; at 16 kHz they are ≈ 0.022, 0.022, 0.045, 0.089, 0.179,
+/// 0.642. A late-energy histogram holds per-band energies "as if the whole spectrum had that
+/// band's gain", so band b of a tail carries `share_b · E_b`.
+pub fn band_power_shares(sample_rate_hz: u32) -> [f32; NUM_BANDS] {
+    // The midpoint rule on a fine grid: the weights are smooth except at the band edges.
+    const STEPS: usize = 1 << 16;
+    let nyq = sample_rate_hz as f64 / 2.0;
+    let mut out = [0.0f64; NUM_BANDS];
+    for i in 0..STEPS {
+        let f = (nyq * (i as f64 + 0.5) / STEPS as f64) as f32;
+        for (b, o) in out.iter_mut().enumerate() {
+            *o += f64::from(band_weight(b, f));
+        }
+    }
+    out.map(|v| (v / STEPS as f64) as f32)
 }
 
 /// Amplitude masks of all bands on the bins of a real FFT of length `fft_len` at
