@@ -15,6 +15,9 @@ import os
 import shutil
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import manifest  # noqa: E402  (scripts/manifest.py)
+
 run, stage, name, cache_dir, train_cmd = sys.argv[1:6]
 data_cmd = sys.argv[6] if len(sys.argv) > 6 else None
 repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -75,11 +78,5 @@ entry["latent_cache"] = {
 info = os.path.join(cache["dataset"], "info.json")
 if os.path.isfile(info):
     entry["data_seed"] = json.load(open(info))["generator"]["config"]["seed"]
-manifest_path = os.path.join(models, "manifest.json")
-manifest = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
-manifest[name] = entry
-with open(manifest_path + ".tmp", "w") as f:
-    json.dump(manifest, f, indent=2, sort_keys=True)
-    f.write("\n")
-os.replace(manifest_path + ".tmp", manifest_path)
+manifest.record(models, name, entry)
 print(json.dumps({k: v["summary"] for k, v in stages.items()}, indent=2))

@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import manifest  # noqa: E402  (scripts/manifest.py)
+
 run, name, data, train_cmd = sys.argv[1:5]
 data_cmd = sys.argv[5] if len(sys.argv) > 5 else None
 repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,11 +64,5 @@ entry = {
     "test_quality": quality["quality"],
     "curve": curve,
 }
-manifest_path = os.path.join(models, "manifest.json")
-manifest = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
-manifest[name] = entry
-with open(manifest_path + ".tmp", "w") as f:
-    json.dump(manifest, f, indent=2, sort_keys=True)
-    f.write("\n")
-os.replace(manifest_path + ".tmp", manifest_path)
+manifest.record(models, name, entry)
 print(json.dumps(quality["quality"], indent=2))
