@@ -185,7 +185,10 @@ mod tests {
         let rho = band_coherence(16_000);
         let shares = band_power_shares(16_000);
         // The shares sum to 1 and grow with the bands' width (band 5 reaches to Nyquist).
-        assert!((shares.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{shares:?}");
+        assert!(
+            (shares.iter().sum::<f32>() - 1.0).abs() < 1e-4,
+            "{shares:?}"
+        );
         assert!((shares[5] - 0.642).abs() < 0.005 && (shares[2] - 0.045).abs() < 0.003);
         let n = NOISE_BANK_LEN;
         for (b, &rho_b) in rho.iter().enumerate() {
