@@ -121,6 +121,15 @@ struct Scenes {
 }
 
 impl Scenes {
+    /// No simulator yet; they run at the `default` preset (128², the world model's resolution).
+    fn new() -> Result<Scenes> {
+        Ok(Scenes {
+            cfg: SimConfig::preset("default")
+                .ok_or_else(|| AgentError::Config("no default simulator preset".into()))?,
+            sims: HashMap::new(),
+        })
+    }
+
     fn get(&mut self, ep: &NavEpisode) -> Result<&mut Simulator> {
         let key = (ep.scene_seed, ep.scene_preset.clone());
         if !self.sims.contains_key(&key) {
@@ -364,11 +373,7 @@ pub fn evaluate<M: WorldModel>(
         .take(cfg.limit.unwrap_or(usize::MAX))
         .collect();
     let total = todo.len();
-    let mut scenes = Scenes {
-        cfg: SimConfig::preset("default")
-            .ok_or_else(|| AgentError::Config("no default simulator preset".into()))?,
-        sims: HashMap::new(),
-    };
+    let mut scenes = Scenes::new()?;
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(&rec_path)
@@ -511,11 +516,7 @@ pub fn trajectory_figures(
         path: out.to_path_buf(),
         source,
     })?;
-    let mut scenes = Scenes {
-        cfg: SimConfig::preset("default")
-            .ok_or_else(|| AgentError::Config("no default simulator preset".into()))?,
-        sims: HashMap::new(),
-    };
+    let mut scenes = Scenes::new()?;
     let mut figures = Vec::with_capacity(ids.len());
     for id in ids {
         let ep = episodes
