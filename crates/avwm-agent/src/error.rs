@@ -11,6 +11,9 @@ pub enum AgentError {
     /// A checkpoint, agent or log file problem (from the network library).
     #[error(transparent)]
     Nn(#[from] avwm_nn::NnError),
+    /// A figure could not be encoded.
+    #[error(transparent)]
+    Png(#[from] avwm_core::PngError),
     /// The simulator refused a reset or a step.
     #[error("simulator (scene {scene}): {source}")]
     Sim {
@@ -72,6 +75,15 @@ impl AgentError {
         move |source| AgentError::Sim {
             scene: scene.to_string(),
             source,
+        }
+    }
+}
+
+impl From<avwm_core::IoError> for AgentError {
+    fn from(e: avwm_core::IoError) -> Self {
+        AgentError::Io {
+            path: e.path,
+            source: e.source,
         }
     }
 }

@@ -366,7 +366,7 @@ pub fn evaluate<M: WorldModel>(
         .map(|r| serde_json::to_string(r).map(|s| s + "\n"))
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| AgentError::Model(format!("serialising a record: {e}")))?;
-    avwm_nn::ckpt::write_atomic(&rec_path, text.as_bytes())?;
+    avwm_core::write_atomic(&rec_path, text.as_bytes())?;
     let done: std::collections::HashSet<u64> = records.iter().map(|r| r.episode_id).collect();
     let todo: Vec<&NavEpisode> = episodes
         .iter()
@@ -543,7 +543,7 @@ pub fn trajectory_figures(
             .collect();
         let img = sim.nav().draw_map_paths(sim.scene(), &paths, 40.0);
         let png = format!("episode-{id:04}.png");
-        avwm_nn::ckpt::write_atomic(&out.join(&png), &avwm_nav::encode_png(&img))?;
+        avwm_core::write_atomic(&out.join(&png), &avwm_core::encode_png(&img)?)?;
         figures.push(Figure {
             episode_id: id,
             scene: ep.scene.clone(),
@@ -587,7 +587,7 @@ pub fn trajectory_figures(
             ));
         }
     }
-    avwm_nn::ckpt::write_atomic(&out.join("README.md"), md.as_bytes())?;
+    avwm_core::write_atomic(&out.join("README.md"), md.as_bytes())?;
     Ok(figures)
 }
 

@@ -95,8 +95,7 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let bytes = serde_json::to_vec_pretty(value)?;
-    avwm_sim::record::write_atomic(path, &bytes)
-        .with_context(|| format!("writing {}", path.display()))
+    avwm_core::write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 /// A progress bar with a count and ETA on stderr.

@@ -34,9 +34,23 @@ pub enum DataCmd {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Generate only part I of N (`I/N`, 0 ≤ I < N; the plan's scenes I, I+N, …) for data
+        /// generation across machines; `avwm data merge` then joins the parts.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<avwm_datagen::Part>,
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Join the parts made by `data generate --shard I/N` into one dataset (statistics, plots,
+    /// info.json), byte-identical to a single-machine run.
+    Merge {
+        /// The dataset folder. With no PARTS, every part was generated into it (a shared folder).
+        #[arg(long)]
+        out: PathBuf,
+        /// Folders the parts were generated in, when each machine wrote its own: their shards are
+        /// copied into --out.
+        parts: Vec<PathBuf>,
     },
     /// Fixed AudioGoal evaluation episodes in the scenes of one split of a dataset plan (SoundSpaces'
     /// filters: geodesic > 4 m, geodesic / Euclidean > 1.1), as JSON Lines.
@@ -194,6 +208,71 @@ pub fn run(cmd: DataCmd) -> Result<()> {
             config,
             seed,
             threads,
+            shard: Some(part),
+            out,
+        } => {
+            let cfg = resolve(preset, config.as_deref(), seed)?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.unwrap_or(0))
+                .build()
+                .context("building the thread pool")?;
+            let pb = progress(0, "episodes");
+            let t = std::time::Instant::now();
+            let summary = pool
+                .install(|| {
+                    avwm_datagen::generate_part(&cfg, &out, part, &|p| {
+                        pb.set_length(p.episodes_total as u64);
+                        pb.set_position(p.episodes_done as u64);
+                        pb.set_message(format!("{} fr", p.frames_done));
+                    })
+                })
+                .with_context(|| format!("generating part {part} into {}", out.display()))?;
+            pb.finish_and_clear();
+            let report = serde_json::json!({
+                "out": out,
+                "shard": part.to_string(),
+                "scenes": summary.scenes,
+                "episodes": summary.shards.iter().map(|s| s.episodes.len()).sum::<usize>(),
+                "frames": summary.shards.iter().map(|s| s.rows).sum::<usize>(),
+                "shards_written": summary.shards_written,
+                "shards_skipped": summary.shards_skipped,
+                "bytes": summary.shards.iter().map(|s| s.bytes).sum::<u64>(),
+                "wall_s": t.elapsed().as_secs_f64(),
+                "threads": pool.current_num_threads(),
+                "next": format!("when all {} parts are done: avwm data merge --out DIR [PART_DIRS…]", part.count),
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        DataCmd::Merge { out, parts } => {
+            let pb = progress(0, "episodes");
+            let t = std::time::Instant::now();
+            let summary = avwm_datagen::merge(&out, &parts, &|p| {
+                pb.set_length(p.episodes_total as u64);
+                pb.set_position(p.episodes_done as u64);
+            })
+            .with_context(|| format!("merging into {}", out.display()))?;
+            pb.finish_and_clear();
+            let all = &summary.info.statistics.all;
+            let report = serde_json::json!({
+                "out": out,
+                "parts": summary.parts,
+                "shards_copied": summary.shards_copied,
+                "episodes": all.episodes,
+                "frames": all.frames,
+                "hours": all.hours,
+                "bytes": summary.info.shards.iter().map(|s| s.bytes).sum::<u64>(),
+                "wall_s": t.elapsed().as_secs_f64(),
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        DataCmd::Generate {
+            preset,
+            config,
+            seed,
+            threads,
+            shard: None,
             out,
         } => {
             let cfg = resolve(preset, config.as_deref(), seed)?;
@@ -261,7 +340,7 @@ pub fn run(cmd: DataCmd) -> Result<()> {
             let mut log = Vec::new();
             for f in &frames {
                 let png = avwm_data::media::encode_png(&f.rgb)?;
-                avwm_sim::record::write_atomic(&fdir.join(format!("{:04}.png", f.step)), &png)?;
+                avwm_core::write_atomic(&fdir.join(format!("{:04}.png", f.step)), &png)?;
                 left.extend_from_slice(&f.audio.left);
                 right.extend_from_slice(&f.audio.right);
                 log.push(serde_json::json!({
@@ -271,9 +350,9 @@ pub fn run(cmd: DataCmd) -> Result<()> {
                 }));
             }
             let wav = avwm_audio::source::encode_wav(&[&left, &right], avwm_core::SAMPLE_RATE_HZ)?;
-            avwm_sim::record::write_atomic(&out.join("audio.wav"), &wav)?;
+            avwm_core::write_atomic(&out.join("audio.wav"), &wav)?;
             let sheet = avwm_data::plot::contact_sheet(&frames, 8, 64);
-            avwm_sim::record::write_atomic(
+            avwm_core::write_atomic(
                 &out.join("contact_sheet.png"),
                 &avwm_data::media::encode_png(&sheet)?,
             )?;

@@ -533,16 +533,24 @@ struct PredictedFrame {
     true_reward_m: Option<f64>,
 }
 
-/// Nominal aggregated action of one discrete action, in the model's units.
+/// Nominal aggregated action of one discrete action, in the model's units (forward steps along
+/// and across the heading, yaw change in radians): [`avwm_core::Action::nominal`] from the origin.
 pub fn nominal_action(name: &str) -> Result<[f64; 3]> {
-    let turn = (avwm_core::TURN_DEG as f64).to_radians();
-    Ok(match name.trim() {
-        "forward" | "f" => [1.0, 0.0, 0.0],
-        "left" | "turn_left" | "l" => [0.0, 0.0, turn],
-        "right" | "turn_right" | "r" => [0.0, 0.0, -turn],
-        "stop" | "s" => [0.0, 0.0, 0.0],
+    use avwm_core::Action;
+    let action = match name.trim() {
+        "forward" | "f" => Action::Forward,
+        "left" | "turn_left" | "l" => Action::TurnLeft,
+        "right" | "turn_right" | "r" => Action::TurnRight,
+        "stop" | "s" => Action::Stop,
         other => bail!("unknown action `{other}` (forward, left, right, stop)"),
-    })
+    };
+    let q = action.nominal(avwm_core::Pose::new(0.0, 0.0, 0.0));
+    let unit = f64::from(avwm_core::FORWARD_STEP_M);
+    Ok([
+        f64::from(q.x) / unit,
+        f64::from(q.y) / unit,
+        f64::from(q.yaw),
+    ])
 }
 
 fn write_image(path: &Path, img: &Tensor) -> Result<()> {
@@ -553,7 +561,7 @@ fn write_image(path: &Path, img: &Tensor) -> Result<()> {
         height: s[2] as u32,
         data: bytes.into_iter().next().context("one image")?,
     })?;
-    avwm_nn::ckpt::write_atomic(path, &png)?;
+    avwm_core::write_atomic(path, &png)?;
     Ok(())
 }
 
@@ -570,7 +578,7 @@ fn write_audio(path: &Path, wav: &Tensor) -> Result<()> {
         },
         AudioEncoding::Float32,
     )?;
-    avwm_nn::ckpt::write_atomic(path, &bytes)?;
+    avwm_core::write_atomic(path, &bytes)?;
     Ok(())
 }
 

@@ -44,7 +44,7 @@ pub fn run(cmd: SceneCmd) -> Result<()> {
             let nav = avwm_nav::NavGrid::build(&scene, &avwm_nav::NavConfig::default())
                 .context("building the navigation grid")?;
             let map = nav.draw_map(&scene, &[], 20.0);
-            avwm_sim::record::write_atomic(&out.join("map.png"), &avwm_nav::encode_png(&map))?;
+            avwm_core::write_atomic(&out.join("map.png"), &avwm_core::encode_png(&map)?)?;
             let (lo, hi) = scene.mesh.bounds().context("the scene is empty")?;
             let summary = serde_json::json!({
                 "name": scene.name,

@@ -67,7 +67,7 @@ pub fn run(cmd: SimCmd) -> Result<()> {
             let scene = load_scene(scene.as_deref(), scene_seed, preset)?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             let text = toml::to_string(&cfg).context("serialising the resolved config")?;
-            avwm_sim::record::write_atomic(&out.join("config.toml"), text.as_bytes())?;
+            avwm_core::write_atomic(&out.join("config.toml"), text.as_bytes())?;
             let mut sim = Simulator::new(scene, &cfg).context("building the simulator")?;
             let pb = progress(steps as u64, "record");
             let req = RecordRequest {

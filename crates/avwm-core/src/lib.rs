@@ -9,10 +9,14 @@
 #![warn(missing_docs)]
 
 mod env;
+pub mod fs;
+mod png;
 mod seed;
 mod types;
 
 pub use env::{Env, EpisodeSpec, Step, StepInfo};
+pub use fs::{IoError, write_atomic};
+pub use png::{PngError, encode_png};
 pub use seed::Seed;
 pub use types::{Action, BinauralAudio, Observation, Pose, RgbImage, wrap_angle};
 

@@ -35,6 +35,29 @@ impl Action {
         Action::ALL.get(usize::from(id)).copied()
     }
 
+    /// The pose this action commands from `pose` when nothing is in the way: `Forward` moves
+    /// [`crate::FORWARD_STEP_M`] along the heading, the turns rotate in place by
+    /// ±[`crate::TURN_DEG`] (left = counter-clockwise = +yaw), `Stop` keeps the pose.
+    ///
+    /// The one definition of an action's nominal motion: the simulator's turns are exactly this,
+    /// its forward step also slides along obstacles (`avwm_nav::NavGrid::apply_action`).
+    pub fn nominal(self, pose: Pose) -> Pose {
+        let turn = crate::TURN_DEG.to_radians();
+        match self {
+            Action::Stop => pose,
+            Action::Forward => {
+                let d = crate::FORWARD_STEP_M;
+                Pose::new(
+                    pose.x + d * pose.yaw.cos(),
+                    pose.y + d * pose.yaw.sin(),
+                    pose.yaw,
+                )
+            }
+            Action::TurnLeft => Pose::new(pose.x, pose.y, pose.yaw + turn),
+            Action::TurnRight => Pose::new(pose.x, pose.y, pose.yaw - turn),
+        }
+    }
+
     /// Lower-case name (`stop`, `forward`, `turn_left`, `turn_right`).
     pub fn name(self) -> &'static str {
         match self {

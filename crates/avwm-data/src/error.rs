@@ -114,3 +114,12 @@ pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Dat
     let path = path.into();
     move |source| DataError::Io { path, source }
 }
+
+impl From<avwm_core::IoError> for DataError {
+    fn from(e: avwm_core::IoError) -> Self {
+        DataError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! `info.json`: the description of a dataset folder.
 
-use crate::error::{DataError, Result, io};
+use crate::error::{DataError, Result};
 use crate::schema::{COLUMNS, FORMAT_NAME, FORMAT_VERSION, Split, hf_features};
 use crate::shard::ShardInfo;
 use crate::stats::Statistics;
@@ -118,7 +118,7 @@ impl DatasetInfo {
     pub fn write(&self, dir: &Path) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(self)
             .map_err(|e| DataError::Invalid(format!("serialising info.json: {e}")))?;
-        write_atomic(&dir.join(INFO_FILE), &bytes)
+        Ok(avwm_core::write_atomic(&dir.join(INFO_FILE), &bytes)?)
     }
 
     /// Reads and checks `dir/info.json`.
@@ -169,21 +169,4 @@ impl DatasetInfo {
         }
         serde_json::from_slice(&text).map_err(|source| DataError::BadInfo { path, source })
     }
-}
-
-/// Writes a file atomically: hidden temporary in the same folder, fsync, rename.
-///
-/// # Errors
-/// I/O errors.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io(parent))?;
-    }
-    let tmp = crate::shard::tmp_path_for(path);
-    let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io(path))
 }

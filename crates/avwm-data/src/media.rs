@@ -19,34 +19,12 @@ pub enum AudioEncoding {
     Pcm16,
 }
 
-/// Encodes an RGB image as an 8-bit RGB PNG (fast deflate, adaptive filter: deterministic).
+/// Encodes an RGB image as an 8-bit RGB PNG ([`avwm_core::encode_png`]), as a [`DataError`].
 ///
 /// # Errors
 /// [`DataError::Media`] if the buffer size does not match `width × height × 3`.
 pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>> {
-    if img.data.len() != img.width as usize * img.height as usize * 3 {
-        return Err(DataError::Media(format!(
-            "image buffer of {} bytes for {}×{} RGB",
-            img.data.len(),
-            img.width,
-            img.height
-        )));
-    }
-    let mut out = Vec::with_capacity(img.data.len() / 2);
-    {
-        let mut enc = png::Encoder::new(&mut out, img.width, img.height);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Fast);
-        let mut w = enc
-            .write_header()
-            .map_err(|e| DataError::Media(format!("PNG header: {e}")))?;
-        w.write_image_data(&img.data)
-            .map_err(|e| DataError::Media(format!("PNG data: {e}")))?;
-        w.finish()
-            .map_err(|e| DataError::Media(format!("PNG end: {e}")))?;
-    }
-    Ok(out)
+    avwm_core::encode_png(img).map_err(|e| DataError::Media(e.to_string()))
 }
 
 /// Decodes an 8-bit RGB (or RGBA, alpha dropped) PNG.

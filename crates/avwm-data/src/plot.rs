@@ -3,10 +3,10 @@
 //! green), labelled with a built-in 3×5 pixel font; exact numbers are in `info.json`.
 
 use crate::error::Result;
-use crate::info::write_atomic;
 use crate::media::encode_png;
 use crate::stats::{Histogram, Statistics};
 use avwm_core::RgbImage;
+use avwm_core::write_atomic;
 use std::path::Path;
 
 const W: u32 = 560;

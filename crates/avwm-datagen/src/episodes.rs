@@ -181,10 +181,7 @@ pub fn write_episodes(path: &Path, episodes: &[NavEpisode]) -> Result<(), GenErr
             source,
         })?;
     }
-    avwm_sim::record::write_atomic(path, text.as_bytes()).map_err(|e| GenError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    })
+    Ok(avwm_core::write_atomic(path, text.as_bytes())?)
 }
 
 /// Reads an episode file, checking every line.

@@ -65,6 +65,14 @@ pub enum GenError {
         /// What went wrong.
         source: std::io::Error,
     },
+    /// Parts of a dataset cannot be merged.
+    #[error("{}: {msg}", path.display())]
+    Merge {
+        /// The folder or file concerned.
+        path: std::path::PathBuf,
+        /// What is missing or inconsistent.
+        msg: String,
+    },
     /// A broken navigation episode file.
     #[error("{}{}: {msg}", path.display(), if *line > 0 { format!(" line {line}") } else { String::new() })]
     Episodes {
@@ -75,6 +83,15 @@ pub enum GenError {
         /// What is wrong.
         msg: String,
     },
+}
+
+impl From<avwm_core::IoError> for GenError {
+    fn from(e: avwm_core::IoError) -> Self {
+        GenError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 /// One planned scene.
@@ -219,6 +236,88 @@ pub struct GenSummary {
     pub shards_written: usize,
 }
 
+/// One machine's part of a dataset (`avwm data generate --shard I/N`): the plan's scenes
+/// `index, index + count, index + 2·count, …` in plan order (train, validation, test), so every
+/// part holds scenes of every split while there are enough of them.
+///
+/// A part's files depend only on the config and `I/N`; [`merge`] joins the `N` parts into the
+/// dataset a single [`generate`] makes, byte for byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Part {
+    /// This part, `0..count`.
+    pub index: usize,
+    /// How many parts the plan is cut into.
+    pub count: usize,
+}
+
+impl Part {
+    /// Does this part generate the plan's `k`-th scene?
+    pub fn holds(&self, k: usize) -> bool {
+        k % self.count == self.index
+    }
+
+    /// The marker file a finished part leaves in its folder: `.avwm-part-I-of-N.json`.
+    pub fn marker(&self) -> String {
+        format!(".avwm-part-{}-of-{}.json", self.index, self.count)
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Part {
+    type Err = GenError;
+
+    /// Parses `I/N` with `0 ≤ I < N`.
+    fn from_str(s: &str) -> Result<Part, GenError> {
+        let bad = || GenError::Config(format!("shard `{s}`: expected I/N with 0 <= I < N"));
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Part { index, count })
+    }
+}
+
+/// What a finished part records in its marker file (`Part::marker`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+struct PartMarker {
+    part: Part,
+    /// The shard files this part wrote or found complete, with their summaries.
+    shards: Vec<ShardInfo>,
+}
+
+/// Summary of one part's run ([`generate_part`]).
+#[derive(Debug, Clone)]
+pub struct PartSummary {
+    /// The part.
+    pub part: Part,
+    /// Scenes of the plan in this part.
+    pub scenes: usize,
+    /// The part's shard files (relative paths) with their summaries.
+    pub shards: Vec<ShardInfo>,
+    /// Shards that were already complete and skipped.
+    pub shards_skipped: usize,
+    /// Shards written by this run.
+    pub shards_written: usize,
+}
+
+/// Summary of [`merge`].
+#[derive(Debug, Clone)]
+pub struct MergeSummary {
+    /// The written `info.json`.
+    pub info: DatasetInfo,
+    /// How many parts were joined.
+    pub parts: usize,
+    /// Shard files copied in from other folders (0 when every part wrote into the output folder).
+    pub shards_copied: usize,
+}
+
 /// Checks that an existing shard is complete and matches the plan; returns its summary.
 fn existing_shard(dir: &Path, rel: &str, eps: &std::ops::Range<u64>) -> Option<ShardInfo> {
     let path = dir.join(rel);
@@ -269,6 +368,253 @@ pub fn generate(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<GenSummary, GenError> {
     let plan = Plan::new(cfg)?;
+    claim(cfg, dir)?;
+    let all: Vec<&ScenePlan> = plan.scenes.iter().collect();
+    let written = write_scenes(cfg, dir, &all, progress)?;
+    let (skipped, new) = written.counts();
+    let info = finish(cfg, &plan, dir, written.shards)?;
+    Ok(GenSummary {
+        info,
+        shards_skipped: skipped,
+        shards_written: new,
+    })
+}
+
+/// Generates (or completes) one part of the dataset of `cfg` in `dir` ([`Part`]), for data
+/// generation across machines: every part may write into the same (shared) folder or into a
+/// folder of its own. Resumable like [`generate`]. At the end the part leaves its marker file;
+/// [`merge`] then writes the statistics, plots and `info.json` of the whole dataset.
+///
+/// # Errors
+/// As [`generate`].
+pub fn generate_part(
+    cfg: &GenConfig,
+    dir: &Path,
+    part: Part,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<PartSummary, GenError> {
+    let plan = Plan::new(cfg)?;
+    if part.count == 0 || part.index >= part.count {
+        return Err(GenError::Config(format!(
+            "shard {part}: expected I/N with 0 <= I < N"
+        )));
+    }
+    claim(cfg, dir)?;
+    let mine: Vec<&ScenePlan> = plan
+        .scenes
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| part.holds(*k))
+        .map(|(_, sp)| sp)
+        .collect();
+    let written = write_scenes(cfg, dir, &mine, progress)?;
+    let (skipped, new) = written.counts();
+    let shards: Vec<ShardInfo> = written.shards.into_iter().map(|(s, _)| s).collect();
+    let marker = PartMarker {
+        part,
+        shards: shards.clone(),
+    };
+    let json = serde_json::to_vec_pretty(&marker).map_err(|e| GenError::Config(e.to_string()))?;
+    avwm_core::write_atomic(&dir.join(part.marker()), &json)?;
+    Ok(PartSummary {
+        part,
+        scenes: mine.len(),
+        shards,
+        shards_skipped: skipped,
+        shards_written: new,
+    })
+}
+
+/// Joins the parts of a dataset generated with [`generate_part`] into `dir` and writes its
+/// statistics, plots and `info.json`: the files are byte-identical to one [`generate`] run.
+///
+/// `inputs` are the folders the parts were generated in; their shard files are copied into
+/// `dir` (atomically; a file already there and complete is kept). With no `inputs` the parts are
+/// expected in `dir` itself (every machine wrote into one shared folder). Every input must hold
+/// the same config, and the markers must cover every part `0..N` of one `N` exactly once. The
+/// part markers in `dir` are removed once `info.json` is written.
+///
+/// # Errors
+/// [`GenError::Merge`] naming the folder and what is missing or inconsistent;
+/// [`GenError::ConfigMismatch`]; I/O and data errors naming the file.
+pub fn merge(
+    dir: &Path,
+    inputs: &[std::path::PathBuf],
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<MergeSummary, GenError> {
+    let merge_err = |path: &Path, msg: String| GenError::Merge {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let sources: Vec<&Path> = if inputs.is_empty() {
+        vec![dir]
+    } else {
+        inputs.iter().map(|p| p.as_path()).collect()
+    };
+    // One config for every source.
+    let mut config: Option<Vec<u8>> = None;
+    for src in &sources {
+        let path = src.join(RUN_CONFIG_FILE);
+        let bytes = std::fs::read(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => merge_err(
+                src,
+                format!("no {RUN_CONFIG_FILE}: not a folder made by `avwm data generate --shard`"),
+            ),
+            _ => GenError::Io {
+                path: path.clone(),
+                source,
+            },
+        })?;
+        match &config {
+            Some(c) if *c != bytes => return Err(GenError::ConfigMismatch(src.to_path_buf())),
+            Some(_) => {}
+            None => config = Some(bytes),
+        }
+    }
+    let config = config.unwrap_or_default();
+    let cfg: GenConfig = serde_json::from_slice(&config).map_err(|e| {
+        merge_err(
+            &sources[0].join(RUN_CONFIG_FILE),
+            format!("not a generator config: {e}"),
+        )
+    })?;
+    let plan = Plan::new(&cfg)?;
+    // The parts' markers: one N, every index once.
+    let mut markers: Vec<(std::path::PathBuf, PartMarker)> = Vec::new();
+    for src in &sources {
+        let entries = std::fs::read_dir(src).map_err(|source| GenError::Io {
+            path: src.to_path_buf(),
+            source,
+        })?;
+        for e in entries {
+            let e = e.map_err(|source| GenError::Io {
+                path: src.to_path_buf(),
+                source,
+            })?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with(".avwm-part-") && name.ends_with(".json")) {
+                continue;
+            }
+            let path = e.path();
+            let bytes = std::fs::read(&path).map_err(|source| GenError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let m: PartMarker = serde_json::from_slice(&bytes)
+                .map_err(|e| merge_err(&path, format!("not a part marker: {e}")))?;
+            if name != m.part.marker() {
+                return Err(merge_err(
+                    &path,
+                    format!("holds the marker of part {}", m.part),
+                ));
+            }
+            markers.push((src.to_path_buf(), m));
+        }
+    }
+    let Some(count) = markers.first().map(|(_, m)| m.part.count) else {
+        return Err(merge_err(
+            sources[0],
+            "no finished part here (no .avwm-part-I-of-N.json): run `avwm data generate --shard I/N` first"
+                .into(),
+        ));
+    };
+    let mut seen = vec![None; count];
+    for (src, m) in &markers {
+        if m.part.count != count {
+            return Err(merge_err(
+                src,
+                format!(
+                    "part {} was cut into {} parts, another into {count}",
+                    m.part, m.part.count
+                ),
+            ));
+        }
+        if let Some(other) = seen[m.part.index].replace(src.clone()) {
+            return Err(merge_err(
+                src,
+                format!("part {} is also in {}", m.part, other.display()),
+            ));
+        }
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|&i| seen[i].is_none())
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(merge_err(
+            sources[0],
+            format!("parts not finished (or not given): {}", missing.join(", ")),
+        ));
+    }
+    // Copy the shards into `dir`, then check every shard of the plan.
+    std::fs::create_dir_all(dir).map_err(|source| GenError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut copied = 0;
+    if !inputs.is_empty() {
+        claim(&cfg, dir)?;
+        for (src, m) in &markers {
+            for s in &m.shards {
+                let (from, to) = (src.join(&s.file), dir.join(&s.file));
+                if from == to {
+                    continue;
+                }
+                let same = std::fs::metadata(&to).is_ok_and(|t| t.len() == s.bytes);
+                if !same {
+                    avwm_core::fs::copy_atomic(&from, &to)?;
+                    copied += 1;
+                }
+            }
+        }
+    }
+    let total: usize = plan.scenes.iter().map(|sp| sp.shards.len()).sum();
+    let mut shards = Vec::with_capacity(total);
+    let mut episodes = 0;
+    let mut frames = 0;
+    for (k, sp) in plan.scenes.iter().enumerate() {
+        for (rel, eps) in &sp.shards {
+            let s = existing_shard(dir, rel, eps).ok_or_else(|| {
+                merge_err(
+                    &dir.join(rel),
+                    format!(
+                        "missing or incomplete (episodes {}..{} of part {}/{count})",
+                        eps.start,
+                        eps.end,
+                        k % count
+                    ),
+                )
+            })?;
+            episodes += s.episodes.len();
+            frames += s.rows;
+            progress(Progress {
+                episodes_done: episodes,
+                episodes_total: cfg.episodes,
+                frames_done: frames,
+            });
+            shards.push((s, sp.split));
+        }
+    }
+    let info = finish(&cfg, &plan, dir, shards)?;
+    for i in 0..count {
+        let marker = dir.join(Part { index: i, count }.marker());
+        if marker.exists() {
+            std::fs::remove_file(&marker).map_err(|source| GenError::Io {
+                path: marker,
+                source,
+            })?;
+        }
+    }
+    Ok(MergeSummary {
+        info,
+        parts: count,
+        shards_copied: copied,
+    })
+}
+
+/// Records `cfg` as the config of the run in `dir` (creating it), or checks that the run there
+/// has the same one.
+fn claim(cfg: &GenConfig, dir: &Path) -> Result<(), GenError> {
     std::fs::create_dir_all(dir).map_err(|source| DataError::Io {
         path: dir.to_path_buf(),
         source,
@@ -276,11 +622,34 @@ pub fn generate(
     let run_cfg = serde_json::to_vec_pretty(cfg).map_err(|e| GenError::Config(e.to_string()))?;
     let run_path = dir.join(RUN_CONFIG_FILE);
     match std::fs::read(&run_path) {
-        Ok(old) if old != run_cfg => return Err(GenError::ConfigMismatch(dir.to_path_buf())),
-        Ok(_) => {}
-        Err(_) => avwm_data::info::write_atomic(&run_path, &run_cfg)?,
+        Ok(old) if old != run_cfg => Err(GenError::ConfigMismatch(dir.to_path_buf())),
+        Ok(_) => Ok(()),
+        Err(_) => Ok(avwm_core::write_atomic(&run_path, &run_cfg)?),
     }
-    let total = cfg.episodes;
+}
+
+/// The shards of some scenes, each with its split and whether this run wrote it.
+struct Written {
+    shards: Vec<(ShardInfo, Split)>,
+    new: Vec<bool>,
+}
+
+impl Written {
+    /// (skipped, written).
+    fn counts(&self) -> (usize, usize) {
+        let new = self.new.iter().filter(|&&n| n).count();
+        (self.new.len() - new, new)
+    }
+}
+
+/// Writes (or finds complete) every shard of `scenes`, in parallel over scenes.
+fn write_scenes(
+    cfg: &GenConfig,
+    dir: &Path,
+    scenes: &[&ScenePlan],
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Written, GenError> {
+    let total = scenes.iter().map(|sp| sp.episodes.clone().count()).sum();
     let (done_eps, done_frames) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let report = |eps: usize, frames: usize| {
         let e = done_eps.fetch_add(eps, Ordering::Relaxed) + eps;
@@ -291,8 +660,7 @@ pub fn generate(
             frames_done: f,
         });
     };
-    let results: Vec<Result<Vec<(ShardInfo, bool)>, GenError>> = plan
-        .scenes
+    let results: Vec<Result<Vec<(ShardInfo, bool)>, GenError>> = scenes
         .par_iter()
         .map(|sp| {
             let mut out: Vec<Option<(ShardInfo, bool)>> = Vec::new();
@@ -349,25 +717,30 @@ pub fn generate(
             Ok(out.into_iter().flatten().collect())
         })
         .collect();
-    let mut shards = Vec::new();
-    let mut splits = Vec::new();
-    let (mut skipped, mut written) = (0, 0);
-    for (sp, r) in plan.scenes.iter().zip(results) {
+    let mut written = Written {
+        shards: Vec::new(),
+        new: Vec::new(),
+    };
+    for (sp, r) in scenes.iter().zip(results) {
         for (s, new) in r? {
-            if new {
-                written += 1
-            } else {
-                skipped += 1
-            }
-            shards.push(s);
-            splits.push(sp.split);
+            written.shards.push((s, sp.split));
+            written.new.push(new);
         }
     }
+    Ok(written)
+}
+
+/// Statistics, plots and `info.json` of the dataset in `dir`, from its shards.
+fn finish(
+    cfg: &GenConfig,
+    plan: &Plan,
+    dir: &Path,
+    shards: Vec<(ShardInfo, Split)>,
+) -> Result<DatasetInfo, GenError> {
+    let mut shards = shards;
     // Shards sorted by file name, so info.json lists them in split/file order.
-    let mut order: Vec<usize> = (0..shards.len()).collect();
-    order.sort_by(|&a, &b| shards[a].file.cmp(&shards[b].file));
-    let shards: Vec<ShardInfo> = order.iter().map(|&i| shards[i].clone()).collect();
-    let splits: Vec<Split> = order.iter().map(|&i| splits[i]).collect();
+    shards.sort_by(|a, b| a.0.file.cmp(&b.0.file));
+    let (shards, splits): (Vec<ShardInfo>, Vec<Split>) = shards.into_iter().unzip();
     let mut stats = StatsBuilder::new();
     for s in &shards {
         let rows = ShardReader::open(&dir.join(&s.file))?.read_all(false)?;
@@ -397,9 +770,5 @@ pub fn generate(
     );
     info.plots = avwm_data::plot::write_plots(dir, &info.statistics)?;
     info.write(dir)?;
-    Ok(GenSummary {
-        info,
-        shards_skipped: skipped,
-        shards_written: written,
-    })
+    Ok(info)
 }

@@ -5,7 +5,9 @@
 //! * [`GenConfig`] with presets `tiny`, `small`, `avw4k`;
 //! * [`Plan`]: scenes → splits → episodes → shards, a pure function of the config;
 //! * [`walk`](walk::walk): one trajectory;
-//! * [`generate`]: parallel, deterministic, resumable generation with a progress callback.
+//! * [`generate`]: parallel, deterministic, resumable generation with a progress callback;
+//! * [`generate_part`] and [`merge`]: the same dataset made by `N` machines, one [`Part`] each,
+//!   then joined, byte-identical to one [`generate`].
 #![warn(missing_docs)]
 
 mod config;
@@ -15,6 +17,6 @@ pub mod walk;
 
 pub use config::{GenConfig, Variation};
 pub use generate::{
-    GenError, GenSummary, Plan, Progress, RUN_CONFIG_FILE, ScenePlan, episode_seed, generate,
-    pattern_of,
+    GenError, GenSummary, MergeSummary, Part, PartSummary, Plan, Progress, RUN_CONFIG_FILE,
+    ScenePlan, episode_seed, generate, generate_part, merge, pattern_of,
 };

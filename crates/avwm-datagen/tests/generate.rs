@@ -189,3 +189,79 @@ fn pattern_shares_follow_the_weights_in_every_run_of_episodes() {
     assert!((195..=205).contains(&src), "{src}");
     assert!((0..300).all(|i| avwm_datagen::pattern_of(&skew, i) != MotionPattern::RandomToRandom));
 }
+
+#[test]
+fn parts_merged_are_byte_identical_to_one_run() {
+    use avwm_datagen::{Part, generate_part, merge};
+    let cfg = GenConfig::tiny();
+    let one = tempfile::tempdir().unwrap();
+    generate(&cfg, one.path(), &|_| {}).unwrap();
+    let reference = files(one.path());
+    let part = |i, n| Part { index: i, count: n };
+
+    // Every machine writes into one shared folder, then `merge` in place.
+    let shared = tempfile::tempdir().unwrap();
+    let mut scenes = 0;
+    for i in 0..2 {
+        let s = generate_part(&cfg, shared.path(), part(i, 2), &|_| {}).unwrap();
+        assert_eq!(s.shards_written, s.shards.len());
+        scenes += s.scenes;
+    }
+    assert_eq!(scenes, cfg.scenes, "the parts cover every scene once");
+    assert!(!shared.path().join("info.json").exists());
+    let m = merge(shared.path(), &[], &|_| {}).unwrap();
+    assert_eq!((m.parts, m.shards_copied), (2, 0));
+    assert_eq!(files(shared.path()), reference);
+
+    // Each machine writes its own folder; `merge` copies the shards into a new one. More parts
+    // than scenes leaves some parts empty, which is fine.
+    let own: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (i, d) in own.iter().enumerate() {
+        generate_part(&cfg, d.path(), part(i, 4), &|_| {}).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let inputs: Vec<_> = own.iter().map(|d| d.path().to_path_buf()).collect();
+    // A part missing is named.
+    let e = merge(out.path(), &inputs[..3], &|_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("3/4"), "{e}");
+    let m = merge(out.path(), &inputs, &|_| {}).unwrap();
+    assert_eq!(m.parts, 4);
+    assert_eq!(files(out.path()), reference);
+    // Merging again is a no-op that ends with the same files.
+    merge(out.path(), &inputs, &|_| {}).unwrap();
+    assert_eq!(files(out.path()), reference);
+
+    // A part of another config is refused; a part given twice is named.
+    let other = tempfile::tempdir().unwrap();
+    generate_part(
+        &GenConfig {
+            seed: 9,
+            ..cfg.clone()
+        },
+        other.path(),
+        part(0, 4),
+        &|_| {},
+    )
+    .unwrap();
+    let mixed = [other.path().to_path_buf(), inputs[1].clone()];
+    assert!(matches!(
+        merge(tempfile::tempdir().unwrap().path(), &mixed, &|_| {}),
+        Err(avwm_datagen::GenError::ConfigMismatch(_))
+    ));
+    let twice = [inputs[0].clone(), inputs[0].clone()];
+    let e = merge(tempfile::tempdir().unwrap().path(), &twice, &|_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("also in"), "{e}");
+}
+
+#[test]
+fn part_specs_parse_and_refuse_nonsense() {
+    use avwm_datagen::Part;
+    assert_eq!("3/8".parse::<Part>().unwrap(), Part { index: 3, count: 8 });
+    for bad in ["8/8", "1/0", "3", "a/b", "-1/4", ""] {
+        assert!(bad.parse::<Part>().is_err(), "{bad}");
+    }
+}

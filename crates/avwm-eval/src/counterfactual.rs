@@ -19,7 +19,7 @@ use crate::protocol::{EvalConfig, Output, TrueFrame, mean_std, outputs_of};
 use crate::resim::Resimulator;
 use crate::sheet::{SheetCell, SheetRow, write_sheet};
 use crate::{EvalError, Result};
-use avwm_core::{Action, FORWARD_STEP_M, Pose, Seed, TURN_DEG};
+use avwm_core::{Action, Pose, Seed};
 use avwm_data::AggregatedAction;
 use avwm_metrics::audio::{AudioAnalyzer, StftConfig};
 use avwm_model::predict::Context;
@@ -61,22 +61,9 @@ pub fn alternatives() -> [Vec<Alternative>; 2] {
     ]
 }
 
-/// The pose a sequence commands from `p` (no collisions).
+/// The pose a sequence commands from `p` (no collisions): [`Action::nominal`] applied in turn.
 pub fn commanded_pose(p: Pose, actions: &[Action]) -> Pose {
-    let mut q = p;
-    for a in actions {
-        q = match a {
-            Action::Forward => Pose::new(
-                q.x + FORWARD_STEP_M * q.yaw.cos(),
-                q.y + FORWARD_STEP_M * q.yaw.sin(),
-                q.yaw,
-            ),
-            Action::TurnLeft => Pose::new(q.x, q.y, q.yaw + TURN_DEG.to_radians()),
-            Action::TurnRight => Pose::new(q.x, q.y, q.yaw - TURN_DEG.to_radians()),
-            Action::Stop => q,
-        };
-    }
-    q
+    actions.iter().fold(p, |q, a| a.nominal(q))
 }
 
 /// Ranks with ties averaged (1-based).

@@ -47,3 +47,12 @@ pub enum EvalError {
 
 /// Result with [`EvalError`].
 pub type Result<T> = std::result::Result<T, EvalError>;
+
+impl From<avwm_core::IoError> for EvalError {
+    fn from(e: avwm_core::IoError) -> Self {
+        EvalError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

@@ -392,7 +392,7 @@ pub fn evaluate(
             .map_err(|e| EvalError::Input(format!("serialising a sample: {e}")))?;
         lines.write_all(b"\n").map_err(io(out))?;
     }
-    ckpt::write_atomic(&out.join("samples.jsonl"), &lines)?;
+    avwm_core::write_atomic(&out.join("samples.jsonl"), &lines)?;
     // Plots.
     let plots = out.join("plots");
     std::fs::create_dir_all(&plots).map_err(io(&plots))?;

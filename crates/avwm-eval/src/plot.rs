@@ -376,25 +376,6 @@ fn draw_text_up(img: &mut RgbImage, x: i64, y: i64, s: &str, scale: u32, c: [u8;
 // PNG output.
 // ---------------------------------------------------------------------------------------------
 
-/// Writes `bytes` to `path` atomically ([`avwm_nn::ckpt::write_atomic`]), creating the parent
-/// folder.
-///
-/// # Errors
-/// [`EvalError::Io`] naming the path.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
-        std::fs::create_dir_all(parent).map_err(|source| EvalError::Io {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
-    avwm_nn::ckpt::write_atomic(path, bytes).map_err(|e| match e {
-        avwm_nn::NnError::Io { path, source } => EvalError::Io { path, source },
-        other => other.into(),
-    })
-}
-
 /// Encodes `img` as PNG and writes it atomically to `path`.
 ///
 /// # Errors
@@ -402,7 +383,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub(crate) fn write_png(path: &Path, img: &RgbImage) -> Result<()> {
     let png = avwm_data::media::encode_png(img)
         .map_err(|e| EvalError::Input(format!("{}: {e}", path.display())))?;
-    write_atomic(path, &png)
+    Ok(avwm_core::write_atomic(path, &png)?)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -490,7 +490,10 @@ impl Page {
     /// [`EvalError::Io`] naming the path.
     pub fn write_markdown(&self, path: &Path) -> Result<()> {
         let base = path.parent().unwrap_or(Path::new(""));
-        crate::plot::write_atomic(path, self.to_markdown(base).as_bytes())
+        Ok(avwm_core::write_atomic(
+            path,
+            self.to_markdown(base).as_bytes(),
+        )?)
     }
 
     /// Writes [`Page::to_html`] to `path` atomically.
@@ -498,7 +501,7 @@ impl Page {
     /// # Errors
     /// As [`Page::to_html`]; [`EvalError::Io`] naming the path.
     pub fn write_html(&self, path: &Path) -> Result<()> {
-        crate::plot::write_atomic(path, self.to_html()?.as_bytes())
+        Ok(avwm_core::write_atomic(path, self.to_html()?.as_bytes())?)
     }
 }
 

@@ -747,7 +747,7 @@ fn copy_into(src: &Path, out: &Path, rel: &str) -> Result<PathBuf> {
         path: src.to_path_buf(),
         source,
     })?;
-    ckpt::write_atomic(&dst, &bytes)?;
+    avwm_core::write_atomic(&dst, &bytes)?;
     Ok(dst)
 }
 

@@ -34,3 +34,9 @@ pub enum ModelError {
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+impl From<avwm_core::IoError> for ModelError {
+    fn from(e: avwm_core::IoError) -> Self {
+        ModelError::Nn(e.into())
+    }
+}

@@ -909,7 +909,7 @@ fn copy_files(src: &Path, dst: &Path, rels: &[&str]) -> Result<()> {
     for rel in rels {
         let from = src.join(rel);
         let bytes = std::fs::read(&from).map_err(NnError::io(&from))?;
-        ckpt::write_atomic(&dst.join(rel), &bytes)?;
+        avwm_core::write_atomic(&dst.join(rel), &bytes)?;
     }
     Ok(())
 }

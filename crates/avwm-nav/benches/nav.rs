@@ -92,7 +92,9 @@ fn shortest_path_random_pairs(bencher: Bencher) {
 /// Top-down map at 40 px/m, with PNG encoding.
 #[divan::bench(sample_count = 10)]
 fn draw_map_png(bencher: Bencher) {
-    bencher.bench(|| avwm_nav::encode_png(&GRID.draw_map(&APARTMENT, &[], 40.0)).len());
+    bencher.bench(|| {
+        avwm_core::encode_png(&GRID.draw_map(&APARTMENT, &[], 40.0)).map_or(0, |b| b.len())
+    });
 }
 
 /// Shortest-path follower episodes from random starts to the source (counter: actions).

@@ -42,9 +42,6 @@ pub enum NavError {
         /// The configured minimum (m²).
         min_area_m2: f32,
     },
-    /// The image cannot be encoded (its buffer does not match its size, or it is empty).
-    #[error("PNG encoding: {0}")]
-    Png(String),
 }
 
 /// `Result` with [`NavError`] as the default error.

@@ -51,8 +51,8 @@
 //! ```
 //!
 //! One floor per scene (stairs and multi-level meshes are out of scope). This crate neither
-//! renders (`avwm-render`) nor computes rewards or episodes (`avwm-sim`); it does own the PNG
-//! helper ([`encode_png`]) that the other crates reuse.
+//! renders (`avwm-render`) nor computes rewards or episodes (`avwm-sim`); its maps are encoded
+//! by the one PNG encoder, `avwm_core::encode_png`.
 #![warn(missing_docs)]
 
 mod config;
@@ -67,6 +67,5 @@ mod raster;
 pub use config::NavConfig;
 pub use error::{NavError, Result};
 pub use grid::{CellKind, NavGrid};
-pub use map::{encode_png, try_encode_png};
 pub use motion::Motion;
 pub use path::NavPath;

@@ -1,6 +1,5 @@
-//! Top-down maps of the navigation grid and PNG encoding.
+//! Top-down maps of the navigation grid (encoded to PNG by `avwm_core::encode_png`).
 
-use crate::error::{NavError, Result};
 use crate::grid::{CellKind, NavGrid};
 use avwm_core::{Pose, RgbImage};
 use avwm_scene::Scene;
@@ -218,79 +217,5 @@ impl NavGrid {
             );
         }
         cv.img
-    }
-}
-
-/// Encodes an RGB image as an 8-bit sRGB PNG.
-///
-/// # Errors
-/// [`NavError::Png`] if the buffer length is not `width · height · 3` or the size is zero.
-pub fn try_encode_png(img: &RgbImage) -> Result<Vec<u8>> {
-    let expected = img.width as usize * img.height as usize * 3;
-    if img.data.len() != expected || expected == 0 {
-        return Err(NavError::Png(format!(
-            "{}×{} image needs {expected} bytes, has {}",
-            img.width,
-            img.height,
-            img.data.len()
-        )));
-    }
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, img.width, img.height);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_source_srgb(png::SrgbRenderingIntent::Perceptual);
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| NavError::Png(e.to_string()))?;
-        writer
-            .write_image_data(&img.data)
-            .map_err(|e| NavError::Png(e.to_string()))?;
-        writer.finish().map_err(|e| NavError::Png(e.to_string()))?;
-    }
-    Ok(out)
-}
-
-/// Encodes an RGB image as an 8-bit sRGB PNG (for any well-formed [`RgbImage`]).
-///
-/// # Panics
-/// If the image breaks its invariant (`data.len() != width · height · 3`) or is empty; use
-/// [`try_encode_png`] for images from untrusted sources.
-pub fn encode_png(img: &RgbImage) -> Vec<u8> {
-    match try_encode_png(img) {
-        Ok(v) => v,
-        Err(e) => panic!("encode_png: {e}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn png_round_trips_through_the_decoder() {
-        let mut img = RgbImage::new(5, 3);
-        for (k, b) in img.data.iter_mut().enumerate() {
-            *b = (k * 7 % 256) as u8;
-        }
-        let bytes = encode_png(&img);
-        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-        let dec = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = dec.read_info().expect("valid png");
-        let mut buf = vec![0; reader.output_buffer_size().expect("size")];
-        let info = reader.next_frame(&mut buf).expect("frame");
-        assert_eq!((info.width, info.height), (5, 3));
-        assert_eq!(&buf[..info.buffer_size()], &img.data[..]);
-    }
-
-    #[test]
-    fn malformed_image_is_an_error_not_a_panic() {
-        let img = RgbImage {
-            width: 4,
-            height: 4,
-            data: vec![0; 5],
-        };
-        assert!(matches!(try_encode_png(&img), Err(NavError::Png(_))));
     }
 }

@@ -1,7 +1,7 @@
 //! Agent motion: turning in place and forward steps that slide along obstacles.
 
 use crate::grid::{CellKind, NavGrid};
-use avwm_core::{Action, FORWARD_STEP_M, Pose, TURN_DEG};
+use avwm_core::{Action, FORWARD_STEP_M, Pose};
 use glam::Vec2;
 
 /// The outcome of one action.
@@ -33,19 +33,11 @@ impl NavGrid {
                 collided: false,
                 moved_m: 0.0,
             },
-            Action::TurnLeft | Action::TurnRight => {
-                let sign = if action == Action::TurnLeft {
-                    1.0
-                } else {
-                    -1.0
-                };
-                let yaw = pose.yaw + sign * TURN_DEG.to_radians();
-                Motion {
-                    pose: Pose::new(pose.x, pose.y, yaw),
-                    collided: false,
-                    moved_m: 0.0,
-                }
-            }
+            Action::TurnLeft | Action::TurnRight => Motion {
+                pose: action.nominal(pose),
+                collided: false,
+                moved_m: 0.0,
+            },
             Action::Forward => self.move_forward(pose, FORWARD_STEP_M),
         }
     }

@@ -2,36 +2,8 @@
 
 use crate::{NnError, Result};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tch::{Tensor, nn::VarStore};
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, fsync and a rename, so
-/// that a crash never leaves a half-written file under the final name; the temporary file is
-/// removed if any step fails.
-///
-/// # Errors
-/// [`NnError::Io`].
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(NnError::io(&tmp))?;
-        f.write_all(bytes).map_err(NnError::io(&tmp))?;
-        f.sync_all().map_err(NnError::io(&tmp))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(NnError::io(path))
-    })();
-    if result.is_err() {
-        std::fs::remove_file(&tmp).ok();
-    }
-    result
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
 
 /// Writes `value` as pretty JSON, atomically.
 ///
@@ -43,7 +15,7 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
         source,
     })?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    Ok(avwm_core::write_atomic(path, &bytes)?)
 }
 
 /// Reads JSON from `path`.
@@ -63,7 +35,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 /// # Errors
 /// [`NnError::Torch`] or [`NnError::Io`].
 pub fn save_tensors(path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
-    let tmp = tmp_path(path);
+    let tmp = avwm_core::fs::temporary(path);
     let cpu: Vec<(String, Tensor)> = tensors
         .iter()
         .map(|(n, t)| {

@@ -71,3 +71,12 @@ impl NnError {
         move |source| NnError::Io { path, source }
     }
 }
+
+impl From<avwm_core::IoError> for NnError {
+    fn from(e: avwm_core::IoError) -> Self {
+        NnError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

@@ -46,7 +46,7 @@ impl JsonlLog {
             })
             .map(|l| format!("{l}\n"))
             .collect();
-        crate::ckpt::write_atomic(path, kept.as_bytes())
+        Ok(avwm_core::write_atomic(path, kept.as_bytes())?)
     }
 
     /// Appends one record.

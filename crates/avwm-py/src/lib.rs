@@ -681,7 +681,7 @@ fn record_episode(
             .map_err(|e| PyOSError::new_err(format!("creating {}: {e}", out.display())))?;
         let text =
             toml::to_string(sim.config()).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        avwm_sim::record::write_atomic(&out.join("config.toml"), text.as_bytes())
+        avwm_core::write_atomic(&out.join("config.toml"), text.as_bytes())
             .map_err(|e| PyOSError::new_err(e.to_string()))?;
         let req = RecordRequest {
             policy,

@@ -183,3 +183,12 @@ impl Scene {
             .map(|i| i as u32)
     }
 }
+
+impl From<avwm_core::IoError> for SceneError {
+    fn from(e: avwm_core::IoError) -> Self {
+        SceneError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

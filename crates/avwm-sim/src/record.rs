@@ -35,6 +35,18 @@ pub enum RecordError {
     /// Writing the WAV failed.
     #[error(transparent)]
     Audio(#[from] avwm_audio::AudioError),
+    /// An image could not be encoded.
+    #[error(transparent)]
+    Png(#[from] avwm_core::PngError),
+}
+
+impl From<avwm_core::IoError> for RecordError {
+    fn from(e: avwm_core::IoError) -> Self {
+        RecordError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 /// One line of `log.jsonl`.
@@ -115,16 +127,6 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RecordError + '_ {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path))
-}
-
 /// Runs one episode and writes it to `out`. `progress` is called after every observation
 /// with the number of actions taken so far.
 ///
@@ -170,9 +172,9 @@ pub fn record(
     let mut ret = 0.0;
     let mut i = 0;
     loop {
-        write_atomic(
+        avwm_core::write_atomic(
             &frames.join(format!("{i:06}.png")),
-            &avwm_nav::encode_png(&obs.rgb),
+            &avwm_core::encode_png(&obs.rgb)?,
         )?;
         left.extend_from_slice(&obs.audio.left);
         right.extend_from_slice(&obs.audio.right);
@@ -207,14 +209,14 @@ pub fn record(
         };
         obs = step.obs;
     }
-    write_atomic(&out.join("log.jsonl"), log.as_bytes())?;
+    avwm_core::write_atomic(&out.join("log.jsonl"), log.as_bytes())?;
     avwm_audio::source::write_wav(
         out.join("audio.wav"),
         &[&left, &right],
         avwm_core::SAMPLE_RATE_HZ,
     )?;
     let map = sim.nav().draw_map(sim.scene(), &poses, 20.0);
-    write_atomic(&out.join("map.png"), &avwm_nav::encode_png(&map))?;
+    avwm_core::write_atomic(&out.join("map.png"), &avwm_core::encode_png(&map)?)?;
     let state = sim.state().ok_or(SimError::NotReset)?;
     let spl = if state.success {
         start_geodesic / start_geodesic.max(state.walked_m)
@@ -237,6 +239,6 @@ pub fn record(
         wall_s: started.elapsed().as_secs_f64(),
     };
     let json = serde_json::to_vec_pretty(&summary).expect("summary always serialises");
-    write_atomic(&out.join("summary.json"), &json)?;
+    avwm_core::write_atomic(&out.join("summary.json"), &json)?;
     Ok(summary)
 }

@@ -36,5 +36,11 @@ pub enum TokError {
     Config(String),
 }
 
+impl From<avwm_core::IoError> for TokError {
+    fn from(e: avwm_core::IoError) -> Self {
+        TokError::Nn(e.into())
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, TokError>;

@@ -348,7 +348,7 @@ fn fit(
         path: log_path.clone(),
         source,
     })?;
-    ckpt::write_atomic(&log_path, format!("{line}\n").as_bytes())?;
+    avwm_core::write_atomic(&log_path, format!("{line}\n").as_bytes())?;
     on_log(&last);
     tok.meta.provenance = serde_json::json!({
         "run": run.display().to_string(),

@@ -120,13 +120,6 @@ fn score(records: &[StepRecord]) -> Result<DemoScores> {
     })
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    avwm_sim::record::write_atomic(path, bytes).map_err(|e| ViewError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    })
-}
-
 /// Drives the episode, imagining each action before taking it, and writes the page and
 /// `summary.json` beside it. `progress(done, total)` after every step.
 ///
@@ -173,7 +166,7 @@ pub fn run_demo(
     let scores = score(&records)?;
     let map = session.map();
     let html = page(cfg, &session, &first, &records, &scores, &map)?;
-    write_atomic(&cfg.out, html.as_bytes())?;
+    avwm_core::write_atomic(&cfg.out, html.as_bytes())?;
     let summary = DemoSummary {
         page: cfg.out.clone(),
         scene: session.sim().scene().name.clone(),
@@ -186,7 +179,7 @@ pub fn run_demo(
     };
     let json = serde_json::to_vec_pretty(&summary)
         .map_err(|e| ViewError::Encode(format!("summary: {e}")))?;
-    write_atomic(&dir.join("summary.json"), &json)?;
+    avwm_core::write_atomic(&dir.join("summary.json"), &json)?;
     Ok(summary)
 }
 

@@ -59,5 +59,14 @@ pub enum ViewError {
     Server(String),
 }
 
+impl From<avwm_core::IoError> for ViewError {
+    fn from(e: avwm_core::IoError) -> Self {
+        ViewError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 /// Result with [`ViewError`].
 pub type Result<T> = std::result::Result<T, ViewError>;

@@ -21,7 +21,7 @@ fn data_uri(mime: &str, bytes: &[u8]) -> String {
 /// # Errors
 /// A malformed image.
 pub fn png_uri(img: &RgbImage) -> Result<String> {
-    let bytes = avwm_nav::try_encode_png(img).map_err(|e| ViewError::Encode(e.to_string()))?;
+    let bytes = avwm_core::encode_png(img).map_err(|e| ViewError::Encode(e.to_string()))?;
     Ok(data_uri("image/png", &bytes))
 }
 

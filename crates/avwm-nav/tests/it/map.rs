@@ -2,7 +2,6 @@ use crate::grid;
 use crate::scenes::two_rooms;
 use avwm_core::{Action, Pose, RgbImage};
 use avwm_geom::Vec2;
-use avwm_nav::encode_png;
 
 fn pixel(img: &RgbImage, p: Vec2, lo: Vec2, hi_y: f32, s: f32) -> [u8; 3] {
     let x = ((p.x - lo.x) * s) as usize;
@@ -50,7 +49,7 @@ fn map_shows_walls_free_space_source_and_trajectory_north_up() {
     let door = px(Vec2::new(5.0, 5.0));
     assert!(door[0] > 180 && door[2] < 80, "door: {door:?}");
 
-    let bytes = encode_png(&img);
+    let bytes = avwm_core::encode_png(&img).unwrap();
     let dir = option_env!("CARGO_TARGET_TMPDIR")
         .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
     std::fs::write(dir.join("avwm-nav-two-rooms.png"), &bytes).expect("write png");

@@ -1,7 +1,6 @@
 use crate::grid;
 use avwm_core::{Action, Pose, Seed};
 use avwm_geom::{Bvh, Vec2};
-use avwm_nav::encode_png;
 use avwm_scene::procedural::{ProceduralConfig, generate};
 use rand::Rng;
 
@@ -55,8 +54,11 @@ fn procedural_apartments_are_fully_navigable() {
             let img = g.draw_map(&scene, &[], 30.0);
             let dir = option_env!("CARGO_TARGET_TMPDIR")
                 .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
-            std::fs::write(dir.join("avwm-nav-procedural-0.png"), encode_png(&img))
-                .expect("write png");
+            std::fs::write(
+                dir.join("avwm-nav-procedural-0.png"),
+                avwm_core::encode_png(&img).unwrap(),
+            )
+            .expect("write png");
         }
     }
 }

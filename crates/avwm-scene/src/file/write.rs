@@ -28,18 +28,6 @@ struct Summary<'a> {
     materials: &'a [Material],
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file and a rename, so readers never see a
-/// half-written file.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SceneError> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path));
-    result.map_err(|source| {
-        let _ = std::fs::remove_file(&tmp);
-        SceneError::Io { path, source }
-    })
-}
-
 /// The scene file that reproduces `scene`.
 fn scene_file(
     scene: &Scene,
@@ -154,8 +142,8 @@ pub fn write_scene_dir(
     let json = serde_json::to_string_pretty(&summary)
         .map_err(|e| invalid(&dir.join("scene.json"), format!("cannot write JSON: {e}")))?;
 
-    write_atomic(dir, "mesh.ply", &ply::write_ply(scene))?;
-    write_atomic(dir, "scene.json", json.as_bytes())?;
-    write_atomic(dir, "scene.toml", toml.as_bytes())?;
+    avwm_core::write_atomic(&dir.join("mesh.ply"), &ply::write_ply(scene))?;
+    avwm_core::write_atomic(&dir.join("scene.json"), json.as_bytes())?;
+    avwm_core::write_atomic(&dir.join("scene.toml"), toml.as_bytes())?;
     Ok(())
 }
