@@ -208,7 +208,7 @@ pub fn run(cmd: DataCmd) -> Result<()> {
             config,
             seed,
             threads,
-            shard: Some(part),
+            shard,
             out,
         } => {
             let cfg = resolve(preset, config.as_deref(), seed)?;
@@ -216,31 +216,56 @@ pub fn run(cmd: DataCmd) -> Result<()> {
                 .num_threads(threads.unwrap_or(0))
                 .build()
                 .context("building the thread pool")?;
-            let pb = progress(0, "episodes");
+            let pb = progress(cfg.episodes as u64, "episodes");
+            let on_progress = |p: avwm_datagen::Progress| {
+                pb.set_length(p.episodes_total as u64);
+                pb.set_position(p.episodes_done as u64);
+                pb.set_message(format!("{} fr", p.frames_done));
+            };
             let t = std::time::Instant::now();
-            let summary = pool
-                .install(|| {
-                    avwm_datagen::generate_part(&cfg, &out, part, &|p| {
-                        pb.set_length(p.episodes_total as u64);
-                        pb.set_position(p.episodes_done as u64);
-                        pb.set_message(format!("{} fr", p.frames_done));
+            let threads = pool.current_num_threads();
+            let report = match shard {
+                Some(part) => {
+                    let summary = pool
+                        .install(|| avwm_datagen::generate_part(&cfg, &out, part, &on_progress))
+                        .with_context(|| {
+                            format!("generating part {part} into {}", out.display())
+                        })?;
+                    serde_json::json!({
+                        "out": out,
+                        "shard": part.to_string(),
+                        "scenes": summary.scenes,
+                        "episodes": summary.shards.iter().map(|s| s.episodes.len()).sum::<usize>(),
+                        "frames": summary.shards.iter().map(|s| s.rows).sum::<usize>(),
+                        "shards_written": summary.shards_written,
+                        "shards_skipped": summary.shards_skipped,
+                        "bytes": summary.shards.iter().map(|s| s.bytes).sum::<u64>(),
+                        "wall_s": t.elapsed().as_secs_f64(),
+                        "threads": threads,
+                        "next": format!("when all {} parts are done: avwm data merge --out DIR [PART_DIRS…]", part.count),
                     })
-                })
-                .with_context(|| format!("generating part {part} into {}", out.display()))?;
+                }
+                None => {
+                    let summary = pool
+                        .install(|| avwm_datagen::generate(&cfg, &out, &on_progress))
+                        .with_context(|| format!("generating into {}", out.display()))?;
+                    let wall = t.elapsed().as_secs_f64();
+                    let frames = summary.info.statistics.all.frames;
+                    serde_json::json!({
+                        "out": out,
+                        "episodes": summary.info.statistics.all.episodes,
+                        "frames": frames,
+                        "hours": summary.info.statistics.all.hours,
+                        "shards_written": summary.shards_written,
+                        "shards_skipped": summary.shards_skipped,
+                        "bytes": summary.info.shards.iter().map(|s| s.bytes).sum::<u64>(),
+                        "wall_s": wall,
+                        "frames_per_s_this_run": frames as f64 / wall,
+                        "threads": threads,
+                    })
+                }
+            };
             pb.finish_and_clear();
-            let report = serde_json::json!({
-                "out": out,
-                "shard": part.to_string(),
-                "scenes": summary.scenes,
-                "episodes": summary.shards.iter().map(|s| s.episodes.len()).sum::<usize>(),
-                "frames": summary.shards.iter().map(|s| s.rows).sum::<usize>(),
-                "shards_written": summary.shards_written,
-                "shards_skipped": summary.shards_skipped,
-                "bytes": summary.shards.iter().map(|s| s.bytes).sum::<u64>(),
-                "wall_s": t.elapsed().as_secs_f64(),
-                "threads": pool.current_num_threads(),
-                "next": format!("when all {} parts are done: avwm data merge --out DIR [PART_DIRS…]", part.count),
-            });
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
@@ -263,48 +288,6 @@ pub fn run(cmd: DataCmd) -> Result<()> {
                 "hours": all.hours,
                 "bytes": summary.info.shards.iter().map(|s| s.bytes).sum::<u64>(),
                 "wall_s": t.elapsed().as_secs_f64(),
-            });
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(())
-        }
-        DataCmd::Generate {
-            preset,
-            config,
-            seed,
-            threads,
-            shard: None,
-            out,
-        } => {
-            let cfg = resolve(preset, config.as_deref(), seed)?;
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads.unwrap_or(0))
-                .build()
-                .context("building the thread pool")?;
-            let pb = progress(cfg.episodes as u64, "episodes");
-            let t = std::time::Instant::now();
-            let summary = pool
-                .install(|| {
-                    avwm_datagen::generate(&cfg, &out, &|p| {
-                        pb.set_position(p.episodes_done as u64);
-                        pb.set_message(format!("{} fr", p.frames_done));
-                    })
-                })
-                .with_context(|| format!("generating into {}", out.display()))?;
-            pb.finish_and_clear();
-            let wall = t.elapsed().as_secs_f64();
-            let bytes: u64 = summary.info.shards.iter().map(|s| s.bytes).sum();
-            let frames = summary.info.statistics.all.frames;
-            let report = serde_json::json!({
-                "out": out,
-                "episodes": summary.info.statistics.all.episodes,
-                "frames": frames,
-                "hours": summary.info.statistics.all.hours,
-                "shards_written": summary.shards_written,
-                "shards_skipped": summary.shards_skipped,
-                "bytes": bytes,
-                "wall_s": wall,
-                "frames_per_s_this_run": frames as f64 / wall,
-                "threads": pool.current_num_threads(),
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
