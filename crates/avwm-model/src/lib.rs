@@ -12,6 +12,7 @@
 //! * [`train`]: the three training stages (and joint training), resumable, with EMA and logs;
 //! * [`predict`]: the [`WorldModel`]: fixed-step and rollout prediction, decoded to image, binaural
 //!   audio and reward.
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod data;

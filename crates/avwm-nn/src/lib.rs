@@ -10,6 +10,7 @@
 //! * [`runlog`]: JSONL logs.
 //!
 //! Networks live in the crates that use them (`avwm-tokenizer`, `avwm-model`).
+#![warn(missing_docs)]
 
 pub mod ckpt;
 pub mod ema;

@@ -4,6 +4,7 @@
 //!
 //! A trained tokenizer is two files: `<name>.safetensors` (EMA weights) and `<name>.json`
 //! ([`TokenizerMeta`]: modality, architecture, latent scale factor, provenance).
+#![warn(missing_docs)]
 
 pub mod cache;
 pub mod codec;

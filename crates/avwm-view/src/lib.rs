@@ -8,6 +8,7 @@
 //!   spectrograms, audio players, reward curves);
 //! * [`bench`](mod@bench): `avwm bench view`, the time one viewer step takes to answer;
 //! * [`server`]: `avwm view`, a local web page on 127.0.0.1 that drives the agent with the keys.
+#![warn(missing_docs)]
 
 pub mod bench;
 pub mod demo;
