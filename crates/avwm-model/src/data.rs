@@ -14,7 +14,7 @@
 
 use crate::config::{ModelConfig, Streams};
 use crate::noise::randn;
-use crate::{ModelError, Result};
+use crate::{CacheProblem, ModelError, Result};
 use avwm_core::{Pose, SUCCESS_DISTANCE_M};
 use avwm_data::{AggregatedAction, Split};
 use avwm_tokenizer::cache::open_split;
@@ -76,14 +76,22 @@ pub struct Batch {
     pub targets: Vec<usize>,
 }
 
-fn to_vec_f64(t: &Tensor, what: &str) -> Result<Vec<f64>> {
-    Vec::<f64>::try_from(t.to_kind(Kind::Double).flatten(0, -1))
-        .map_err(|e| ModelError::Data(format!("cache column {what}: {e}")))
+fn to_vec_f64(t: &Tensor, what: &str) -> std::result::Result<Vec<f64>, CacheProblem> {
+    Vec::<f64>::try_from(t.to_kind(Kind::Double).flatten(0, -1)).map_err(|source| {
+        CacheProblem::Column {
+            column: what.to_string(),
+            source,
+        }
+    })
 }
 
-fn to_vec_i64(t: &Tensor, what: &str) -> Result<Vec<i64>> {
-    Vec::<i64>::try_from(t.to_kind(Kind::Int64).flatten(0, -1))
-        .map_err(|e| ModelError::Data(format!("cache column {what}: {e}")))
+fn to_vec_i64(t: &Tensor, what: &str) -> std::result::Result<Vec<i64>, CacheProblem> {
+    Vec::<i64>::try_from(t.to_kind(Kind::Int64).flatten(0, -1)).map_err(|source| {
+        CacheProblem::Column {
+            column: what.to_string(),
+            source,
+        }
+    })
 }
 
 impl Transitions {
@@ -95,24 +103,32 @@ impl Transitions {
         let (meta, data) = open_split(cache, split)?;
         let t = &data.tensors;
         let col = |n: &str| t[n].shallow_clone();
-        let pose_flat = to_vec_f64(&col("pose"), "pose")?;
-        let pose = pose_flat
-            .chunks_exact(3)
-            .map(|c| Pose::new(c[0] as f32, c[1] as f32, c[2] as f32))
-            .collect();
-        Transitions::new(
-            col("visual_mean").to_kind(Kind::Float),
-            col("visual_logvar").to_kind(Kind::Float),
-            col("audio").to_kind(Kind::Float),
-            pose,
-            to_vec_f64(&col("geodesic_m"), "geodesic_m")?,
-            to_vec_i64(&col("episode_id"), "episode_id")?,
-            to_vec_i64(&col("step"), "step")?,
-            to_vec_i64(&col("action"), "action")?,
-            meta.visual_scale,
-            meta.audio_scale,
-        )
-        .map_err(|e| ModelError::Data(format!("{}: {e}", cache.display())))
+        let columns = || -> Result<Transitions> {
+            let pose_flat = to_vec_f64(&col("pose"), "pose")?;
+            let pose = pose_flat
+                .chunks_exact(3)
+                .map(|c| Pose::new(c[0] as f32, c[1] as f32, c[2] as f32))
+                .collect();
+            Transitions::new(
+                col("visual_mean").to_kind(Kind::Float),
+                col("visual_logvar").to_kind(Kind::Float),
+                col("audio").to_kind(Kind::Float),
+                pose,
+                to_vec_f64(&col("geodesic_m"), "geodesic_m")?,
+                to_vec_i64(&col("episode_id"), "episode_id")?,
+                to_vec_i64(&col("step"), "step")?,
+                to_vec_i64(&col("action"), "action")?,
+                meta.visual_scale,
+                meta.audio_scale,
+            )
+        };
+        columns().map_err(|e| match e {
+            ModelError::Columns(problem) => ModelError::Cache {
+                path: cache.to_path_buf(),
+                problem,
+            },
+            other => other,
+        })
     }
 
     /// Checks that a model (`model`, trained with `cfg`) can read this cache (`cache`): the
@@ -190,18 +206,18 @@ impl Transitions {
             || step.len() != n
             || action.len() != n
         {
-            return Err(ModelError::Data(format!(
-                "columns have different lengths ({n} episode ids, latents {rows:?}, {} poses)",
-                pose.len()
-            )));
+            return Err(CacheProblem::Lengths {
+                episodes: n,
+                latents: rows.to_vec(),
+                poses: pose.len(),
+            }
+            .into());
         }
         let pose_finite = pose
             .iter()
             .all(|p| p.x.is_finite() && p.y.is_finite() && p.yaw.is_finite());
         if !pose_finite || geodesic_m.iter().any(|v| !v.is_finite()) {
-            return Err(ModelError::Data(
-                "non-finite pose or geodesic distance".into(),
-            ));
+            return Err(CacheProblem::NonFinite.into());
         }
         let mut ep_start = vec![0; n];
         let mut ep_end = vec![n; n];
@@ -210,9 +226,7 @@ impl Transitions {
         while i < n {
             let e = episode[i];
             if !seen.insert(e) {
-                return Err(ModelError::Data(format!(
-                    "episode {e} is not contiguous in the cache"
-                )));
+                return Err(CacheProblem::NotContiguous { episode: e }.into());
             }
             let mut j = i;
             while j < n && episode[j] == e {

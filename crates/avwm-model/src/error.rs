@@ -7,9 +7,23 @@ pub enum ModelError {
     /// Tokenizer or latent-cache error.
     #[error(transparent)]
     Tokenizer(#[from] avwm_tokenizer::TokError),
-    /// Bad or inconsistent data (latent cache, context, actions).
-    #[error("{0}")]
-    Data(String),
+    /// The columns of a latent cache do not fit together (from [`crate::data::Transitions::new`]).
+    #[error(transparent)]
+    Columns(#[from] CacheProblem),
+    /// A latent cache whose columns do not fit together.
+    #[error("{}: {problem}", path.display())]
+    Cache {
+        /// The cache folder.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        problem: CacheProblem,
+    },
+    /// The training split has no frame with enough frames before it for the model's history.
+    #[error("the training split has no frame with {history} frames of history")]
+    NoAnchors {
+        /// The frames of history the model needs.
+        history: i64,
+    },
     /// Bad configuration, run folder or model file.
     #[error("{0}")]
     Config(String),
@@ -29,6 +43,40 @@ pub enum ModelError {
         expected: String,
         /// What the cache holds.
         found: String,
+    },
+}
+
+/// What is wrong with the columns of a latent cache.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheProblem {
+    /// The columns hold different numbers of rows.
+    #[error(
+        "columns have different lengths ({episodes} episode ids, latents {latents:?}, {poses} poses)"
+    )]
+    Lengths {
+        /// Rows of the episode-id column.
+        episodes: usize,
+        /// Rows of the visual mean, visual log-variance and audio latents.
+        latents: Vec<i64>,
+        /// Rows of the pose column.
+        poses: usize,
+    },
+    /// A pose or geodesic distance is NaN or infinite.
+    #[error("non-finite pose or geodesic distance")]
+    NonFinite,
+    /// An episode's frames are not contiguous.
+    #[error("episode {episode} is not contiguous in the cache")]
+    NotContiguous {
+        /// The episode.
+        episode: i64,
+    },
+    /// A column cannot be read as numbers.
+    #[error("cache column {column}: {source}")]
+    Column {
+        /// The column.
+        column: String,
+        /// The libtorch error.
+        source: tch::TchError,
     },
 }
 

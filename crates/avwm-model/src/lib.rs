@@ -25,5 +25,5 @@ pub mod reward;
 pub mod train;
 
 pub use config::{ModelConfig, Variant};
-pub use error::{ModelError, Result};
+pub use error::{CacheProblem, ModelError, Result};
 pub use predict::WorldModel;

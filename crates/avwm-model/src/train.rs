@@ -725,10 +725,9 @@ pub fn train_stage(
     }
     let anchors = train.anchors(cfg.model.history() as usize);
     if anchors.is_empty() {
-        return Err(ModelError::Data(format!(
-            "the training split has no frame with {} frames of history",
-            cfg.model.history()
-        )));
+        return Err(ModelError::NoAnchors {
+            history: cfg.model.history(),
+        });
     }
     let streams = cfg.stage.streams(cfg.model.variant);
     let seed = Seed(cfg.seed);

@@ -910,3 +910,65 @@ fn residual_model_trains_deterministically_and_resumes() {
     }
     assert!(head_changed, "the head stage did not train the head");
 }
+
+#[test]
+fn inconsistent_cache_columns_are_typed_errors() {
+    use avwm_model::{CacheProblem, ModelError};
+    let z = |n: i64| Tensor::zeros([n, 4, 2, 2], (Kind::Float, Device::Cpu));
+    let a = |n: i64| Tensor::zeros([n, 8, 3], (Kind::Float, Device::Cpu));
+    let pose = |n: usize| vec![avwm_core::Pose::new(0.0, 0.0, 0.0); n];
+    let short = Transitions::new(
+        z(4),
+        z(4),
+        a(4),
+        pose(3),
+        vec![1.0; 4],
+        vec![0; 4],
+        vec![0, 1, 2, 3],
+        vec![0; 4],
+        1.0,
+        1.0,
+    );
+    assert!(matches!(
+        short,
+        Err(ModelError::Columns(CacheProblem::Lengths {
+            episodes: 4,
+            poses: 3,
+            ..
+        }))
+    ));
+    let split = Transitions::new(
+        z(4),
+        z(4),
+        a(4),
+        pose(4),
+        vec![1.0; 4],
+        vec![0, 1, 0, 1],
+        vec![0, 0, 1, 1],
+        vec![0; 4],
+        1.0,
+        1.0,
+    );
+    assert!(matches!(
+        split,
+        Err(ModelError::Columns(CacheProblem::NotContiguous {
+            episode: 0
+        }))
+    ));
+    let nan = Transitions::new(
+        z(2),
+        z(2),
+        a(2),
+        pose(2),
+        vec![1.0, f64::NAN],
+        vec![0; 2],
+        vec![0, 1],
+        vec![0; 2],
+        1.0,
+        1.0,
+    );
+    assert!(matches!(
+        nan,
+        Err(ModelError::Columns(CacheProblem::NonFinite))
+    ));
+}

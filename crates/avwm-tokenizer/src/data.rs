@@ -44,11 +44,10 @@ impl FrameSet {
             .collect::<std::result::Result<_, avwm_data::DataError>>()?;
         let frames: Vec<Frame> = per_episode.into_iter().flatten().collect();
         let Some(first) = frames.first() else {
-            return Err(TokError::Data(format!(
-                "{}: split `{}` has no frames",
-                ds.dir().display(),
-                split.name()
-            )));
+            return Err(TokError::EmptySplit {
+                dir: ds.dir().to_path_buf(),
+                split: split.name(),
+            });
         };
         let (w, h, t) = (first.rgb.width, first.rgb.height, first.audio.left.len());
         let mut set = FrameSet {
@@ -65,12 +64,20 @@ impl FrameSet {
                 || f.audio.left.len() != t
                 || f.audio.right.len() != t
             {
-                return Err(TokError::Data(format!(
-                    "{}: episode {} step {} has another image or audio size than the first frame",
-                    ds.dir().display(),
-                    f.episode_id,
-                    f.step
-                )));
+                let size =
+                    |w: u32, h: u32, l: usize, r: usize| format!("{w}×{h} px, {l}+{r} samples");
+                return Err(TokError::FrameSize {
+                    dir: ds.dir().to_path_buf(),
+                    episode: f.episode_id,
+                    step: f.step,
+                    expected: size(w, h, t, t),
+                    found: size(
+                        f.rgb.width,
+                        f.rgb.height,
+                        f.audio.left.len(),
+                        f.audio.right.len(),
+                    ),
+                });
             }
             set.index.push((f.episode_id, f.step as u32));
             set.images.extend_from_slice(&f.rgb.data);

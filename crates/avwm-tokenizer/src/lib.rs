@@ -29,9 +29,34 @@ pub enum TokError {
     /// Metric error.
     #[error(transparent)]
     Metric(#[from] avwm_metrics::MetricsError),
-    /// Bad or inconsistent data for the tokenizer.
-    #[error("{0}")]
-    Data(String),
+    /// A dataset split holds no frames.
+    #[error("{}: split `{split}` has no frames", dir.display())]
+    EmptySplit {
+        /// The dataset folder.
+        dir: std::path::PathBuf,
+        /// The split.
+        split: &'static str,
+    },
+    /// A frame's image or audio size differs from the split's first frame.
+    #[error(
+        "{}: episode {episode} step {step} is {found}, the split's first frame {expected}",
+        dir.display()
+    )]
+    FrameSize {
+        /// The dataset folder.
+        dir: std::path::PathBuf,
+        /// Episode of the frame.
+        episode: u64,
+        /// Step of the frame.
+        step: usize,
+        /// The first frame's size (`W×H px, T samples`).
+        expected: String,
+        /// This frame's size.
+        found: String,
+    },
+    /// Training was given no training frames.
+    #[error("the training split has no frames")]
+    NoTrainingFrames,
     /// Bad configuration or run folder.
     #[error("{0}")]
     Config(String),

@@ -319,7 +319,7 @@ fn fit(
     on_log: &mut dyn FnMut(&StepLog),
 ) -> Result<(Tokenizer, TrainSummary)> {
     if train_set.is_empty() {
-        return Err(TokError::Data("the training split has no frames".into()));
+        return Err(TokError::NoTrainingFrames);
     }
     std::fs::create_dir_all(run).map_err(NnError::io(run))?;
     write_run_config(cfg, run)?;
@@ -401,7 +401,7 @@ pub fn train(
         ));
     }
     if train_set.is_empty() {
-        return Err(TokError::Data("the training split has no frames".into()));
+        return Err(TokError::NoTrainingFrames);
     }
     std::fs::create_dir_all(ckpt_dir(run)).map_err(NnError::io(run))?;
     write_run_config(cfg, run)?;
