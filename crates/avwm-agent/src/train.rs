@@ -224,8 +224,10 @@ pub fn train(
             source,
         })?;
     }
+    // A resumed run reports its last logged update, as an uninterrupted one does (the log holds
+    // exactly the updates up to the checkpoint).
+    let mut last: Option<UpdateLog> = JsonlLog::records(&log_path)?.pop();
     let mut log = JsonlLog::append(&log_path)?;
-    let mut last = None;
     while state.frames < cfg.frames {
         let t0 = Instant::now();
         let update = state.update;
@@ -364,6 +366,9 @@ pub fn train(
         last = Some(line);
         if state.update.is_multiple_of(cfg.checkpoint_every) || state.frames >= cfg.frames {
             state.envs = pool.states();
+            // The state file last (and gone while the others are rewritten): a kill mid-way
+            // leaves no checkpoint rather than a mixed one (`avwm_nn::resume::save_training`).
+            avwm_nn::resume::remove_state(&state_path)?;
             ckpt::save_var_store(&agent.vs, &ckpt_dir.join("model.safetensors"))?;
             opt.save(&ckpt_dir.join("optim.safetensors"))?;
             ckpt::save_tensors(

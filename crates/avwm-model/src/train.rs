@@ -776,8 +776,10 @@ pub fn train_stage(
     let mut opt = AdamW::new(&vs, adam, |n| cfg.stage.trainable(&cfg.model, n));
     if let Some(saved) = load_training::<State>(&ckpt_dir(&dir), &mut vs, &mut ema, &mut opt)? {
         state = saved;
-        JsonlLog::truncate_after(&dir.join("log.jsonl"), state.step)?;
     }
+    // The log keeps the steps up to the checkpoint (none when starting afresh, e.g. after a kill
+    // before the first checkpoint).
+    JsonlLog::truncate_after(&dir.join("log.jsonl"), state.step)?;
     let (mut probe_vs, probe) = build(&cfg.model, seed, device);
     let diffusion = Diffusion::for_prediction(cfg.model.prediction);
     let val_set = validation_set(val, cfg, streams, device);
@@ -827,9 +829,13 @@ pub fn train_stage(
                 if let Some(v) = &rec.val {
                     state.val_curve.push((state.step, v.clone()));
                 }
+            }
+            // The log line before the checkpoint: a kill between the two resumes from the
+            // previous checkpoint and drops this line, so the log never misses a step.
+            log.write(&rec)?;
+            if is_ckpt {
                 save_training(&ckpt_dir(&dir), &vs, &ema, &opt, &state)?;
             }
-            log.write(&rec)?;
             on_log(&rec);
         }
     }

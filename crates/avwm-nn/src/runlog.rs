@@ -49,6 +49,27 @@ impl JsonlLog {
         Ok(avwm_core::write_atomic(path, kept.as_bytes())?)
     }
 
+    /// Every record of the log at `path` (none if the file does not exist).
+    ///
+    /// # Errors
+    /// [`NnError::Io`], or [`NnError::Json`] naming the file for a line that is not a record.
+    pub fn records<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(NnError::io(path)(e)),
+        };
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l).map_err(|source| NnError::Json {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })
+            .collect()
+    }
+
     /// Appends one record.
     ///
     /// # Errors

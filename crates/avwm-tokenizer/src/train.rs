@@ -418,8 +418,10 @@ pub fn train(
     };
     if let Some(saved) = load_training::<State>(&ckpt_dir(run), &mut tok.vs, &mut ema, &mut opt)? {
         state = saved;
-        JsonlLog::truncate_after(&run.join("log.jsonl"), state.step)?;
     }
+    // The log keeps the steps up to the checkpoint (none when starting afresh, e.g. after a kill
+    // before the first checkpoint).
+    JsonlLog::truncate_after(&run.join("log.jsonl"), state.step)?;
     let resumed_from = state.step;
     let mut log = JsonlLog::append(&run.join("log.jsonl"))?;
     let mut last = StepLog {
@@ -431,7 +433,13 @@ pub fn train(
         seconds: state.train_seconds,
         val: None,
     };
-    let mut last_val = None;
+    // A resumed run reports the loss and validation of its last logged steps, as an
+    // uninterrupted one does (the log holds exactly the steps up to the checkpoint).
+    let logged: Vec<StepLog> = JsonlLog::records(&run.join("log.jsonl"))?;
+    if let Some(l) = logged.last() {
+        last = l.clone();
+    }
+    let mut last_val = logged.iter().rev().find_map(|l| l.val);
     let t0 = Instant::now();
     let base_seconds = state.train_seconds;
     while state.step < cfg.steps {
@@ -483,9 +491,13 @@ pub fn train(
                     last.val = Some(validate(&probe, val_set, device));
                     last_val = last.val;
                 }
+            }
+            // The log line before the checkpoint: a kill between the two resumes from the
+            // previous checkpoint and drops this line, so the log never misses a step.
+            log.write(&last)?;
+            if is_ckpt {
                 save_training(&ckpt_dir(run), &tok.vs, &ema, &opt, &state)?;
             }
-            log.write(&last)?;
             on_log(&last);
         }
     }
