@@ -1,6 +1,6 @@
 //! `avwm bench …`: throughput measurements written as JSON.
 
-use crate::common::{Preset, sim_config, write_json};
+use crate::common::{Preset, progress, sim_config, write_json};
 use anyhow::{Context, Result};
 use avwm_audio::binaural::{Hrtf, RenderConfig, render_binaural, render_omni};
 use avwm_audio::propagation::AcousticsConfig;
@@ -361,7 +361,15 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             threads,
             out,
         } => {
-            let r = crate::model::bench_train(&arch, contexts, steps.max(1), threads, &out)?;
+            avwm_nn::seed::set_threads(threads);
+            let cfg = arch.config()?;
+            let pb = progress((steps.max(1) + 2) as u64, "train step");
+            let r =
+                avwm_model::bench::bench_train(&cfg, &arch.preset, contexts, steps, &mut || {
+                    pb.inc(1)
+                })?;
+            pb.finish_and_clear();
+            write_json(&out, &r)?;
             println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(())
         }
@@ -389,15 +397,18 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             out,
         } => {
             let sampler = avwm_model::predict::Sampler::parse(&sampler, sampler_steps)?;
-            let r = crate::model::bench_sample(
+            avwm_nn::seed::set_threads(threads);
+            let pb = progress((reps.max(1) + 1) as u64, "sample");
+            let r = avwm_model::bench::bench_sample(
                 &model,
                 &visual_tokenizer,
                 &audio_tokenizer,
                 sampler,
-                reps.max(1),
-                threads,
-                &out,
+                reps,
+                &mut || pb.inc(1),
             )?;
+            pb.finish_and_clear();
+            write_json(&out, &r)?;
             println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(())
         }

@@ -1,4 +1,5 @@
-//! `avwm model info`, `avwm train`, `avwm predict`, and the model benchmarks.
+//! `avwm model info`, `avwm train` and `avwm predict` (the model benchmarks live in
+//! `avwm_model::bench`).
 
 use crate::common::{progress, write_json};
 use anyhow::{Context as _, Result, bail};
@@ -7,19 +8,16 @@ use avwm_data::Split;
 use avwm_data::media::{AudioEncoding, encode_png, encode_wav};
 use avwm_model::WorldModel;
 use avwm_model::config::{ModelConfig, Streams, Variant};
-use avwm_model::data::{Batch, Transitions};
-use avwm_model::diffusion::Diffusion;
-use avwm_model::noise::randn;
-use avwm_model::predict::{Context, Decoded, ModelMeta, RolloutContext, Sampler, Tokenizers};
-use avwm_model::train::{Draw, Stage, StepLog, TrainConfig, build, loss, train_stage};
-use avwm_nn::optim::{AdamW, AdamWConfig};
+use avwm_model::data::Transitions;
+use avwm_model::predict::{Context, Decoded, RolloutContext, Sampler, Tokenizers};
+use avwm_model::train::{Stage, StepLog, TrainConfig, build, train_stage};
 use avwm_tokenizer::cache::{CACHE_FILE, CacheMeta};
 use avwm_tokenizer::data::{tensor_to_audio, tensor_to_images};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 /// Architecture selection shared by `model info`, `train` and the benchmarks.
 #[derive(Debug, Clone, Args)]
@@ -79,7 +77,8 @@ pub enum Design {
 }
 
 impl ArchArgs {
-    fn config(&self) -> Result<ModelConfig> {
+    /// The model configuration these arguments select.
+    pub fn config(&self) -> Result<ModelConfig> {
         let mut cfg = ModelConfig::preset(&self.preset)?;
         cfg.variant = self.variant;
         cfg.experts = !self.no_experts;
@@ -721,235 +720,4 @@ pub fn run_predict(a: PredictArgs) -> Result<()> {
     write_json(&a.out.join("prediction.json"), &report)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
-}
-
-/// A synthetic batch of the right shapes (benchmarks).
-fn synthetic_batch(cfg: &ModelConfig, streams: Streams, b: i64, device: Device) -> Batch {
-    let mut rng = Seed(1).rng();
-    let (m, mm) = (cfg.context, cfg.memory());
-    let (vc, vs) = (cfg.visual_channels, cfg.visual_size);
-    let mut r = |s: &[i64]| randn(&mut rng, s, device);
-    Batch {
-        ctx_visual: streams.visual.then(|| r(&[b, m, vc, vs, vs])),
-        ctx_audio: streams
-            .audio
-            .then(|| r(&[b, mm, cfg.audio_latent(), cfg.audio_frames])),
-        ctx_pose: streams.audio.then(|| r(&[b, mm, 3])),
-        visual: streams.visual.then(|| r(&[b, vc, vs, vs])),
-        audio: streams
-            .audio
-            .then(|| r(&[b, cfg.audio_latent(), cfg.audio_frames])),
-        reward: streams.audio.then(|| r(&[b, cfg.reward_dim])),
-        reward_value: streams.audio.then(|| r(&[b])),
-        success: streams.audio.then(|| r(&[b]).gt(0.0).to_kind(Kind::Float)),
-        action: r(&[b, 3]),
-        dt: Tensor::ones([b], (Kind::Float, device)),
-        anchors: vec![],
-        targets: vec![],
-    }
-}
-
-/// Median of seconds.
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// FLOP/s of an `n×n` f32 matrix product (median of `reps`) on the current threads.
-pub fn matmul_flops_per_s(n: i64, reps: usize) -> f64 {
-    let a = Tensor::randn([n, n], (Kind::Float, Device::Cpu));
-    let b = Tensor::randn([n, n], (Kind::Float, Device::Cpu));
-    let _ = a.matmul(&b);
-    let times: Vec<f64> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            let c = a.matmul(&b);
-            let _ = c.double_value(&[0, 0]);
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    2.0 * (n as f64).powi(3) / median(times)
-}
-
-#[derive(Debug, Serialize)]
-pub struct TrainBench {
-    preset: String,
-    threads: i32,
-    batch_targets: i64,
-    stage: Stage,
-    gflops_per_step: f64,
-    step_seconds_median: f64,
-    /// Forward pass and loss.
-    forward_seconds_median: f64,
-    /// Backward pass (with zeroing the gradients).
-    backward_seconds_median: f64,
-    /// Gradient clipping and the AdamW update.
-    optimizer_seconds_median: f64,
-    model_gflops_per_s: f64,
-    matmul_n: i64,
-    matmul_gflops_per_s: f64,
-    /// Model FLOP utilisation: model FLOP/s ÷ large-matmul FLOP/s, same threads, same run.
-    mfu: f64,
-    target_mfu: f64,
-}
-
-/// `avwm bench train`.
-pub fn bench_train(
-    arch: &ArchArgs,
-    contexts: Option<usize>,
-    steps: usize,
-    threads: usize,
-    out: &Path,
-) -> Result<TrainBench> {
-    avwm_nn::seed::set_threads(threads);
-    let cfg = arch.config()?;
-    cfg.validate()?;
-    let stage = if cfg.variant == Variant::Full {
-        Stage::Three
-    } else {
-        Stage::Joint
-    };
-    let tc = TrainConfig::preset(&arch.preset, stage, cfg.clone())?;
-    let b = (contexts.unwrap_or(tc.contexts) * tc.goals) as i64;
-    let device = Device::Cpu;
-    let streams = stage.streams(cfg.variant);
-    let (vs, net) = build(&cfg, Seed(0), device);
-    let mut opt = AdamW::new(&vs, AdamWConfig::default(), |_| true);
-    let batch = synthetic_batch(&cfg, streams, b, device);
-    let diffusion = Diffusion::training();
-    let pb = progress((steps + 2) as u64, "train step");
-    let (mut times, mut fwd, mut bwd, mut upd) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for i in 0..steps + 2 {
-        let mut rng = Seed(2).derive("bench", i as u64).rng();
-        let draw = Draw::new(&mut rng, &batch, device);
-        let t = Instant::now();
-        let (l, _) = loss(&net, &diffusion, &batch, &draw);
-        let t_fwd = t.elapsed().as_secs_f64();
-        opt.zero_grad();
-        l.backward();
-        let t_bwd = t.elapsed().as_secs_f64();
-        opt.clip_grad_norm(10.0);
-        opt.step(1e-4);
-        let t_all = t.elapsed().as_secs_f64();
-        if i >= 2 {
-            times.push(t_all);
-            fwd.push(t_fwd);
-            bwd.push(t_bwd - t_fwd);
-            upd.push(t_all - t_bwd);
-        }
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-    let step = median(times);
-    let flops = 3.0 * cfg.forward_flops(streams) * b as f64;
-    let n = 2048;
-    let mm = matmul_flops_per_s(n, 5);
-    let report = TrainBench {
-        preset: arch.preset.clone(),
-        threads: tch::get_num_threads(),
-        batch_targets: b,
-        stage,
-        gflops_per_step: flops / 1e9,
-        step_seconds_median: step,
-        forward_seconds_median: median(fwd),
-        backward_seconds_median: median(bwd),
-        optimizer_seconds_median: median(upd),
-        model_gflops_per_s: flops / step / 1e9,
-        matmul_n: n,
-        matmul_gflops_per_s: mm / 1e9,
-        mfu: flops / step / mm,
-        target_mfu: 0.5,
-    };
-    write_json(out, &report)?;
-    Ok(report)
-}
-
-#[derive(Debug, Serialize)]
-pub struct SampleBench {
-    model: String,
-    sampler: Sampler,
-    threads: i32,
-    reps: usize,
-    /// Context embedding + sampling (latents of image, audio and reward), median ms.
-    sample_ms: f64,
-    /// Decoding the image and the binaural audio, median ms.
-    decode_ms: f64,
-    /// One audio-visual step end to end (sample + decode), median ms.
-    step_ms: f64,
-    /// The real time one step covers.
-    step_covers_ms: f64,
-    target_ms: f64,
-}
-
-/// `avwm bench sample`: one audio-visual step (batch 1).
-#[allow(clippy::too_many_arguments)]
-pub fn bench_sample(
-    model: &Path,
-    visual_tok: &Path,
-    audio_tok: &Path,
-    sampler: Sampler,
-    reps: usize,
-    threads: usize,
-    out: &Path,
-) -> Result<SampleBench> {
-    avwm_nn::seed::set_threads(threads);
-    let device = Device::Cpu;
-    let tok = Tokenizers::load(visual_tok, audio_tok, device)?;
-    let (wm, name) = if avwm_model::predict::model_files(model).1.is_file() {
-        (
-            WorldModel::load(model, device)?,
-            model.display().to_string(),
-        )
-    } else {
-        // No trained model yet: time an initialised `small` network (same cost).
-        let mut cfg = ModelConfig::preset("small")?;
-        cfg.visual_scale = tok.visual.meta.arch.scaling_factor();
-        cfg.audio_scale = tok.audio.meta.arch.scaling_factor();
-        let (vs, net) = build(&cfg, Seed(0), device);
-        (
-            WorldModel::from_parts(
-                vs,
-                net,
-                ModelMeta::new(cfg, Stage::Three, 0, serde_json::Value::Null),
-            ),
-            "initialised small (no trained model found)".to_string(),
-        )
-    };
-    let cfg = wm.config().clone();
-    let batch = synthetic_batch(&cfg, wm.streams(), 1, device);
-    let ctx = Context::of(&batch);
-    let pb = progress((reps + 1) as u64, "sample");
-    let (mut st, mut dt_) = (Vec::new(), Vec::new());
-    for i in 0..reps + 1 {
-        let mut rng = Seed(3).derive("bench", i as u64).rng();
-        let t = Instant::now();
-        let p = wm.predict(&ctx, &batch.action, &batch.dt, sampler, &mut rng);
-        let s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let (img, wav) = wm.decode(&tok, &p);
-        let _ = img.map(|x| x.double_value(&[0, 0, 0, 0]));
-        let _ = wav.map(|x| x.double_value(&[0, 0, 0]));
-        let _ = p.reward_m.map(|x| x.double_value(&[0]));
-        let d = t.elapsed().as_secs_f64();
-        if i > 0 {
-            st.push(s);
-            dt_.push(d);
-        }
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-    let step: Vec<f64> = st.iter().zip(&dt_).map(|(a, b)| a + b).collect();
-    let report = SampleBench {
-        model: name,
-        sampler,
-        threads: tch::get_num_threads(),
-        reps,
-        sample_ms: median(st) * 1e3,
-        decode_ms: median(dt_) * 1e3,
-        step_ms: median(step) * 1e3,
-        step_covers_ms: 150.0,
-        target_ms: 150.0,
-    };
-    write_json(out, &report)?;
-    Ok(report)
 }

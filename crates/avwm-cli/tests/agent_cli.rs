@@ -6,25 +6,6 @@ mod common;
 
 use std::path::Path;
 
-const TRAIN_TOML: &str = r#"
-data_preset = "tiny"
-scene_preset = "tiny"
-envs = 2
-rollout = 8
-dagger_frames = 16
-checkpoint_every = 1
-min_geodesic_m = 1.0
-min_ratio = 1.0
-
-[net]
-image_size = 64
-visual_channels = [8, 8, 8]
-visual_embed = 32
-audio_channels = [4, 4, 4]
-audio_embed = 16
-hidden = 32
-"#;
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -48,7 +29,7 @@ fn records(dir: &Path) -> Vec<serde_json::Value> {
 fn agent_trains_resumes_and_navigates_alone_and_with_the_oracle() {
     let tmp = tempfile::tempdir().unwrap();
     let p = |x: &str| tmp.path().join(x);
-    std::fs::write(p("train.toml"), TRAIN_TOML).unwrap();
+    std::fs::write(p("train.toml"), common::agent_tiny_toml(16, 1)).unwrap();
     let train = |frames: &str| {
         common::stdout_json(&common::ok(&[
             "agent",

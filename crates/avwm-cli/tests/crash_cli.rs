@@ -194,28 +194,7 @@ fn tokenizer_and_world_model_training_survive_sigkill() {
 fn agent_training_survives_sigkill() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("train.toml");
-    std::fs::write(
-        &cfg,
-        r#"
-data_preset = "tiny"
-scene_preset = "tiny"
-envs = 2
-rollout = 8
-dagger_frames = 32
-checkpoint_every = 2
-min_geodesic_m = 1.0
-min_ratio = 1.0
-
-[net]
-image_size = 64
-visual_channels = [8, 8, 8]
-visual_embed = 32
-audio_channels = [4, 4, 4]
-audio_embed = 16
-hidden = 32
-"#,
-    )
-    .unwrap();
+    std::fs::write(&cfg, common::agent_tiny_toml(32, 2)).unwrap();
     let cfg = cfg.to_str().unwrap().to_string();
     killed_runs_end_like_whole_ones(
         "agent",

@@ -14,6 +14,7 @@
 //!   audio and reward.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod diffusion;

@@ -972,3 +972,22 @@ fn inconsistent_cache_columns_are_typed_errors() {
         Err(ModelError::Columns(CacheProblem::NonFinite))
     ));
 }
+
+#[test]
+fn bench_train_times_a_step_and_its_flop_utilisation() {
+    let _g = torch_lock();
+    let cfg = ModelConfig::preset("tiny").unwrap();
+    let mut ticks = 0;
+    let r = avwm_model::bench::bench_train(&cfg, "tiny", Some(1), 2, &mut || ticks += 1).unwrap();
+    assert_eq!(ticks, 4, "two warm-up steps and two timed ones");
+    assert_eq!(
+        r.batch_targets,
+        TrainConfig::preset("tiny", r.stage, cfg).unwrap().goals as i64
+    );
+    assert!(r.step_seconds_median > 0.0 && r.matmul_gflops_per_s > 0.0);
+    assert!(r.mfu > 0.0 && r.mfu.is_finite(), "{r:?}");
+    assert!(
+        (r.forward_seconds_median + r.backward_seconds_median + r.optimizer_seconds_median)
+            <= 3.0 * r.step_seconds_median
+    );
+}

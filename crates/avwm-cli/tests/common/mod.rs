@@ -101,3 +101,28 @@ pub fn tiny_cache_with(
     ]);
     (p("cache"), vt, at)
 }
+
+/// The configuration of a tiny agent training run (`avwm agent train --config`): 2 environments
+/// in the `tiny` scenes, rollouts of 8 steps, a small network.
+pub fn agent_tiny_toml(dagger_frames: usize, checkpoint_every: usize) -> String {
+    format!(
+        r#"
+data_preset = "tiny"
+scene_preset = "tiny"
+envs = 2
+rollout = 8
+dagger_frames = {dagger_frames}
+checkpoint_every = {checkpoint_every}
+min_geodesic_m = 1.0
+min_ratio = 1.0
+
+[net]
+image_size = 64
+visual_channels = [8, 8, 8]
+visual_embed = 32
+audio_channels = [4, 4, 4]
+audio_embed = 16
+hidden = 32
+"#
+    )
+}
