@@ -370,18 +370,28 @@ impl ShardReader {
                 ProjectionMask::roots(self.meta.metadata().file_metadata().schema_descr(), roots);
             b = b.with_projection(mask);
         }
-        let reader = b.build().map_err(perr)?;
-        let mut rows = Vec::new();
-        for batch in reader {
-            let batch = batch.map_err(|source| DataError::Arrow {
-                path: path.clone(),
-                source,
-            })?;
-            let view = BatchView::new(&batch, path)?;
-            for i in 0..view.len() {
-                rows.push(view.row(i, path)?);
+        let decode = || -> Result<Vec<RawRow>> {
+            let reader = b.build().map_err(perr)?;
+            let mut rows = Vec::new();
+            for batch in reader {
+                let batch = batch.map_err(|source| DataError::Arrow {
+                    path: path.clone(),
+                    source,
+                })?;
+                let view = BatchView::new(&batch, path)?;
+                for i in 0..view.len() {
+                    rows.push(view.row(i, path)?);
+                }
             }
-        }
-        Ok(rows)
+            Ok(rows)
+        };
+        // parquet 60.1 panics on some corrupt pages ("Decoder for dict should have been set",
+        // found by avwm-fuzz): a corrupt shard is an error naming the file, never a crash.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|_| {
+            Err(DataError::Corrupt {
+                path: path.clone(),
+                reason: "the Parquet decoder panicked on this file".into(),
+            })
+        })
     }
 }

@@ -92,7 +92,7 @@ impl MdctConfig {
         if self.channels <= 0 || self.hop <= 0 {
             return Err("channels and hop must be positive".into());
         }
-        if self.segment < 2 * self.hop || self.segment % self.hop != 0 {
+        if self.segment / 2 < self.hop || self.segment % self.hop != 0 {
             return Err(format!(
                 "segment {} is not a multiple of the hop {} of at least two frames",
                 self.segment, self.hop

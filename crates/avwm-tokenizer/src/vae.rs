@@ -87,6 +87,12 @@ impl VaeConfig {
         if self.block_out_channels.is_empty() {
             return Err("block_out_channels is empty".into());
         }
+        if self.norm_num_groups <= 0 {
+            return Err(format!(
+                "norm_num_groups {} must be positive",
+                self.norm_num_groups
+            ));
+        }
         if let Some(c) = self
             .block_out_channels
             .iter()
@@ -100,9 +106,30 @@ impl VaeConfig {
         if self.latent_channels <= 0 || self.in_channels <= 0 || self.layers_per_block <= 0 {
             return Err("channels and layers_per_block must be positive".into());
         }
+        // Sizes from a JSON file reach libtorch's infallible constructors: keep the arithmetic
+        // on them far from overflow (found by avwm-fuzz).
+        let largest = self
+            .block_out_channels
+            .iter()
+            .chain([&self.latent_channels, &self.in_channels])
+            .max()
+            .copied()
+            .unwrap_or(0);
+        if largest > MAX_CHANNELS
+            || self.layers_per_block > 64
+            || self.block_out_channels.len() > 16
+        {
+            return Err(format!(
+                "channel counts above {MAX_CHANNELS}, more than 64 layers per block or more than \
+                 16 blocks"
+            ));
+        }
         Ok(())
     }
 }
+
+/// The largest channel count [`VaeConfig::validate`] accepts.
+const MAX_CHANNELS: i64 = 1 << 16;
 
 fn gn(p: nn::Path, groups: i64, c: i64) -> nn::GroupNorm {
     nn::group_norm(

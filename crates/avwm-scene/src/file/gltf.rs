@@ -238,6 +238,15 @@ fn json_part(bytes: &[u8]) -> Option<&[u8]> {
 /// validation (gltf-json 1.4) indexes the POSITION accessor before checking that it exists, and
 /// panics on such files.
 fn precheck(bytes: &[u8]) -> Result<(), String> {
+    // gltf 1.4 subtracts the 12-byte header from the GLB's declared length unchecked.
+    if let Some(len) = bytes.strip_prefix(b"glTF").and_then(|b| b.get(4..8)) {
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]);
+        if len < 12 {
+            return Err(format!(
+                "glTF parse error: the GLB header declares {len} bytes, less than the header"
+            ));
+        }
+    }
     let Some(json) = json_part(bytes) else {
         return Ok(());
     };
