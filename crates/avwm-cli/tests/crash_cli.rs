@@ -1,6 +1,6 @@
 //! Crash safety: a long job killed with SIGKILL at a random moment and then run again with the
 //! same command ends with exactly the files of an uninterrupted run (tokenizer training, world
-//! model training, agent training). The moments are drawn from a fixed seed as fractions of the
+//! model training, its evaluation, agent training). The moments are drawn from a fixed seed as fractions of the
 //! uninterrupted run's wall time, so they fall before, between and after checkpoints.
 
 mod common;
@@ -146,7 +146,7 @@ fn results(rel: &str) -> bool {
 }
 
 #[test]
-fn tokenizer_and_world_model_training_survive_sigkill() {
+fn tokenizer_and_world_model_training_and_evaluation_survive_sigkill() {
     let tmp = tempfile::tempdir().unwrap();
     let (cache, _, _) = common::tiny_cache(tmp.path(), 3, 12, 3);
     let ds = tmp.path().join("ds").to_str().unwrap().to_string();
@@ -181,6 +181,64 @@ fn tokenizer_and_world_model_training_survive_sigkill() {
             [
                 "train", "--preset", "tiny", "--data", &cache, "--run", run, "--stage", "1",
                 "--steps", "30",
+            ]
+            .map(String::from)
+            .to_vec()
+        },
+        2,
+        &results,
+    );
+    // The evaluation of the model just trained.
+    let model = tmp
+        .path()
+        .join("model-whole/stage1")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (vt, at) = (
+        tmp.path()
+            .join("tok-visual/tokenizer")
+            .to_str()
+            .unwrap()
+            .to_string(),
+        tmp.path()
+            .join("tok-audio/tokenizer")
+            .to_str()
+            .unwrap()
+            .to_string(),
+    );
+    killed_runs_end_like_whole_ones(
+        "eval",
+        tmp.path(),
+        &|out| {
+            [
+                "eval",
+                "--model",
+                &model,
+                "--data",
+                &cache,
+                "--mode",
+                "fixed",
+                "--runs",
+                "2",
+                "--anchors",
+                "3",
+                "--horizon",
+                "3",
+                "--batch",
+                "4",
+                "--sheets",
+                "1",
+                "--sampler-steps",
+                "2",
+                "--history",
+                "4",
+                "--visual-tokenizer",
+                &vt,
+                "--audio-tokenizer",
+                &at,
+                "--out",
+                out,
             ]
             .map(String::from)
             .to_vec()

@@ -66,43 +66,25 @@ fn glb(json: &str, bin: &[u8]) -> Vec<u8> {
 }
 
 fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for k in 0..4 {
-            if k <= c.len() {
-                s.push(A[(n >> (18 - 6 * k)) as usize & 63] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// A 16-bit PCM WAV (hand-written header).
-fn pcm16_wav(channels: u16, rate: u32, samples: &[i16]) -> Vec<u8> {
-    let data_len = (samples.len() * 2) as u32;
-    let mut b = Vec::new();
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&channels.to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
-    b.extend_from_slice(&(channels * 2).to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&s.to_le_bytes());
+/// A 16-bit PCM WAV (interleaved `samples`), written by hound.
+fn pcm16_wav(channels: u16, rate: u32, samples: &[i16]) -> Result<Vec<u8>, String> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).map_err(|e| e.to_string())?;
+    for &x in samples {
+        w.write_sample(x).map_err(|e| e.to_string())?;
     }
-    b
+    w.finalize().map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
 }
 
 fn tensor_bytes(tensors: &[(String, Tensor)], tmp: &Path) -> Result<Vec<u8>, String> {
@@ -137,7 +119,7 @@ pub fn build_corpus(corpus: &Path, fixtures: &Path) -> Result<(), String> {
         .collect();
     w(
         &corpus.join("wav/mono-pcm16-8k.wav"),
-        pcm16_wav(1, 8000, &pcm),
+        pcm16_wav(1, 8000, &pcm)?,
     )?;
     // Configs.
     let mut sim = avwm_sim::SimConfig::tiny();

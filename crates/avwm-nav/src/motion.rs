@@ -21,7 +21,7 @@ const NORMAL_WINDOW_CELLS: i32 = 3;
 impl NavGrid {
     /// Applies one action to `pose`.
     ///
-    /// * `TurnLeft` / `TurnRight`: rotate in place by ±[`TURN_DEG`] (left = counter-clockwise = +yaw).
+    /// * `TurnLeft` / `TurnRight`: rotate in place by ±[`avwm_core::TURN_DEG`] (left = counter-clockwise = +yaw).
     /// * `Forward`: [`NavGrid::move_forward`] by [`FORWARD_STEP_M`] along the heading.
     /// * `Stop`: nothing changes.
     ///

@@ -24,8 +24,8 @@ impl FrameSet {
     /// decoding PNG and WAV in parallel.
     ///
     /// # Errors
-    /// Dataset errors (corrupt shards, bad media), or [`TokError::Data`] for an empty split or
-    /// frames of mixed sizes.
+    /// Dataset errors (corrupt shards, bad media), [`TokError::EmptySplit`] for an empty split or
+    /// [`TokError::FrameSize`] for frames of mixed sizes.
     pub fn load(ds: &Dataset, split: Split, every: usize) -> Result<FrameSet> {
         let filter = Filter::split(split);
         let ids: Vec<u64> = ds
