@@ -210,39 +210,7 @@ fn tokenizer_and_world_model_training_and_evaluation_survive_sigkill() {
     killed_runs_end_like_whole_ones(
         "eval",
         tmp.path(),
-        &|out| {
-            [
-                "eval",
-                "--model",
-                &model,
-                "--data",
-                &cache,
-                "--mode",
-                "fixed",
-                "--runs",
-                "2",
-                "--anchors",
-                "3",
-                "--horizon",
-                "3",
-                "--batch",
-                "4",
-                "--sheets",
-                "1",
-                "--sampler-steps",
-                "2",
-                "--history",
-                "4",
-                "--visual-tokenizer",
-                &vt,
-                "--audio-tokenizer",
-                &at,
-                "--out",
-                out,
-            ]
-            .map(String::from)
-            .to_vec()
-        },
+        &|out| common::tiny_eval_args(&model, &cache, &vt, &at, "fixed", out),
         2,
         &results,
     );

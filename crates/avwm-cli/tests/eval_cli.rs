@@ -105,39 +105,10 @@ fn eval_fixed_rollout_counterfactual_and_report() {
     assert!(!out.status.success(), "--share-stage1 needs --no-experts");
 
     let eval = |model: &str, mode: &str, out: &str, extra: &[&str]| {
-        let mut args = vec![
-            "eval",
-            "--model",
-            model,
-            "--data",
-            &cache as &str,
-            "--mode",
-            mode,
-            "--runs",
-            "2",
-            "--anchors",
-            "3",
-            "--horizon",
-            "3",
-            "--batch",
-            "4",
-            "--sheets",
-            "1",
-            "--sampler-steps",
-            "2",
-            // Episodes of 14 frames: the paper's 4 frames of history (the default, 16, is the
-            // avwm design's memory; its own test covers it).
-            "--history",
-            "4",
-            "--visual-tokenizer",
-            &vt,
-            "--audio-tokenizer",
-            &at,
-            "--out",
-            out,
-        ];
-        args.extend_from_slice(extra);
-        avwm(&args)
+        let mut args = common::tiny_eval_args(model, &cache, &vt, &at, mode, out);
+        args.extend(extra.iter().map(|e| e.to_string()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        avwm(&refs)
     };
     let check = |o: std::process::Output| {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

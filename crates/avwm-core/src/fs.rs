@@ -41,26 +41,30 @@ pub fn temporary(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
 }
 
+/// Makes `path`'s parent folder, has `fill` write the temporary [`temporary`]`(path)`, and
+/// renames it over `path`; the temporary is removed if any step fails.
+fn atomically(path: &Path, fill: impl FnOnce(&Path) -> Result<(), IoError>) -> Result<(), IoError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(IoError::at(parent))?;
+    }
+    let tmp = temporary(path);
+    let result = fill(&tmp).and_then(|()| std::fs::rename(&tmp, path).map_err(IoError::at(path)));
+    if result.is_err() {
+        std::fs::remove_file(&tmp).ok();
+    }
+    result
+}
+
 /// Writes `bytes` to `path` atomically, creating missing parent folders.
 ///
 /// # Errors
 /// [`IoError`] naming the folder, the temporary or the file that could not be made.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(IoError::at(parent))?;
-    }
-    let tmp = temporary(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(IoError::at(&tmp))?;
-        f.write_all(bytes).map_err(IoError::at(&tmp))?;
-        f.sync_all().map_err(IoError::at(&tmp))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(IoError::at(path))
-    })();
-    if result.is_err() {
-        std::fs::remove_file(&tmp).ok();
-    }
-    result
+    atomically(path, |tmp| {
+        let mut f = std::fs::File::create(tmp).map_err(IoError::at(tmp))?;
+        f.write_all(bytes).map_err(IoError::at(tmp))?;
+        f.sync_all().map_err(IoError::at(tmp))
+    })
 }
 
 /// Copies the file `from` to `to` atomically (through [`write_atomic`]'s temporary), creating
@@ -69,21 +73,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
 /// # Errors
 /// [`IoError`] naming the file that could not be read or written.
 pub fn copy_atomic(from: &Path, to: &Path) -> Result<(), IoError> {
-    if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(IoError::at(parent))?;
-    }
-    let tmp = temporary(to);
-    let result = (|| {
-        std::fs::copy(from, &tmp).map_err(IoError::at(from))?;
-        std::fs::File::open(&tmp)
+    atomically(to, |tmp| {
+        std::fs::copy(from, tmp).map_err(IoError::at(from))?;
+        std::fs::File::open(tmp)
             .and_then(|f| f.sync_all())
-            .map_err(IoError::at(&tmp))?;
-        std::fs::rename(&tmp, to).map_err(IoError::at(to))
-    })();
-    if result.is_err() {
-        std::fs::remove_file(&tmp).ok();
-    }
-    result
+            .map_err(IoError::at(tmp))
+    })
 }
 
 #[cfg(test)]

@@ -251,6 +251,19 @@ pub struct Part {
 }
 
 impl Part {
+    /// Part `index` of `count`.
+    ///
+    /// # Errors
+    /// [`GenError::Config`] unless `0 <= index < count`.
+    pub fn new(index: usize, count: usize) -> Result<Part, GenError> {
+        if count == 0 || index >= count {
+            return Err(GenError::Config(format!(
+                "shard {index}/{count}: expected I/N with 0 <= I < N"
+            )));
+        }
+        Ok(Part { index, count })
+    }
+
     /// Does this part generate the plan's `k`-th scene?
     pub fn holds(&self, k: usize) -> bool {
         k % self.count == self.index
@@ -277,10 +290,7 @@ impl std::str::FromStr for Part {
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let index: usize = i.trim().parse().map_err(|_| bad())?;
         let count: usize = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Part { index, count })
+        Part::new(index, count)
     }
 }
 
@@ -394,11 +404,8 @@ pub fn generate_part(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<PartSummary, GenError> {
     let plan = Plan::new(cfg)?;
-    if part.count == 0 || part.index >= part.count {
-        return Err(GenError::Config(format!(
-            "shard {part}: expected I/N with 0 <= I < N"
-        )));
-    }
+    // The fields are public: a part built by hand is checked as a parsed one is.
+    let part = Part::new(part.index, part.count)?;
     claim(cfg, dir)?;
     let mine: Vec<&ScenePlan> = plan
         .scenes

@@ -102,6 +102,50 @@ pub fn tiny_cache_with(
     (p("cache"), vt, at)
 }
 
+/// `avwm eval` of `model` on a tiny latent cache in `mode`, written to `out`: 2 runs, 3 anchors,
+/// horizon 3, batch 4, one sheet, 2 sampler steps and the paper's 4 frames of history (episodes
+/// of 12–14 frames; the default 16 is the avwm design's memory, which its own test covers).
+pub fn tiny_eval_args(
+    model: &str,
+    cache: &str,
+    visual_tokenizer: &str,
+    audio_tokenizer: &str,
+    mode: &str,
+    out: &str,
+) -> Vec<String> {
+    [
+        "eval",
+        "--model",
+        model,
+        "--data",
+        cache,
+        "--mode",
+        mode,
+        "--runs",
+        "2",
+        "--anchors",
+        "3",
+        "--horizon",
+        "3",
+        "--batch",
+        "4",
+        "--sheets",
+        "1",
+        "--sampler-steps",
+        "2",
+        "--history",
+        "4",
+        "--visual-tokenizer",
+        visual_tokenizer,
+        "--audio-tokenizer",
+        audio_tokenizer,
+        "--out",
+        out,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// The configuration of a tiny agent training run (`avwm agent train --config`): 2 environments
 /// in the `tiny` scenes, rollouts of 8 steps, a small network.
 pub fn agent_tiny_toml(dagger_frames: usize, checkpoint_every: usize) -> String {
