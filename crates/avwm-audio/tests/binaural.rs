@@ -638,6 +638,16 @@ fn broken_sofa_files_are_errors_naming_the_file() {
         Hrtf::from_sofa(&missing, FS),
         Err(AudioError::Io { .. })
     ));
+    // avwm-fuzz's slow input: 3 bytes of a SOFAsonix file changed so that it declares
+    // 87,387-sample responses (it took 1.5 s to be refused as silent); now the length is refused.
+    let long = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../avwm-fuzz/findings/sofa/0515f386acd12363.bin"
+    ));
+    let msg = Hrtf::from_sofa(&long, FS)
+        .expect_err("must fail")
+        .to_string();
+    assert!(msg.contains("87387 samples"), "{msg}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! `corpus/README.md`.
 
 use avwm_tokenizer::cache::{CACHE_FORMAT, CACHE_VERSION, CacheMeta, CacheSplit, TokenizerRef};
+use avwm_tokenizer::codec::CodecConfig;
 use avwm_tokenizer::mdct::MdctConfig;
 use avwm_tokenizer::vae::VaeConfig;
 use avwm_tokenizer::{Arch, Tokenizer, TokenizerMeta};
@@ -159,6 +160,12 @@ pub fn build_corpus(corpus: &Path, fixtures: &Path) -> Result<(), String> {
     };
     let vae_json = serde_json::to_vec_pretty(&vae_meta).map_err(|e| e.to_string())?;
     w(&corpus.join("tokenizer_json/vae-tiny.json"), &vae_json)?;
+    let codec_meta = TokenizerMeta {
+        arch: Arch::Audio(CodecConfig::tiny()),
+        ..vae_meta.clone()
+    };
+    let codec_json = serde_json::to_vec_pretty(&codec_meta).map_err(|e| e.to_string())?;
+    w(&corpus.join("tokenizer_json/codec-tiny.json"), &codec_json)?;
     // Safetensors of several dtypes and ranks.
     let mixed = vec![
         (

@@ -96,7 +96,20 @@ pub fn save_var_store(vs: &VarStore, path: &Path) -> Result<()> {
 /// [`NnError::Checkpoint`] naming the first missing, unexpected or mis-shaped tensor, or a tensor
 /// with non-finite values.
 pub fn load_var_store(vs: &mut VarStore, path: &Path, allow_extra: bool) -> Result<()> {
-    let mut tensors = load_tensors(path)?;
+    fill_var_store(vs, load_tensors(path)?, path, allow_extra)
+}
+
+/// [`load_var_store`] with the tensors already read from `path` by [`load_tensors`] (for a
+/// loader that inspects the file before it builds the model).
+///
+/// # Errors
+/// As [`load_var_store`].
+pub fn fill_var_store(
+    vs: &mut VarStore,
+    mut tensors: BTreeMap<String, Tensor>,
+    path: &Path,
+    allow_extra: bool,
+) -> Result<()> {
     copy_into(&named_variables(vs), &mut tensors, path)?;
     if !allow_extra && let Some(name) = tensors.keys().next() {
         return Err(NnError::Checkpoint {

@@ -83,6 +83,30 @@ impl CodecConfig {
         if self.strides.is_empty() || self.strides.iter().any(|s| *s <= 0) {
             return Err("strides must be non-empty and positive".into());
         }
+        // Sizes from a JSON file reach libtorch's infallible constructors and the arithmetic
+        // below: keep them far from overflow and from allocations that cannot succeed.
+        if self.strides.len() > MAX_BLOCKS || self.strides.iter().any(|s| *s > MAX_STRIDE) {
+            return Err(format!(
+                "more than {MAX_BLOCKS} strides or a stride above {MAX_STRIDE}: {:?}",
+                self.strides
+            ));
+        }
+        if self.channels > MAX_AUDIO_CHANNELS
+            || self.latent_dim > MAX_WIDTH
+            || self.base_channels > MAX_WIDTH >> self.strides.len()
+            || self.segment > MAX_SEGMENT
+        {
+            return Err(format!(
+                "sizes out of range: channels {} (at most {MAX_AUDIO_CHANNELS}), base_channels {} \
+                 doubled {} times (at most {MAX_WIDTH}), latent_dim {} (at most {MAX_WIDTH}), \
+                 segment {} (at most {MAX_SEGMENT} samples)",
+                self.channels,
+                self.base_channels,
+                self.strides.len(),
+                self.latent_dim,
+                self.segment
+            ));
+        }
         if self.segment <= 0 || self.segment % self.hop() != 0 {
             return Err(format!(
                 "segment {} is not a positive multiple of the hop {}",
@@ -94,6 +118,25 @@ impl CodecConfig {
             return Err("channels, base_channels and latent_dim must be positive".into());
         }
         Ok(())
+    }
+
+    /// A lower bound on the number of parameters of the network this configuration builds,
+    /// computed without building it: the weights of the residual units (a 7-tap and a pointwise
+    /// `c × c` convolution, three units per block, in the encoder and the decoder) and of the
+    /// `c ↔ 2c` resampling convolutions (`2·stride` taps); biases and the in/out convolutions
+    /// are left out. A loader compares it with the weights file before it allocates anything.
+    /// Call on a valid configuration.
+    pub fn min_parameters(&self) -> u128 {
+        self.strides
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let c = (self.base_channels.max(0) as u128) << i;
+                let units = 2 * DILATIONS.len() as u128 * 8 * c * c;
+                let resample = 2 * 2 * c * c * 2 * s.max(0) as u128;
+                units + resample
+            })
+            .sum()
     }
 }
 
@@ -150,6 +193,17 @@ impl ResUnit {
 }
 
 const DILATIONS: [i64; 3] = [1, 3, 9];
+
+/// Most encoder blocks (strides) a configuration may have.
+const MAX_BLOCKS: usize = 8;
+/// Largest stride of a block.
+const MAX_STRIDE: i64 = 64;
+/// Most audio channels.
+const MAX_AUDIO_CHANNELS: i64 = 64;
+/// Widest layer (channels) and latent dimension.
+const MAX_WIDTH: i64 = 1 << 16;
+/// Longest segment (samples): 2²² is over four minutes at 16 kHz.
+const MAX_SEGMENT: i64 = 1 << 22;
 
 #[derive(Debug)]
 struct EncBlock {

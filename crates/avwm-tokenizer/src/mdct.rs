@@ -92,6 +92,15 @@ impl MdctConfig {
         if self.channels <= 0 || self.hop <= 0 {
             return Err("channels and hop must be positive".into());
         }
+        // The transform matrices are `2·hop × hop` and the frame index `2·segment` long: sizes
+        // from a JSON file must not reach allocations that cannot succeed.
+        if self.hop > MAX_HOP || self.segment > MAX_SEGMENT || self.channels > MAX_CHANNELS {
+            return Err(format!(
+                "sizes out of range: hop {} (at most {MAX_HOP}), segment {} (at most \
+                 {MAX_SEGMENT} samples), channels {} (at most {MAX_CHANNELS})",
+                self.hop, self.segment, self.channels
+            ));
+        }
         if self.segment / 2 < self.hop || self.segment % self.hop != 0 {
             return Err(format!(
                 "segment {} is not a multiple of the hop {} of at least two frames",
@@ -111,7 +120,20 @@ impl MdctConfig {
         }
         Ok(())
     }
+
+    /// The number of parameters of the tokenizer (its two fitted statistics, one value per band
+    /// each), computed without building it. Call on a valid configuration.
+    pub fn min_parameters(&self) -> u128 {
+        2 * (self.band_edges.len().saturating_sub(1)) as u128
+    }
 }
+
+/// Longest hop (coefficients per frame) a configuration may have.
+const MAX_HOP: i64 = 1 << 13;
+/// Longest segment (samples): 2²² is over four minutes at 16 kHz.
+const MAX_SEGMENT: i64 = 1 << 22;
+/// Most audio channels.
+const MAX_CHANNELS: i64 = 64;
 
 /// The spectral tokenizer: fixed transform matrices and the two fitted statistics.
 #[derive(Debug)]

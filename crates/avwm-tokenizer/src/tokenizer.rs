@@ -81,6 +81,16 @@ impl Arch {
         }
         .map_err(TokError::Config)
     }
+
+    /// A lower bound on the number of parameters of the network (see each configuration's
+    /// `min_parameters`), computed without building it. Call on a valid architecture.
+    pub fn min_parameters(&self) -> u128 {
+        match self {
+            Arch::Visual(c) => c.min_parameters(),
+            Arch::Audio(c) => c.min_parameters(),
+            Arch::AudioMdct(c) => c.min_parameters(),
+        }
+    }
 }
 
 /// The JSON file beside a tokenizer's weights.
@@ -167,8 +177,24 @@ impl Tokenizer {
                 meta.format
             )));
         }
+        // Read the weights before building the network: a configuration that asks for far more
+        // parameters than the file holds is an error here, before libtorch allocates it.
+        meta.arch
+            .validate()
+            .map_err(|e| TokError::Config(format!("{}: {e}", json.display())))?;
+        let tensors = ckpt::load_tensors(&weights)?;
+        let held: u128 = tensors.values().map(|t| t.numel() as u128).sum();
+        let needed = meta.arch.min_parameters();
+        if needed > held {
+            return Err(TokError::Config(format!(
+                "{}: its architecture has at least {needed} parameters, but the weights file {} \
+                 holds {held}",
+                json.display(),
+                weights.display()
+            )));
+        }
         let mut tok = Tokenizer::new(meta.arch.clone(), device)?;
-        ckpt::load_var_store(&mut tok.vs, &weights, false)?;
+        ckpt::fill_var_store(&mut tok.vs, tensors, &weights, false)?;
         tok.vs.freeze();
         tok.meta = meta;
         Ok(tok)

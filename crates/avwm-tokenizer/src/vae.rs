@@ -126,6 +126,32 @@ impl VaeConfig {
         }
         Ok(())
     }
+
+    /// A lower bound on the number of parameters of the network this configuration builds,
+    /// computed without building it (the 3×3 convolutions of the residual blocks, the encoder's
+    /// downsamplers, the middle blocks and their attention; biases, norms, shortcuts and the
+    /// in/out convolutions are left out). A loader compares it with the weights file before it
+    /// allocates anything. Call on a valid configuration.
+    pub fn min_parameters(&self) -> u128 {
+        let sq = |c: i64| (c.max(0) as u128).pow(2);
+        let layers = self.layers_per_block.max(0) as u128;
+        let n = self.block_out_channels.len();
+        // Encoder: 2·L − 1 full c×c 3×3 convolutions per level (conv1 of the first block reads
+        // the previous width); decoder: 2·(L + 1) − 1. Together 4·L.
+        let blocks: u128 = self
+            .block_out_channels
+            .iter()
+            .map(|&c| 4 * layers * 9 * sq(c))
+            .sum();
+        let down: u128 = self.block_out_channels[..n.saturating_sub(1)]
+            .iter()
+            .map(|&c| 9 * sq(c))
+            .sum();
+        let last = sq(self.block_out_channels.last().copied().unwrap_or(0));
+        // Two middle blocks of two residual blocks of two 3×3 convolutions, and q, k, v, out.
+        let mid = 2 * 2 * 2 * 9 * last + if self.mid_attention { 2 * 4 * last } else { 0 };
+        blocks + down + mid
+    }
 }
 
 /// The largest channel count [`VaeConfig::validate`] accepts.

@@ -37,6 +37,8 @@ fn sd_config_has_the_parameters_of_diffusers_autoencoderkl() {
     // Stable Diffusion's VAE (diffusers AutoencoderKL, sd-vae-ft-ema) has 83,653,863 parameters.
     let tok = new_tok(Arch::Visual(VaeConfig::sd()), 0);
     assert_eq!(numel(&tok), 83_653_863);
+    let bound = Arch::Visual(VaeConfig::sd()).min_parameters();
+    assert!((83_653_863 / 4..=83_653_863).contains(&bound), "{bound}");
     // Names and shapes of a few tensors of the diffusers checkpoint.
     let vars = tok.vs.variables();
     for (name, shape) in [
@@ -193,6 +195,78 @@ fn tokenizer_checkpoint_round_trip() {
         .unwrap()
         .to_string();
     assert!(e.contains("tok.safetensors") && e.contains("shape"), "{e}");
+}
+
+/// `Arch::min_parameters` is what lets `Tokenizer::load` refuse a configuration far larger than
+/// its weights before libtorch allocates it (found by avwm-fuzz: an unwrap of libtorch's
+/// allocation error inside tch's constructors). It must be a true lower bound, and a useful one.
+#[test]
+fn parameter_lower_bound_holds_and_refuses_oversized_configs_before_building() {
+    let _torch = torch_lock();
+    use avwm_tokenizer::mdct::MdctConfig;
+    for arch in [
+        Arch::Visual(VaeConfig::tiny()),
+        Arch::Visual(VaeConfig::small()),
+        Arch::Audio(CodecConfig::tiny()),
+        Arch::Audio(CodecConfig::small()),
+        Arch::AudioMdct(MdctConfig::tiny()),
+        Arch::AudioMdct(MdctConfig::small()),
+    ] {
+        let bound = arch.min_parameters();
+        let real = numel(&new_tok(arch.clone(), 0)) as u128;
+        assert!(bound <= real, "{arch:?}: bound {bound} > {real}");
+        assert!(
+            4 * bound >= real,
+            "{arch:?}: bound {bound} far below {real}"
+        );
+    }
+    // A JSON whose VAE is 65,536 channels wide (valid: within the caps) beside tiny weights:
+    // the error names both files, and nothing of the size of the network is allocated.
+    let dir = tempfile::tempdir().unwrap();
+    let tok = new_tok(Arch::Visual(VaeConfig::tiny()), 1);
+    tok.save(&dir.path().join("tok")).unwrap();
+    let mut meta = tok.meta.clone();
+    if let Arch::Visual(c) = &mut meta.arch {
+        c.block_out_channels = vec![65_536, 65_536];
+        c.norm_num_groups = 8;
+    }
+    ckpt::write_json(&dir.path().join("tok.json"), &meta).unwrap();
+    let e = Tokenizer::load(&dir.path().join("tok"), CPU)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("tok.json") && e.contains("tok.safetensors") && e.contains("at least"),
+        "{e}"
+    );
+    // Out-of-range codec and MDCT sizes are configuration errors naming the JSON file.
+    for arch in [
+        Arch::Audio(CodecConfig {
+            strides: vec![4; 9],
+            ..CodecConfig::tiny()
+        }),
+        Arch::Audio(CodecConfig {
+            base_channels: 1 << 14,
+            ..CodecConfig::tiny()
+        }),
+        Arch::AudioMdct(MdctConfig {
+            hop: 1 << 20,
+            segment: 1 << 21,
+            band_edges: vec![0, 1 << 20],
+            ..MdctConfig::tiny()
+        }),
+    ] {
+        meta.arch = arch;
+        ckpt::write_json(&dir.path().join("tok.json"), &meta).unwrap();
+        let e = Tokenizer::load(&dir.path().join("tok"), CPU)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("tok.json") && (e.contains("out of range") || e.contains("more than")),
+            "{e}"
+        );
+    }
 }
 
 #[test]

@@ -73,6 +73,10 @@ fn grid_direction(el_i: usize, az_i: usize) -> Vec3 {
     Vec3::new(el.cos() * az.cos(), el.cos() * az.sin(), el.sin())
 }
 
+/// Longest head-related impulse response accepted from a SOFA file, in samples at the target
+/// rate (0.5 s at 16 kHz; measured HRIRs are 5–30 ms).
+const MAX_HRIR_SAMPLES: usize = 8192;
+
 impl Hrtf {
     /// The embedded MIT KEMAR set resampled to `sample_rate_hz`. Parsed once per sample rate
     /// per process (≈ 0.4 s), then shared.
@@ -160,6 +164,14 @@ impl Hrtf {
         let len = opened.filter_len();
         if len == 0 || opened.num_measurements() == 0 {
             return Err(bad("no measurements".into()));
+        }
+        // Head-related responses last milliseconds; a length beyond this is a corrupt dimension
+        // (found by avwm-fuzz: a 3-byte mutation declared 87,387 samples and cost 1.5 s).
+        if len > MAX_HRIR_SAMPLES {
+            return Err(bad(format!(
+                "its impulse responses are {len} samples long at {sample_rate_hz} Hz, more than \
+                 {MAX_HRIR_SAMPLES}: not a head-related transfer function"
+            )));
         }
         let mut filter = sofar::reader::Filter::new(len);
         let mut data = vec![0.0f32; N_EL * N_AZ * 2 * len];

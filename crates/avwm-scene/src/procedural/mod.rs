@@ -152,6 +152,34 @@ impl ProceduralConfig {
                 return bad(format!("{name} = {v} must be a positive number"));
             }
         }
+        // Upper bounds: a building, not a city (generation time and memory grow with the floor
+        // area and the wall length; found by avwm-fuzz: 2³² m² took seconds).
+        for (name, v, max) in [
+            (
+                "floor_area_max_m2",
+                self.floor_area_max_m2,
+                MAX_FLOOR_AREA_M2,
+            ),
+            ("aspect_max", self.aspect_max, MAX_ASPECT),
+            (
+                "ceiling_height_max_m",
+                self.ceiling_height_max_m,
+                MAX_LENGTH_M,
+            ),
+            ("min_room_size_m", self.min_room_size_m, MAX_LENGTH_M),
+            ("wall_thickness_m", self.wall_thickness_m, 1.0),
+            ("door_width_max_m", self.door_width_max_m, MAX_LENGTH_M),
+            ("door_height_m", self.door_height_m, MAX_LENGTH_M),
+            (
+                "corridor_width_max_m",
+                self.corridor_width_max_m,
+                MAX_LENGTH_M,
+            ),
+        ] {
+            if v > max {
+                return bad(format!("{name} = {v} is above the largest allowed, {max}"));
+            }
+        }
         for (name, v) in [
             ("corridor_probability", self.corridor_probability),
             ("extra_door_probability", self.extra_door_probability),
@@ -214,6 +242,14 @@ impl ProceduralConfig {
         Ok(())
     }
 }
+
+/// Largest floor area a configuration may ask for (m²): a large office floor, 40 times the
+/// default house.
+pub const MAX_FLOOR_AREA_M2: f32 = 20_000.0;
+/// Largest footprint aspect ratio a configuration may ask for.
+const MAX_ASPECT: f32 = 20.0;
+/// Largest room size, ceiling height, door or corridor width (m).
+const MAX_LENGTH_M: f32 = 50.0;
 
 /// How many floor plans are tried before giving up (each attempt has its own sub-seed).
 const MAX_PLAN_ATTEMPTS: u64 = 64;

@@ -140,6 +140,20 @@ fn invalid_configs_are_rejected_with_the_field_name() {
             },
             "cannot fit",
         ),
+        (
+            ProceduralConfig {
+                floor_area_max_m2: 4_294_967_296.0,
+                ..Default::default()
+            },
+            "floor_area_max_m2",
+        ),
+        (
+            ProceduralConfig {
+                aspect_max: 1e9,
+                ..Default::default()
+            },
+            "aspect_max",
+        ),
     ];
     for (cfg, needle) in cases {
         let Err(err) = generate(1, &cfg) else {
@@ -417,4 +431,21 @@ fn unusual_configs_generate_valid_scenes_or_fail_cleanly() {
         ok >= 16,
         "most of these settings are feasible ({ok} of 24 generated)"
     );
+}
+
+/// The largest configuration `validate` lets through generates (the fuzzer's hang findings were
+/// sizes far beyond these bounds): 64 rooms on 20,000 m², a valid scene.
+#[test]
+fn largest_allowed_config_generates() {
+    let cfg = ProceduralConfig {
+        rooms_min: 64,
+        rooms_max: 64,
+        floor_area_min_m2: MAX_FLOOR_AREA_M2,
+        floor_area_max_m2: MAX_FLOOR_AREA_M2,
+        furniture_density: 1.0,
+        ..ProceduralConfig::default()
+    };
+    let s = generate(3, &cfg).unwrap();
+    s.validate(Path::new(PROCEDURAL_PATH)).unwrap();
+    assert_eq!(s.rooms.len(), 64);
 }
