@@ -104,6 +104,9 @@ pub enum DataError {
     /// A bad argument (window sizes, filters, values out of range).
     #[error("invalid argument: {0}")]
     Invalid(String),
+    /// A chart could not be drawn or encoded (file errors are [`DataError::Io`]).
+    #[error(transparent)]
+    Plot(avwm_plot::PlotError),
 }
 
 /// Result alias of this crate.
@@ -120,6 +123,15 @@ impl From<avwm_core::IoError> for DataError {
         DataError::Io {
             path: e.path,
             source: e.source,
+        }
+    }
+}
+
+impl From<avwm_plot::PlotError> for DataError {
+    fn from(e: avwm_plot::PlotError) -> Self {
+        match e {
+            avwm_plot::PlotError::Io(e) => e.into(),
+            e => DataError::Plot(e),
         }
     }
 }

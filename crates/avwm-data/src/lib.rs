@@ -5,7 +5,7 @@
 //! * [`schema`]: columns, [`Split`], [`MotionPattern`], [`FrameRecord`], HF features;
 //! * [`shard`]: [`ShardWriter`] (atomic, deterministic) and [`ShardReader`] (checked);
 //! * [`info`]: [`DatasetInfo`] (`info.json`);
-//! * [`stats`]: the paper's Fig. 2 statistics; [`plot`]: the same as PNG charts;
+//! * [`stats`]: the paper's Fig. 2 statistics; [`plot`]: the same as PNG and SVG charts;
 //! * [`dataset`]: [`Dataset`] (random access), [`WindowSampler`] (context + targets with the
 //!   aggregated action), [`Prefetch`] (background decoding).
 //!
@@ -14,10 +14,11 @@
 //! ```text
 //! DIR/info.json
 //! DIR/data/{train,validation,test}-NNNNN-of-MMMMM.parquet   one row group per episode
-//! DIR/plots/*.png
+//! DIR/plots/*.png, *.svg
 //! ```
 //!
-//! This crate depends on `avwm-core` only; generation lives in `avwm-datagen`.
+//! This crate depends on `avwm-core` and `avwm-plot` (its charts) only; generation lives in
+//! `avwm-datagen`.
 #![warn(missing_docs)]
 
 pub mod dataset;

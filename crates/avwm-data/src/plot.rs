@@ -1,245 +1,127 @@
-//! PNG charts of the statistics (the paper's Fig. 2): pattern shares per split, trajectory-length
-//! and geodesic-distance histograms, one colour per split (train blue, validation orange, test
-//! green), labelled with a built-in 3×5 pixel font; exact numbers are in `info.json`.
+//! Charts of the statistics (the paper's Fig. 2), drawn by [`avwm_plot::BarChart`]: pattern
+//! shares per split, trajectory-length and geodesic-distance histograms, one colour per split
+//! (train blue, validation orange, test green), each written as PNG and SVG; exact numbers are in
+//! `info.json`. Also the spectrogram strips and contact sheets of dataset frames (images, not
+//! charts).
 
 use crate::error::Result;
-use crate::media::encode_png;
-use crate::stats::{Histogram, Statistics};
+use crate::stats::{Histogram, SplitStats, Statistics};
 use avwm_core::RgbImage;
-use avwm_core::write_atomic;
+use avwm_plot::BarChart;
 use std::path::Path;
 
-const W: u32 = 560;
-const H: u32 = 280;
-const COLORS: [[u8; 3]; 3] = [[31, 119, 180], [255, 127, 14], [44, 160, 44]];
-const SPLITS: [&str; 3] = ["train", "validation", "test"];
-
-fn fill(img: &mut RgbImage, x0: u32, y0: u32, x1: u32, y1: u32, c: [u8; 3]) {
-    for y in y0.min(H)..y1.min(H) {
-        for x in x0.min(W)..x1.min(W) {
-            let i = ((y * W + x) * 3) as usize;
-            img.data[i..i + 3].copy_from_slice(&c);
-        }
-    }
-}
-
-/// 3×5 pixel glyphs: bit `r * 3 + c` set = pixel at row `r`, column `c`.
-const GLYPHS: [(char, u16); 45] = [
-    ('%', 0x52a5),
-    ('(', 0x224a),
-    (')', 0x2922),
-    ('-', 0x01c0),
-    ('.', 0x2000),
-    ('/', 0x12a4),
-    ('0', 0x7b6f),
-    ('1', 0x749a),
-    ('2', 0x73e7),
-    ('3', 0x79a7),
-    ('4', 0x49ed),
-    ('5', 0x79cf),
-    ('6', 0x7bcf),
-    ('7', 0x24a7),
-    ('8', 0x7bef),
-    ('9', 0x79ef),
-    (':', 0x0410),
-    ('=', 0x0e38),
-    ('>', 0x1511),
-    ('A', 0x5bea),
-    ('B', 0x3aeb),
-    ('C', 0x624e),
-    ('D', 0x3b6b),
-    ('E', 0x72cf),
-    ('F', 0x12cf),
-    ('G', 0x6b4e),
-    ('H', 0x5bed),
-    ('I', 0x7497),
-    ('J', 0x2b24),
-    ('K', 0x5aed),
-    ('L', 0x7249),
-    ('M', 0x5bfd),
-    ('N', 0x5b6b),
-    ('O', 0x2b6a),
-    ('P', 0x12eb),
-    ('Q', 0x676a),
-    ('R', 0x5aeb),
-    ('S', 0x388e),
-    ('T', 0x2497),
-    ('U', 0x7b6d),
-    ('V', 0x2b6d),
-    ('W', 0x5fed),
-    ('X', 0x5aad),
-    ('Y', 0x24ad),
-    ('Z', 0x72a7),
+/// The splits in legend order, with their colours (matplotlib's `tab10` blue, orange, green).
+const SPLITS: [(&str, [u8; 3]); 3] = [
+    ("train", [31, 119, 180]),
+    ("validation", [255, 127, 14]),
+    ("test", [44, 160, 44]),
 ];
 
-/// Draws upper-case `text` at (x, y) with `scale`-pixel dots; unknown characters are blank.
-fn text(img: &mut RgbImage, x: u32, y: u32, s: &str, scale: u32, c: [u8; 3]) {
-    for (k, ch) in s.chars().enumerate() {
-        let ch = ch.to_ascii_uppercase();
-        let Some(&(_, bits)) = GLYPHS.iter().find(|(g, _)| *g == ch) else {
-            continue;
-        };
-        let ox = x + k as u32 * 4 * scale;
-        for r in 0..5 {
-            for col in 0..3 {
-                if bits >> (r * 3 + col) & 1 == 1 {
-                    let (px, py) = (ox + col * scale, y + r * scale);
-                    fill(img, px, py, px + scale, py + scale, c);
-                }
-            }
-        }
-    }
-}
-
-/// Top of the plot area (px): title and legend rows above it.
-const TOP: u32 = 44;
-/// Bottom margin (px): the x labels.
-const BOTTOM: u32 = 22;
-
-/// Grouped bars: `groups[g][s]` in [0, 1] of the plot height, with a title, a legend, the y
-/// value of a full-height bar, and labels under the x axis (`(bar group, text)` pairs).
-fn bars(title: &str, y_max: &str, groups: &[[f64; 3]], x_labels: &[(usize, String)]) -> RgbImage {
-    let mut img = RgbImage {
-        width: W,
-        height: H,
-        data: vec![255; (W * H * 3) as usize],
-    };
-    let black = [0, 0, 0];
-    text(&mut img, 4, 4, title, 2, black);
-    let mut x = 4;
-    for (name, c) in [
-        ("TRAIN ", COLORS[0]),
-        ("VALIDATION ", COLORS[1]),
-        ("TEST", COLORS[2]),
-    ] {
-        text(&mut img, x, 20, name, 2, c);
-        x += 8 * name.len() as u32;
-    }
-    let y_axis = 20 + 4 * 2 * y_max.len() as u32 + 4;
-    text(&mut img, 4, TOP, y_max, 2, black);
-    fill(&mut img, y_axis, H - BOTTOM, W - 10, H - BOTTOM + 1, black);
-    fill(&mut img, y_axis, TOP, y_axis + 1, H - BOTTOM + 1, black);
-    fill(&mut img, y_axis - 4, TOP, y_axis, TOP + 1, black);
-    let gw = (W - 15 - y_axis) / groups.len().max(1) as u32;
-    let bw = (gw / 4).max(1);
-    let x_of = |g: usize| y_axis + 5 + g as u32 * gw;
-    for (g, vals) in groups.iter().enumerate() {
-        for (s, v) in vals.iter().enumerate() {
-            let h = (v.clamp(0.0, 1.0) * f64::from(H - BOTTOM - TOP)) as u32;
-            let x0 = x_of(g) + s as u32 * bw;
-            fill(
-                &mut img,
-                x0,
-                H - BOTTOM - h,
-                x0 + bw - 1,
-                H - BOTTOM,
-                COLORS[s],
-            );
-        }
-    }
-    for (g, label) in x_labels {
-        text(&mut img, x_of(*g), H - BOTTOM + 6, label, 2, black);
-    }
-    img
-}
-
-/// Per-split bin fractions scaled so that the largest is 1; also returns that largest fraction.
-fn hist_groups(
-    stats: &Statistics,
-    get: impl Fn(&crate::stats::SplitStats) -> &Histogram,
-) -> (Vec<[f64; 3]>, f64) {
+/// Per-split shares of each bin in percent (`groups[bin][split]`; a split without episodes has
+/// none).
+fn hist_groups(stats: &Statistics, get: impl Fn(&SplitStats) -> &Histogram) -> Vec<Vec<f64>> {
     let bins = get(&stats.all).counts.len();
-    let frac: Vec<Vec<f64>> = SPLITS
+    let pct: Vec<Vec<f64>> = SPLITS
         .iter()
-        .map(|s| match stats.splits.get(*s) {
+        .map(|(s, _)| match stats.splits.get(*s) {
             Some(st) => {
                 let h = get(st);
                 h.counts
                     .iter()
-                    .map(|c| *c as f64 / h.n.max(1) as f64)
+                    .map(|c| 100.0 * *c as f64 / h.n.max(1) as f64)
                     .collect()
             }
             None => vec![0.0; bins],
         })
         .collect();
-    let max = frac.iter().flatten().copied().fold(1e-9, f64::max);
-    (
-        (0..bins)
-            .map(|b| [frac[0][b] / max, frac[1][b] / max, frac[2][b] / max])
-            .collect(),
-        max,
-    )
-}
-
-/// x labels at every `every`-th bin edge of `h` (the left edge of that bin).
-fn edge_labels(h: &Histogram, every: usize) -> Vec<(usize, String)> {
-    (0..h.counts.len())
-        .step_by(every)
-        .map(|b| (b, format!("{}", h.edges[b])))
+    (0..bins)
+        .map(|b| pct.iter().map(|split| split[b]).collect())
         .collect()
 }
 
-/// Writes `plots/patterns.png`, `plots/length.png`, `plots/geodesic.png` (bars per split;
-/// histograms as the share of each split's episodes or frames per bin); returns their paths
-/// relative to `dir`.
+/// x ticks at every `every`-th bin edge of `h`, the last edge included, labelled with the edge.
+fn edge_ticks(h: &Histogram, every: usize) -> Vec<(f64, String)> {
+    (0..h.edges.len())
+        .step_by(every.max(1))
+        .map(|b| (b as f64, format!("{}", h.edges[b])))
+        .collect()
+}
+
+/// Writes `plots/patterns`, `plots/length` and `plots/geodesic`, each as `.png` and `.svg`
+/// (bars per split: the motion patterns' shares of each split's episodes; histograms as the share
+/// of each split's episodes or frames per bin); returns their paths relative to `dir`, each PNG
+/// followed by its SVG. The same statistics give the same bytes.
 ///
 /// # Errors
-/// I/O errors.
+/// I/O errors naming the file.
 pub fn write_plots(dir: &Path, stats: &Statistics) -> Result<Vec<String>> {
-    let patterns: Vec<[f64; 3]> = crate::schema::MotionPattern::ALL
+    let patterns: Vec<Vec<f64>> = crate::schema::MotionPattern::ALL
         .iter()
         .map(|p| {
-            std::array::from_fn(|s| {
-                stats
-                    .splits
-                    .get(SPLITS[s])
-                    .and_then(|st| st.pattern_share.get(p.name()))
-                    .copied()
-                    .unwrap_or(0.0)
-            })
+            SPLITS
+                .iter()
+                .map(|(s, _)| {
+                    stats
+                        .splits
+                        .get(*s)
+                        .and_then(|st| st.pattern_share.get(p.name()))
+                        .map_or(0.0, |f| 100.0 * f)
+                })
+                .collect()
         })
         .collect();
-    let pat_labels = vec![
-        (0, "SRC>GOAL".to_string()),
-        (1, "START>SRC".to_string()),
-        (2, "RND>RND".to_string()),
-    ];
-    let (len, len_max) = hist_groups(stats, |s| &s.length_frames);
-    let (geo, geo_max) = hist_groups(stats, |s| &s.geodesic_m);
-    let pct = |f: f64| format!("{:.0}%", 100.0 * f);
-    let plots = [
+    let pattern_ticks: Vec<(f64, String)> = ["source → goal", "start → source", "random → random"]
+        .iter()
+        .enumerate()
+        .map(|(g, l)| (g as f64 + 0.5, (*l).to_string()))
+        .collect();
+    let length = hist_groups(stats, |s| &s.length_frames);
+    let geodesic = hist_groups(stats, |s| &s.geodesic_m);
+    let length_ticks = edge_ticks(&stats.all.length_frames, 4);
+    let geodesic_ticks = edge_ticks(&stats.all.geodesic_m, 10);
+    let charts = [
         (
             "plots/patterns.png",
-            bars(
-                "MOTION PATTERN SHARE PER SPLIT",
-                "100%",
-                &patterns,
-                &pat_labels,
-            ),
+            BarChart {
+                title: "Motion pattern share per split",
+                x_label: "motion pattern",
+                y_label: "share of the split's episodes",
+                y_suffix: "%",
+                series: &SPLITS,
+                values: &patterns,
+                x_ticks: &pattern_ticks,
+            },
         ),
         (
             "plots/length.png",
-            bars(
-                "TRAJECTORY LENGTH (FRAMES)",
-                &pct(len_max),
-                &len,
-                &edge_labels(&stats.all.length_frames, 4),
-            ),
+            BarChart {
+                title: "Trajectory length",
+                x_label: &stats.all.length_frames.quantity,
+                y_label: "share of the split's episodes",
+                y_suffix: "%",
+                series: &SPLITS,
+                values: &length,
+                x_ticks: &length_ticks,
+            },
         ),
         (
             "plots/geodesic.png",
-            bars(
-                "GEODESIC DISTANCE TO SOURCE (M)",
-                &pct(geo_max),
-                &geo,
-                &edge_labels(&stats.all.geodesic_m, 10),
-            ),
+            BarChart {
+                title: "Geodesic distance to the source",
+                x_label: &stats.all.geodesic_m.quantity,
+                y_label: "share of the split's frames",
+                y_suffix: "%",
+                series: &SPLITS,
+                values: &geodesic,
+                x_ticks: &geodesic_ticks,
+            },
         ),
     ];
     let mut out = Vec::new();
-    for (rel, img) in plots {
-        write_atomic(&dir.join(rel), &encode_png(&img)?)?;
+    for (rel, chart) in charts {
+        chart.write(&dir.join(rel))?;
         out.push(rel.to_string());
+        out.push(format!("{}.svg", rel.trim_end_matches(".png")));
     }
     Ok(out)
 }
@@ -397,17 +279,50 @@ mod tests {
                 .collect();
             b.add_rows(&rows);
         }
+        let stats = b.finish();
         let dir = std::env::temp_dir().join(format!("avwm-data-plot-test-{}", std::process::id()));
-        let files = write_plots(&dir, &b.finish()).unwrap();
-        assert_eq!(files.len(), 3);
-        for f in &files {
+        let files = write_plots(&dir, &stats).unwrap();
+        assert_eq!(
+            files,
+            [
+                "plots/patterns.png",
+                "plots/patterns.svg",
+                "plots/length.png",
+                "plots/length.svg",
+                "plots/geodesic.png",
+                "plots/geodesic.svg"
+            ]
+        );
+        for f in files.iter().filter(|f| f.ends_with(".png")) {
             let img = decode_png(&std::fs::read(dir.join(f)).unwrap()).unwrap();
-            assert_eq!((img.width, img.height), (W, H));
+            assert_eq!((img.width, img.height), (BarChart::WIDTH, BarChart::HEIGHT));
             let count = |c: [u8; 3]| img.data.chunks_exact(3).filter(|p| **p == c).count();
-            assert!(count([0, 0, 0]) > 300, "{f}: axes and text");
+            assert!(count([0, 0, 0]) > 100, "{f}: text");
+            for (split, c) in SPLITS {
+                assert!(count(c) > 100, "{f}: {split} has bars and a legend swatch");
+            }
+        }
+        for f in files.iter().filter(|f| f.ends_with(".svg")) {
+            let svg = std::fs::read_to_string(dir.join(f)).unwrap();
             assert!(
-                COLORS.iter().all(|&c| count(c) > 50),
-                "{f}: every split has bars or legend"
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{f}"
+            );
+            for (split, _) in SPLITS {
+                assert!(svg.contains(&format!(">\n{split}\n</text>")), "{f}: legend");
+            }
+        }
+        let patterns = std::fs::read_to_string(dir.join("plots/patterns.svg")).unwrap();
+        assert!(patterns.contains("Motion pattern share per split"));
+        assert!(patterns.contains("start → source"));
+        // The same statistics give the same bytes.
+        let again = dir.join("again");
+        write_plots(&again, &stats).unwrap();
+        for f in &files {
+            assert_eq!(
+                std::fs::read(dir.join(f)).unwrap(),
+                std::fs::read(again.join(f)).unwrap(),
+                "{f}"
             );
         }
         if std::env::var_os("AVWM_KEEP_PLOTS").is_none() {

@@ -43,6 +43,9 @@ pub enum EvalError {
     /// A non-finite value where a finite one is required.
     #[error("non-finite value: {0}")]
     NonFinite(String),
+    /// A chart or sheet could not be drawn or encoded (file errors are [`EvalError::Io`]).
+    #[error(transparent)]
+    Plot(avwm_plot::PlotError),
 }
 
 /// Result with [`EvalError`].
@@ -53,6 +56,15 @@ impl From<avwm_core::IoError> for EvalError {
         EvalError::Io {
             path: e.path,
             source: e.source,
+        }
+    }
+}
+
+impl From<avwm_plot::PlotError> for EvalError {
+    fn from(e: avwm_plot::PlotError) -> Self {
+        match e {
+            avwm_plot::PlotError::Io(e) => e.into(),
+            e => EvalError::Plot(e),
         }
     }
 }

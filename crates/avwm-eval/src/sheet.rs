@@ -4,7 +4,8 @@
 //!
 //! # Layout
 //!
-//! All text uses the built-in pixel font at scale 2 (16 px high). With margin `M` = [`MARGIN`]:
+//! All text is set in the charts' font ([`avwm_plot::text`], DejaVu Sans) with a line height of
+//! [`TEXT_SIZE`] = 16 px. With margin `M` = [`MARGIN`]:
 //!
 //! * the title is drawn at `(M, M)`; the first row starts at `y = M + 16 + M`;
 //! * the row labels form the left column, `label_w` = the widest label's width + `M` wide
@@ -30,8 +31,9 @@
 //! shape and timing, not loudness.
 
 use crate::error::Result;
-use crate::plot::{draw_text, fill_rect, text_height, text_width, white, write_png};
+use crate::plot::write_png;
 use avwm_core::{BinauralAudio, RgbImage};
+use avwm_plot::text::{draw_text, text_size};
 use std::path::Path;
 
 /// Margin and spacing between cells (px).
@@ -44,8 +46,8 @@ pub const SPEC_HEIGHT: u32 = 32;
 pub const EMPTY_GREY: [u8; 3] = [200, 200, 200];
 /// Colour of the "∅" sign in an empty slot.
 const EMPTY_INK: [u8; 3] = [110, 110, 110];
-/// Text scale.
-const S: u32 = 2;
+/// Line height of all text (px).
+pub const TEXT_SIZE: u32 = 16;
 /// Gap between the caption and the image (px).
 const CAPTION_GAP: u32 = 4;
 
@@ -81,12 +83,18 @@ struct Layout {
     slot_h: Vec<u32>,
 }
 
+/// Width (px) of `s` at [`TEXT_SIZE`] (0 if the font could not be loaded: drawing then fails
+/// with the error).
+fn text_width(s: &str) -> u32 {
+    text_size(s, f64::from(TEXT_SIZE)).map_or(0, |(w, _)| w)
+}
+
 fn layout(title: &str, rows: &[SheetRow]) -> Layout {
-    let th = text_height(S);
+    let th = TEXT_SIZE;
     let ncols = rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
     let label_w = rows
         .iter()
-        .map(|r| text_width(&r.label, S))
+        .map(|r| text_width(&r.label))
         .max()
         .filter(|w| *w > 0)
         .map_or(0, |w| w + MARGIN);
@@ -97,10 +105,7 @@ fn layout(title: &str, rows: &[SheetRow]) -> Layout {
                 .filter_map(|k| k.image.as_ref())
                 .map(|i| i.width)
                 .max();
-            let cap_w = cells()
-                .map(|k| text_width(&k.caption, S))
-                .max()
-                .unwrap_or(0);
+            let cap_w = cells().map(|k| text_width(&k.caption)).max().unwrap_or(0);
             img_w.unwrap_or(DEFAULT_SLOT).max(cap_w).max(1)
         })
         .collect();
@@ -122,7 +127,7 @@ fn layout(title: &str, rows: &[SheetRow]) -> Layout {
         x += w + MARGIN;
     }
     let width = x
-        .max(MARGIN + text_width(title, S) + MARGIN)
+        .max(MARGIN + text_width(title) + MARGIN)
         .max(2 * MARGIN + 1);
     let mut row_y = Vec::with_capacity(rows.len());
     let mut y = MARGIN + th + MARGIN;
@@ -146,66 +151,89 @@ fn layout(title: &str, rows: &[SheetRow]) -> Layout {
 pub fn image_offset(title: &str, rows: &[SheetRow], row: usize, col: usize) -> Option<(u32, u32)> {
     rows.get(row)?.cells.get(col)?;
     let l = layout(title, rows);
-    Some((l.col_x[col], l.row_y[row] + text_height(S) + CAPTION_GAP))
+    Some((l.col_x[col], l.row_y[row] + TEXT_SIZE + CAPTION_GAP))
+}
+
+/// A white RGB image of the given size.
+fn white(width: u32, height: u32) -> RgbImage {
+    RgbImage {
+        width,
+        height,
+        data: vec![255; width as usize * height as usize * 3],
+    }
+}
+
+/// Sets one pixel (ignored outside the image).
+fn put(img: &mut RgbImage, x: u32, y: u32, c: [u8; 3]) {
+    if x < img.width && y < img.height {
+        let i = (y as usize * img.width as usize + x as usize) * 3;
+        img.data[i..i + 3].copy_from_slice(&c);
+    }
+}
+
+/// Fills the rectangle `[x, x + w) × [y, y + h)` (clipped).
+fn fill_rect(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, c: [u8; 3]) {
+    for yy in y..y.saturating_add(h).min(img.height) {
+        for xx in x..x.saturating_add(w).min(img.width) {
+            put(img, xx, yy, c);
+        }
+    }
+}
+
+/// Copies `src` (whose buffer matches its size) into `dst` with its top-left corner at `(x, y)`
+/// (clipped).
+fn blit(dst: &mut RgbImage, src: &RgbImage, x: u32, y: u32) {
+    let w = src.width as usize;
+    for (sy, row) in src.data.chunks_exact(w * 3).enumerate() {
+        for (sx, p) in row.chunks_exact(3).enumerate() {
+            put(dst, x + sx as u32, y + sy as u32, [p[0], p[1], p[2]]);
+        }
+    }
 }
 
 /// Fills a slot with [`EMPTY_GREY`] and draws a centred "∅" (scaled to fit).
-fn empty_slot(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32) {
-    let (x, y, w, h) = (i64::from(x), i64::from(y), i64::from(w), i64::from(h));
-    fill_rect(img, x, y, x + w, y + h, EMPTY_GREY);
-    let scale = ((h - 4) / 8).clamp(1, 4).min((w / 6).max(1)) as u32;
-    let (gw, gh) = (i64::from(5 * scale), i64::from(text_height(scale)));
+fn empty_slot(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32) -> Result<()> {
+    fill_rect(img, x, y, w, h, EMPTY_GREY);
+    let size = f64::from(h.min(w).saturating_sub(4)).clamp(8.0, 48.0);
+    let (gw, gh) = text_size("∅", size)?;
     draw_text(
         img,
-        x + (w - gw) / 2,
-        y + (h - gh) / 2 + i64::from(scale),
+        (i64::from(x) + (i64::from(w) - i64::from(gw)) / 2) as i32,
+        (i64::from(y) + (i64::from(h) - i64::from(gh)) / 2) as i32,
         "∅",
-        scale,
+        size,
         EMPTY_INK,
-    );
+    )?;
+    Ok(())
 }
 
 /// Draws the sheet (see the module documentation for the layout).
-pub fn sheet(title: &str, rows: &[SheetRow]) -> RgbImage {
+///
+/// # Errors
+/// [`crate::EvalError::Plot`] if the text cannot be drawn (the embedded font failed to load).
+pub fn sheet(title: &str, rows: &[SheetRow]) -> Result<RgbImage> {
     let l = layout(title, rows);
-    let th = text_height(S);
+    let th = TEXT_SIZE;
+    let ts = f64::from(TEXT_SIZE);
     let black = [0, 0, 0];
     let mut img = white(l.width, l.height);
-    draw_text(
-        &mut img,
-        i64::from(MARGIN),
-        i64::from(MARGIN),
-        title,
-        S,
-        black,
-    );
+    draw_text(&mut img, MARGIN as i32, MARGIN as i32, title, ts, black)?;
     for (r, row) in rows.iter().enumerate() {
         let top = l.row_y[r];
         let img_y = top + th + CAPTION_GAP;
         let slot_h = l.slot_h[r];
-        draw_text(
-            &mut img,
-            i64::from(MARGIN),
-            i64::from(img_y),
-            &row.label,
-            S,
-            black,
-        );
+        draw_text(&mut img, MARGIN as i32, img_y as i32, &row.label, ts, black)?;
         for (c, cell) in row.cells.iter().enumerate() {
             let (x, w) = (l.col_x[c], l.col_w[c]);
-            draw_text(
-                &mut img,
-                i64::from(x),
-                i64::from(top),
-                &cell.caption,
-                S,
-                black,
-            );
+            draw_text(&mut img, x as i32, top as i32, &cell.caption, ts, black)?;
             match &cell.image {
-                Some(im) if im.data.len() == im.width as usize * im.height as usize * 3 => {
-                    crate::plot::blit(&mut img, im, i64::from(x), i64::from(img_y));
+                Some(im)
+                    if im.width > 0
+                        && im.data.len() == im.width as usize * im.height as usize * 3 =>
+                {
+                    blit(&mut img, im, x, img_y);
                 }
-                _ => empty_slot(&mut img, x, img_y, w, slot_h),
+                _ => empty_slot(&mut img, x, img_y, w, slot_h)?,
             }
             let spec_y = img_y + slot_h + 2;
             match &cell.audio {
@@ -215,25 +243,20 @@ pub fn sheet(title: &str, rows: &[SheetRow]) -> RgbImage {
                         let y0 = spec_y + k as u32 * (SPEC_HEIGHT + 2);
                         for yy in 0..SPEC_HEIGHT {
                             for xx in 0..w {
-                                crate::plot::put(
-                                    &mut img,
-                                    i64::from(x + xx),
-                                    i64::from(y0 + yy),
-                                    strip[(yy * w + xx) as usize],
-                                );
+                                put(&mut img, x + xx, y0 + yy, strip[(yy * w + xx) as usize]);
                             }
                         }
                     }
                 }
                 None => {
                     for k in 0..2 {
-                        empty_slot(&mut img, x, spec_y + k * (SPEC_HEIGHT + 2), w, SPEC_HEIGHT);
+                        empty_slot(&mut img, x, spec_y + k * (SPEC_HEIGHT + 2), w, SPEC_HEIGHT)?;
                     }
                 }
             }
         }
     }
-    img
+    Ok(img)
 }
 
 /// Draws [`sheet`] and writes it as a PNG to `path` (atomically; creates the folder).
@@ -241,5 +264,5 @@ pub fn sheet(title: &str, rows: &[SheetRow]) -> RgbImage {
 /// # Errors
 /// [`crate::EvalError::Io`] naming the path.
 pub fn write_sheet(path: &Path, title: &str, rows: &[SheetRow]) -> Result<()> {
-    write_png(path, &sheet(title, rows))
+    write_png(path, &sheet(title, rows)?)
 }

@@ -354,6 +354,14 @@ fn pixels(img: &RgbImage, c: [u8; 3]) -> usize {
     img.data.chunks_exact(3).filter(|p| *p == c).count()
 }
 
+/// Pixels within 1 of `c` in every channel (the band's alpha blending rounds either way).
+fn near(img: &RgbImage, c: [u8; 3]) -> usize {
+    img.data
+        .chunks_exact(3)
+        .filter(|p| p.iter().zip(c).all(|(a, b)| a.abs_diff(b) <= 1))
+        .count()
+}
+
 #[test]
 fn chart_size_colours_and_bands() {
     let series: Vec<Series> = (0..PALETTE.len())
@@ -364,12 +372,16 @@ fn chart_size_colours_and_bands() {
                 .collect(),
         })
         .collect();
-    let img = line_chart("LPIPS per horizon", "Δt", "LPIPS", &series);
+    let img = line_chart("LPIPS per horizon", "Δt", "LPIPS", &series).unwrap();
     assert_eq!((img.width, img.height), (CHART_WIDTH, CHART_HEIGHT));
     assert_eq!(img.data.len(), (CHART_WIDTH * CHART_HEIGHT * 3) as usize);
     for i in 0..series.len() {
         assert!(pixels(&img, series_colour(i)) > 100, "series {i}");
-        assert_eq!(pixels(&img, band_colour(i)), 0, "no band with std = 0");
+        let n = near(&img, band_colour(i));
+        assert!(
+            n < 60,
+            "no band with std = 0 (anti-aliased line edges only): {n}"
+        );
     }
     assert!(pixels(&img, [0, 0, 0]) > 200, "text");
 
@@ -378,8 +390,8 @@ fn chart_size_colours_and_bands() {
         label: "m".into(),
         points: vec![(1.0, 0.5, 0.1), (2.0, 0.6, 0.1), (4.0, 0.7, 0.2)],
     }];
-    let img = line_chart("t", "x", "y", &with_std);
-    assert!(pixels(&img, band_colour(0)) > 1000);
+    let img = line_chart("t", "x", "y", &with_std).unwrap();
+    assert!(near(&img, band_colour(0)) > 1000);
     assert!(pixels(&img, series_colour(0)) > 100);
 }
 
@@ -428,19 +440,19 @@ fn chart_degenerate_inputs() {
         }],
     ];
     for series in &cases {
-        let img = line_chart("Title: (a/b) 100% ∅ _<>=;,+", "x", "y", series);
+        let img = line_chart("Title: (a/b) 100% ∅ _<>=;,+", "x", "y", series).unwrap();
         assert_eq!((img.width, img.height), (CHART_WIDTH, CHART_HEIGHT));
     }
     // The constant and NaN series are still drawn.
-    let img = line_chart("c", "x", "y", &cases[3]);
+    let img = line_chart("c", "x", "y", &cases[3]).unwrap();
     assert!(pixels(&img, series_colour(0)) > 100);
-    assert_eq!(pixels(&img, band_colour(0)), 0);
-    let img = line_chart("n", "x", "y", &cases[5]);
+    assert_eq!(near(&img, band_colour(0)), 0);
+    let img = line_chart("n", "x", "y", &cases[5]).unwrap();
     assert!(pixels(&img, series_colour(0)) > 100);
-    assert!(pixels(&img, band_colour(0)) > 0);
+    assert!(near(&img, band_colour(0)) > 0);
     // A single point with std > 0 gets an error band.
-    let img = line_chart("s", "x", "y", &cases[2]);
-    assert!(pixels(&img, band_colour(0)) > 0);
+    let img = line_chart("s", "x", "y", &cases[2]).unwrap();
+    assert!(near(&img, band_colour(0)) > 0);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -484,15 +496,15 @@ fn row(label: &str, n: usize) -> SheetRow {
 
 #[test]
 fn sheet_grows_with_rows_and_cells() {
-    let a = sheet("s", &[row("m", 2)]);
-    let b = sheet("s", &[row("m", 3)]);
-    let c = sheet("s", &[row("m", 2), row("n", 2)]);
+    let a = sheet("s", &[row("m", 2)]).unwrap();
+    let b = sheet("s", &[row("m", 3)]).unwrap();
+    let c = sheet("s", &[row("m", 2), row("n", 2)]).unwrap();
     assert!(b.width > a.width && b.height == a.height);
     assert!(c.height > a.height && c.width == a.width);
     for img in [&a, &b, &c] {
         assert_eq!(img.data.len(), (img.width * img.height * 3) as usize);
     }
-    let empty = sheet("only a title", &[]);
+    let empty = sheet("only a title", &[]).unwrap();
     assert!(empty.width > 0 && empty.height > 0);
 }
 
@@ -515,7 +527,7 @@ fn sheet_copies_images_exactly_and_greys_empty_cells() {
             ],
         },
     ];
-    let s = sheet("Qualitative", &rows);
+    let s = sheet("Qualitative", &rows).unwrap();
     let at = |x: u32, y: u32| {
         let i = ((y * s.width + x) * 3) as usize;
         [s.data[i], s.data[i + 1], s.data[i + 2]]
@@ -633,6 +645,12 @@ fn sample_outputs_round_trip() {
     ];
     let sheet_path = dir.join("sheet.png");
     write_sheet(&sheet_path, "Qualitative predictions", &rows).unwrap();
+    // Each chart has its SVG beside it.
+    let svg = std::fs::read_to_string(dir.join("chart.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("LPIPS vs horizon Δt (mean ± std)"));
+    for name in ["chart_gaps", "chart_single", "chart_huge", "chart_empty"] {
+        assert!(dir.join(format!("{name}.svg")).is_file(), "{name}.svg");
+    }
     for p in [&chart, &sheet_path] {
         let img = avwm_data::media::decode_png(&std::fs::read(p).unwrap()).unwrap();
         assert!(img.width > 100 && img.height > 100);
