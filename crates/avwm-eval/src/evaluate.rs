@@ -5,7 +5,8 @@
 //! OUT/
 //!   eval.json        configuration, model, data, metrics (mean ± std over runs, per horizon), timing
 //!   samples.jsonl    one line per scored prediction (run, anchor, episode, step, k, metric values)
-//!   plots/<metric>.png   per-horizon curve of the model (and the references), mean ± std over runs
+//!   plots/<metric>.png   per-horizon curve of the model (and the references), mean ± std over runs,
+//!                        with the same chart as SVG beside it (plots/<metric>.svg)
 //!   sheets/<episode>-<step>.png   context, truth and prediction (images + binaural spectrograms)
 //! ```
 

@@ -9,7 +9,8 @@
 //! PNG by [`avwm_core::encode_png`]) and as SVG (for papers), both written atomically by
 //! [`avwm_core::write_atomic`]. All text is set in DejaVu Sans, embedded in this crate
 //! (`fonts/DejaVuSans.ttf`, licence in `fonts/LICENSE-DejaVu.txt`) and rasterised by plotters'
-//! `ab_glyph` feature, so no system font, fontconfig or freetype is needed. The SVG names the font
+//! `ab_glyph` feature (bitmap text is set by ab_glyph directly, with the glyphs' side bearings:
+//! see `glyphs.rs`), so no system font, fontconfig or freetype is needed. The SVG names the font
 //! as `font-family="DejaVu Sans, sans-serif"` (the text stays text, so it can be edited and
 //! searched; a viewer without DejaVu Sans falls back to its sans-serif font).
 //!
@@ -18,6 +19,7 @@
 
 mod axis;
 mod bars;
+mod glyphs;
 mod line;
 pub mod text;
 
@@ -132,7 +134,8 @@ pub(crate) fn render_image(chart: &impl Draw) -> Result<RgbImage> {
     let (w, h) = chart.size();
     let mut img = RgbImage::new(w, h);
     {
-        let root = BitMapBackend::with_buffer(&mut img.data, (w, h)).into_drawing_area();
+        let root =
+            glyphs::Bitmap(BitMapBackend::with_buffer(&mut img.data, (w, h))).into_drawing_area();
         chart.draw(&root).map_err(|e| draw_error(chart.name(), e))?;
         root.present().map_err(|e| draw_error(chart.name(), e))?;
     }

@@ -6,16 +6,13 @@
 //! anti-aliased over what lies under them; characters outside the font draw its "missing glyph"
 //! box.
 
+use crate::glyphs::Bitmap;
 use crate::{FONT, PlotError, Result, register_font};
 use avwm_core::RgbImage;
 use plotters::backend::BitMapBackend;
 use plotters::drawing::IntoDrawingArea;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontFamily, FontStyle, RGBColor, TextStyle};
-
-/// DejaVu Sans' ascender as a fraction of the line height (1901 of 1901 + 483 font units):
-/// where the baseline lies below the top of a line.
-const ASCENT: f64 = 1901.0 / 2384.0;
 
 fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FONT), size, FontStyle::Normal)
@@ -33,9 +30,9 @@ fn error(s: &str, message: impl std::fmt::Display) -> PlotError {
 /// # Errors
 /// [`PlotError::Draw`] if the embedded font cannot be loaded.
 pub fn text_size(s: &str, size: f64) -> Result<(u32, u32)> {
-    register_font().map_err(|e| error(s, e))?;
-    let (w, _) = font(size).box_size(s).map_err(|e| error(s, e))?;
-    Ok((w, size.ceil() as u32))
+    let w = crate::glyphs::width(s, size)
+        .ok_or_else(|| error(s, "the embedded font could not be parsed"))?;
+    Ok((w.ceil() as u32, size.ceil() as u32))
 }
 
 /// Draws `s` in `colour` at `size` px line height with its box's top-left corner at `(x, y)`
@@ -59,15 +56,12 @@ pub fn draw_text(
             format!("a {w}×{h} image with {} bytes", img.data.len()),
         ));
     }
-    let root = BitMapBackend::with_buffer(&mut img.data, (w, h)).into_drawing_area();
-    // plotters puts the baseline half a line height below the point it is given.
-    let baseline = (size * (ASCENT - 0.5)).floor() as i32;
+    let root = Bitmap(BitMapBackend::with_buffer(&mut img.data, (w, h))).into_drawing_area();
     let colour = RGBColor(colour[0], colour[1], colour[2]);
     let style = TextStyle::from(font(size))
         .color(&colour)
         .pos(Pos::new(HPos::Left, VPos::Top));
-    root.draw_text(s, &style, (x, y + baseline))
-        .map_err(|e| error(s, e))?;
+    root.draw_text(s, &style, (x, y)).map_err(|e| error(s, e))?;
     root.present().map_err(|e| error(s, e))
 }
 
