@@ -7,10 +7,11 @@ use avwm_core::{BinauralAudio, RgbImage, Seed};
 use avwm_data::Split;
 use avwm_data::media::{AudioEncoding, encode_png, encode_wav};
 use avwm_model::WorldModel;
-use avwm_model::config::{ModelConfig, Streams, Variant};
+use avwm_model::config::{ModelConfig, Variant};
 use avwm_model::data::Transitions;
+use avwm_model::info::ModelInfo;
 use avwm_model::predict::{Context, Decoded, RolloutContext, Sampler, Tokenizers};
-use avwm_model::train::{Stage, StepLog, TrainConfig, build, train_stage};
+use avwm_model::train::{Stage, StepLog, TrainConfig, train_stage};
 use avwm_tokenizer::cache::{CACHE_FILE, CacheMeta};
 use avwm_tokenizer::data::{tensor_to_audio, tensor_to_images};
 use clap::{Args, Subcommand};
@@ -133,62 +134,10 @@ pub enum ModelCmd {
     },
 }
 
-#[derive(Debug, Serialize)]
-struct Info {
-    config: ModelConfig,
-    parameters: i64,
-    parameters_by_group: std::collections::BTreeMap<String, i64>,
-    target_tokens: i64,
-    context_tokens: i64,
-    gflops_forward_per_sample: f64,
-    gflops_forward_vision_only: f64,
-    gflops_forward_audio_only: f64,
-}
-
-fn group_of(name: &str) -> String {
-    let mut parts = name.split('.');
-    match parts.next() {
-        Some("blocks") => {
-            parts.next();
-            format!("blocks.{}", parts.next().unwrap_or(""))
-        }
-        Some(g) => g.to_string(),
-        None => String::new(),
-    }
-}
-
 pub fn run_model(cmd: ModelCmd) -> Result<()> {
     match cmd {
         ModelCmd::Info { arch, out } => {
-            let cfg = arch.config()?;
-            cfg.validate()?;
-            let (vs, _net) = build(&cfg, Seed(0), Device::Cpu);
-            let mut by_group = std::collections::BTreeMap::new();
-            let mut total = 0;
-            for (name, t) in avwm_nn::ckpt::named_variables(&vs) {
-                let n = t.numel() as i64;
-                total += n;
-                *by_group.entry(group_of(&name)).or_insert(0) += n;
-            }
-            let (n, m) = cfg.token_counts(cfg.streams());
-            let info = Info {
-                parameters: total,
-                parameters_by_group: by_group,
-                target_tokens: n,
-                context_tokens: m,
-                gflops_forward_per_sample: cfg.forward_flops(cfg.streams()) / 1e9,
-                gflops_forward_vision_only: if cfg.variant.has_visual() {
-                    cfg.forward_flops(Streams::VISUAL) / 1e9
-                } else {
-                    0.0
-                },
-                gflops_forward_audio_only: if cfg.variant.has_audio() {
-                    cfg.forward_flops(Streams::AUDIO) / 1e9
-                } else {
-                    0.0
-                },
-                config: cfg,
-            };
+            let info = ModelInfo::of(&arch.config()?)?;
             println!("{}", serde_json::to_string_pretty(&info)?);
             if let Some(out) = out {
                 write_json(&out, &info)?;
@@ -238,45 +187,6 @@ pub struct TrainArgs {
     share_stage1: Option<PathBuf>,
 }
 
-fn stages_for(stage: &str, cfg: &ModelConfig, no_stagewise: bool) -> Result<Vec<Stage>> {
-    let variant = cfg.variant;
-    // The avwm design trains in one joint stage (its audio memory and residual bases are not
-    // the paper's stage-wise recipe).
-    let avwm = cfg.prediction != avwm_model::config::Prediction::Epsilon
-        || cfg.audio_memory > 0
-        || cfg.reward_head;
-    if avwm && cfg.reward_head {
-        // The network in one joint stage, then its reward head alone.
-        return Ok(match stage {
-            "all" => vec![Stage::Joint, Stage::Head],
-            "joint" => vec![Stage::Joint],
-            "head" => vec![Stage::Head],
-            s => bail!(
-                "--stage {s}: the avwm design trains in a joint stage and a head stage (use --stage all, joint or head)"
-            ),
-        });
-    }
-    if no_stagewise || variant != Variant::Full || avwm {
-        if !matches!(stage, "all" | "joint") {
-            bail!(
-                "--stage {stage}: the {} model trains in one joint stage (use --stage all or joint)",
-                if no_stagewise {
-                    "--no-stagewise"
-                } else if avwm {
-                    "avwm-design"
-                } else {
-                    variant.name()
-                }
-            );
-        }
-        return Ok(vec![Stage::Joint]);
-    }
-    Ok(match stage {
-        "all" => vec![Stage::One, Stage::Two, Stage::Three],
-        s => vec![s.parse::<Stage>()?],
-    })
-}
-
 /// Reads `cache.json` of a latent cache.
 fn cache_meta(dir: &Path) -> Result<CacheMeta> {
     let p = dir.join(CACHE_FILE);
@@ -296,7 +206,7 @@ pub fn run_train(a: TrainArgs) -> Result<()> {
     let meta = cache_meta(&a.data)?;
     cfg.visual_scale = meta.visual_scale;
     cfg.audio_scale = meta.audio_scale;
-    let stages = stages_for(&a.stage, &cfg, a.no_stagewise)?;
+    let stages = Stage::plan(&a.stage, &cfg, a.no_stagewise)?;
     eprintln!("loading latent cache {} …", a.data.display());
     let train = Transitions::open(&a.data, Split::Train)?;
     let val = Transitions::open(&a.data, Split::Validation)?;

@@ -7,12 +7,15 @@
 //! * [`walk`](walk::walk): one trajectory;
 //! * [`generate`]: parallel, deterministic, resumable generation with a progress callback;
 //! * [`generate_part`] and [`merge`]: the same dataset made by `N` machines, one [`Part`] each,
-//!   then joined, byte-identical to one [`generate`].
+//!   then joined, byte-identical to one [`generate`];
+//! * [`resim::Resimulator`]: exact replay of a generated dataset's episodes and counterfactual
+//!   branches from any of their frames.
 #![warn(missing_docs)]
 
 mod config;
 pub mod episodes;
 mod generate;
+pub mod resim;
 pub mod walk;
 
 pub use config::{GenConfig, Variation};

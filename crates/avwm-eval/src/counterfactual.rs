@@ -1,6 +1,6 @@
 //! Counterfactual evaluation (beyond the paper): from the same true context, predict the outcome
 //! of every action and of multi-step action sequences, re-simulate each exactly from the saved
-//! simulator state ([`crate::resim`]), and score:
+//! simulator state ([`avwm_datagen::resim`]), and score:
 //!
 //! - **reward ranking**: Spearman's rank correlation between predicted and true rewards across
 //!   the alternatives of one context (averaged over contexts whose true rewards are not all
@@ -16,11 +16,11 @@
 
 use crate::evaluate::EvalInputs;
 use crate::protocol::{EvalConfig, Output, TrueFrame, mean_std, outputs_of};
-use crate::resim::Resimulator;
 use crate::sheet::{SheetCell, SheetRow, write_sheet};
 use crate::{EvalError, Result};
 use avwm_core::{Action, Pose, Seed};
 use avwm_data::AggregatedAction;
+use avwm_datagen::resim::Resimulator;
 use avwm_metrics::audio::{AudioAnalyzer, StftConfig};
 use avwm_model::predict::Context;
 use serde::{Deserialize, Serialize};
@@ -233,7 +233,7 @@ pub fn run(
             for o in per_seq {
                 let last = o
                     .last()
-                    .ok_or_else(|| EvalError::Sim("a branch returned no outcome".to_string()))?;
+                    .ok_or_else(|| EvalError::Input("an alternative has no actions".to_string()))?;
                 rw.push(t.geodesic_m[a] - f64::from(last.geodesic_m));
                 fr.push(TrueFrame {
                     rgb: last.rgb.clone(),

@@ -37,9 +37,9 @@ pub enum EvalError {
     /// A checkpoint, JSON or output file.
     #[error(transparent)]
     Nn(#[from] avwm_nn::NnError),
-    /// The simulator could not be rebuilt or stepped.
-    #[error("{0}")]
-    Sim(String),
+    /// Re-simulation of the dataset (counterfactual branches) failed.
+    #[error(transparent)]
+    Resim(#[from] avwm_datagen::resim::ResimError),
     /// A non-finite value where a finite one is required.
     #[error("non-finite value: {0}")]
     NonFinite(String),

@@ -128,7 +128,6 @@ pub mod plot;
 pub mod protocol;
 pub mod render;
 pub mod report;
-pub mod resim;
 pub mod sheet;
 
 pub use audio::StereoClip;

@@ -12,6 +12,7 @@
 
 use avwm_fuzz::engine::{Finding, Fuzzer, Kind, Report, RunOptions, hash_hex};
 use avwm_fuzz::targets::{self, NAMES, Paths};
+use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,9 +26,80 @@ const STALL_S: u64 = 10;
 /// swapping the machine (applied with `prlimit` when it exists).
 const CHILD_DATA_LIMIT: u64 = 6 << 30;
 
+/// Fuzz avwm's loaders of user files on stable Rust.
+#[derive(Debug, Parser)]
+#[command(name = "avwm-fuzz", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// The targets and the loader each calls.
+    List,
+    /// Fuzzes targets; writes `<out>/<target>.json` and the findings' inputs beside `<out>`.
+    Run(RunArgs),
+    /// Regenerates the seeds and fixtures that are written by the library.
+    BuildCorpus(PathArgs),
+    /// One child process of `run` (internal).
+    #[command(name = "__child", hide = true)]
+    Child(ChildArgs),
+}
+
+/// Where the seed corpus and the fixtures are.
+#[derive(Debug, Clone, clap::Args)]
+struct PathArgs {
+    /// Seed corpus folder (default: the crate's `corpus/`).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Fixtures folder (default: the crate's `fixtures/`).
+    #[arg(long)]
+    fixtures: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct RunArgs {
+    /// A target, several separated by commas, or `all`.
+    #[arg(long, default_value = "all")]
+    target: String,
+    /// Inputs per target.
+    #[arg(long, default_value_t = 10_000)]
+    inputs: u64,
+    /// Seed of the mutation stream (same seed ⇒ same inputs).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Results folder.
+    #[arg(long, default_value = "fuzz/results")]
+    out: PathBuf,
+    /// Run in this process instead of child processes (an abort then ends the run).
+    #[arg(long)]
+    in_process: bool,
+    #[command(flatten)]
+    paths: PathArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct ChildArgs {
+    #[arg(long)]
+    target: String,
+    #[arg(long)]
+    inputs: u64,
+    #[arg(long)]
+    seed: u64,
+    #[arg(long)]
+    start: u64,
+    #[arg(long)]
+    scratch: PathBuf,
+    #[arg(long)]
+    findings: PathBuf,
+    #[command(flatten)]
+    paths: PathArgs,
+}
+
+/// What `run` and a child share.
 #[derive(Debug, Clone)]
 struct Args {
-    cmd: String,
     target: String,
     inputs: u64,
     seed: u64,
@@ -36,54 +108,42 @@ struct Args {
     scratch: Option<PathBuf>,
     findings: Option<PathBuf>,
     in_process: bool,
-    corpus: Option<PathBuf>,
-    fixtures: Option<PathBuf>,
+    paths: PathArgs,
 }
 
-fn usage() -> &'static str {
-    "usage:\n  avwm-fuzz list\n  avwm-fuzz run --target NAME|all [--inputs N] [--seed S] [--out fuzz/results] [--in-process] [--corpus DIR] [--fixtures DIR]\n  avwm-fuzz build-corpus [--corpus DIR] [--fixtures DIR]"
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let cmd = it.next().ok_or_else(|| usage().to_string())?;
-    let mut a = Args {
-        cmd,
-        target: "all".into(),
-        inputs: 10_000,
-        seed: 0,
-        start: 0,
-        out: PathBuf::from("fuzz/results"),
-        scratch: None,
-        findings: None,
-        in_process: false,
-        corpus: None,
-        fixtures: None,
-    };
-    while let Some(flag) = it.next() {
-        if flag == "--in-process" {
-            a.in_process = true;
-            continue;
-        }
-        let mut val = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        let num = |v: String| v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
-        match flag.as_str() {
-            "--target" => a.target = val()?,
-            "--inputs" => a.inputs = num(val()?)?,
-            "--seed" => a.seed = num(val()?)?,
-            "--start" => a.start = num(val()?)?,
-            "--out" => a.out = val()?.into(),
-            "--scratch" => a.scratch = Some(val()?.into()),
-            "--findings" => a.findings = Some(val()?.into()),
-            "--corpus" => a.corpus = Some(val()?.into()),
-            "--fixtures" => a.fixtures = Some(val()?.into()),
-            _ => return Err(format!("unknown argument {flag}\n{}", usage())),
+impl From<RunArgs> for Args {
+    fn from(r: RunArgs) -> Args {
+        Args {
+            target: r.target,
+            inputs: r.inputs,
+            seed: r.seed,
+            start: 0,
+            out: r.out,
+            scratch: None,
+            findings: None,
+            in_process: r.in_process,
+            paths: r.paths,
         }
     }
-    Ok(a)
 }
 
-fn paths(a: &Args) -> Paths {
+impl From<ChildArgs> for Args {
+    fn from(c: ChildArgs) -> Args {
+        Args {
+            target: c.target,
+            inputs: c.inputs,
+            seed: c.seed,
+            start: c.start,
+            out: PathBuf::new(),
+            scratch: Some(c.scratch),
+            findings: Some(c.findings),
+            in_process: true,
+            paths: c.paths,
+        }
+    }
+}
+
+fn paths(a: &PathArgs) -> Paths {
     let mut p = Paths::default();
     if let Some(c) = &a.corpus {
         p.corpus = c.clone();
@@ -95,30 +155,22 @@ fn paths(a: &Args) -> Paths {
 }
 
 fn main() -> ExitCode {
-    let a = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let r = match a.cmd.as_str() {
-        "list" => {
+    let r = match Cli::parse().cmd {
+        Cmd::List => {
             for n in NAMES {
                 println!("{n:<18} {}", targets::loader_of(n));
             }
             Ok(true)
         }
-        "build-corpus" => {
-            let p = paths(&a);
+        Cmd::BuildCorpus(p) => {
+            let p = paths(&p);
             avwm_fuzz::corpus::build_corpus(&p.corpus, &p.fixtures).map(|()| {
                 println!("wrote generated seeds under {}", p.corpus.display());
                 true
             })
         }
-        "run" => run(&a),
-        "__child" => child(&a).map(|()| true),
-        _ => Err(usage().to_string()),
+        Cmd::Run(r) => run(&r.into()),
+        Cmd::Child(c) => child(&c.into()).map(|()| true),
     };
     match r {
         Ok(true) => ExitCode::SUCCESS,
@@ -173,7 +225,7 @@ fn run(a: &Args) -> Result<bool, String> {
         let scratch = scratch_root.path().join(name);
         let findings = findings_root.join(name);
         let mut report = if a.in_process {
-            let target = targets::build(name, &scratch, &paths(a))?;
+            let target = targets::build(name, &scratch, &paths(&a.paths))?;
             let mut f = Fuzzer::new(target, a.seed, 0);
             let opts = RunOptions {
                 seed: a.seed,
@@ -247,10 +299,10 @@ fn supervise(
             .arg(scratch)
             .arg("--findings")
             .arg(findings);
-        if let Some(c) = &a.corpus {
+        if let Some(c) = &a.paths.corpus {
             cmd.arg("--corpus").arg(c);
         }
-        if let Some(f) = &a.fixtures {
+        if let Some(f) = &a.paths.fixtures {
             cmd.arg("--fixtures").arg(f);
         }
         let mut child = cmd
@@ -384,7 +436,7 @@ fn merge(total: &mut Report, r: Report) {
 fn child(a: &Args) -> Result<(), String> {
     let scratch = a.scratch.clone().ok_or("--scratch is required")?;
     let findings = a.findings.clone().ok_or("--findings is required")?;
-    let target = targets::build(&a.target, &scratch, &paths(a))?;
+    let target = targets::build(&a.target, &scratch, &paths(&a.paths))?;
     let mut f = Fuzzer::new(target, a.seed, a.start);
     let current = scratch.join("current.bin");
     let out = std::io::stdout();

@@ -24,6 +24,16 @@ pub enum ModelError {
         /// The frames of history the model needs.
         history: i64,
     },
+    /// A training stage the model's recipe does not have ([`crate::train::Stage::plan`]).
+    #[error("--stage {asked}: {recipe} (use --stage {allowed})")]
+    StageNotInRecipe {
+        /// The stage asked for.
+        asked: String,
+        /// The model's recipe, in words.
+        recipe: String,
+        /// The stages that may be asked for.
+        allowed: &'static str,
+    },
     /// Bad configuration, run folder or model file.
     #[error("{0}")]
     Config(String),

@@ -19,6 +19,7 @@ pub mod config;
 pub mod data;
 pub mod diffusion;
 mod error;
+pub mod info;
 pub mod net;
 pub mod noise;
 pub mod predict;

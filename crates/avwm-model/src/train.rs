@@ -117,6 +117,57 @@ fn audio_side(name: &str) -> bool {
     name.starts_with("aud.") || name.starts_with("rew.") || name.contains(".mlp_aud.")
 }
 
+impl Stage {
+    /// The stages that `--stage asked` trains for a model of `cfg`: `all` is the model's whole
+    /// recipe. The paper's full model trains in three stages (1 → 2 → 3, or one of them); a
+    /// variant, the `no_stagewise` ablation and the avwm design (v/residual prediction, audio
+    /// memory or a reward head) train in one joint stage; the avwm design with a reward head
+    /// then trains the head alone (`joint` → `head`).
+    ///
+    /// # Errors
+    /// [`ModelError::StageNotInRecipe`] for a stage the model's recipe does not have, and
+    /// [`ModelError::Config`] for an unknown stage name.
+    pub fn plan(asked: &str, cfg: &ModelConfig, no_stagewise: bool) -> Result<Vec<Stage>> {
+        let avwm = cfg.prediction != Prediction::Epsilon || cfg.audio_memory > 0 || cfg.reward_head;
+        let refuse = |recipe: &str, allowed: &'static str| ModelError::StageNotInRecipe {
+            asked: asked.to_string(),
+            recipe: recipe.to_string(),
+            allowed,
+        };
+        if avwm && cfg.reward_head {
+            return match asked {
+                "all" => Ok(vec![Stage::Joint, Stage::Head]),
+                "joint" => Ok(vec![Stage::Joint]),
+                "head" => Ok(vec![Stage::Head]),
+                _ => Err(refuse(
+                    "the avwm design trains in a joint stage and a head stage",
+                    "all, joint or head",
+                )),
+            };
+        }
+        if no_stagewise || cfg.variant != Variant::Full || avwm {
+            let who = if no_stagewise {
+                "--no-stagewise".to_string()
+            } else if avwm {
+                "avwm-design".to_string()
+            } else {
+                cfg.variant.name().to_string()
+            };
+            return match asked {
+                "all" | "joint" => Ok(vec![Stage::Joint]),
+                _ => Err(refuse(
+                    &format!("the {who} model trains in one joint stage"),
+                    "all or joint",
+                )),
+            };
+        }
+        Ok(match asked {
+            "all" => vec![Stage::One, Stage::Two, Stage::Three],
+            s => vec![s.parse::<Stage>()?],
+        })
+    }
+}
+
 impl std::str::FromStr for Stage {
     type Err = ModelError;
     fn from_str(s: &str) -> Result<Stage> {

@@ -991,3 +991,47 @@ fn bench_train_times_a_step_and_its_flop_utilisation() {
             <= 3.0 * r.step_seconds_median
     );
 }
+
+/// `--stage` is checked against the model's recipe before anything is loaded: the paper's full
+/// model has three stages, variants and ablations one joint stage, the avwm design a joint and a
+/// head stage; anything else names what may be asked for.
+#[test]
+fn stage_plans_follow_each_recipe() {
+    use avwm_model::ModelError;
+    let paper = ModelConfig::preset("tiny").unwrap();
+    let plan =
+        |asked: &str, cfg: &ModelConfig, no_stagewise: bool| Stage::plan(asked, cfg, no_stagewise);
+    assert_eq!(
+        plan("all", &paper, false).unwrap(),
+        [Stage::One, Stage::Two, Stage::Three]
+    );
+    assert_eq!(plan("2", &paper, false).unwrap(), [Stage::Two]);
+    assert_eq!(plan("all", &paper, true).unwrap(), [Stage::Joint]);
+    let e = plan("1", &paper, true).unwrap_err();
+    assert!(
+        matches!(&e, ModelError::StageNotInRecipe { allowed, .. } if *allowed == "all or joint"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("--no-stagewise"), "{e}");
+    let vision = ModelConfig {
+        variant: Variant::VisionOnly,
+        ..paper.clone()
+    };
+    assert_eq!(plan("joint", &vision, false).unwrap(), [Stage::Joint]);
+    assert!(
+        plan("3", &vision, false)
+            .unwrap_err()
+            .to_string()
+            .contains("vision")
+    );
+    let avwm = paper.clone().avwm();
+    assert!(avwm.reward_head, "the avwm design has a reward head");
+    assert_eq!(
+        plan("all", &avwm, false).unwrap(),
+        [Stage::Joint, Stage::Head]
+    );
+    assert_eq!(plan("head", &avwm, false).unwrap(), [Stage::Head]);
+    let e = plan("1", &avwm, false).unwrap_err().to_string();
+    assert!(e.contains("all, joint or head"), "{e}");
+    assert!(plan("seven", &paper, false).is_err());
+}

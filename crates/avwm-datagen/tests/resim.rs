@@ -6,8 +6,8 @@
 
 use avwm_core::{Action, FORWARD_STEP_M, TURN_DEG, wrap_angle};
 use avwm_data::{Dataset, Frame};
+use avwm_datagen::resim::{Outcome, Resimulator};
 use avwm_datagen::{GenConfig, Variation, generate};
-use avwm_eval::resim::{Outcome, Resimulator};
 use std::path::Path;
 use std::time::Instant;
 

@@ -44,13 +44,153 @@
 //! step (its API has no observation-free step), but no media are encoded or decoded for frames
 //! that are not returned, and the dataset rows are read without media.
 
-use crate::{EvalError, Result};
+use crate::GenConfig;
 use avwm_core::{Action, BinauralAudio, Env, EpisodeSpec, Observation, Pose, RgbImage, Seed};
 use avwm_data::media::{decode_wav, encode_wav};
-use avwm_data::{AudioEncoding, Dataset, RawRow};
-use avwm_datagen::GenConfig;
-use avwm_sim::Simulator;
+use avwm_data::{AudioEncoding, DataError, Dataset, RawRow};
+use avwm_scene::SceneError;
+use avwm_sim::{SimError, Simulator};
+use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Errors of re-simulation. Each names the dataset folder and, where there is one, the episode
+/// and step.
+#[derive(Debug, thiserror::Error)]
+pub enum ResimError {
+    /// `info.json` has no `generator.config`: the dataset was not made by `avwm-datagen`.
+    #[error("{}: info.json has no generator.config; cannot re-simulate this dataset", dir.display())]
+    NoConfig {
+        /// The dataset folder.
+        dir: PathBuf,
+    },
+    /// `generator.config` does not parse as this version's [`GenConfig`].
+    #[error("{}: info.json generator.config is not an avwm-datagen config: {message}", dir.display())]
+    BadConfig {
+        /// The dataset folder.
+        dir: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// A call passed another dataset than the one the [`Resimulator`] was made for.
+    #[error(
+        "{}: the dataset's generator config differs from the one this Resimulator was made for",
+        dir.display()
+    )]
+    OtherDataset {
+        /// The dataset folder passed.
+        dir: PathBuf,
+    },
+    /// The episode or its rows could not be read.
+    #[error("{}: episode {episode}: {source}", dir.display())]
+    Data {
+        /// The dataset folder.
+        dir: PathBuf,
+        /// The episode.
+        episode: u64,
+        /// What went wrong.
+        #[source]
+        source: DataError,
+    },
+    /// An anchor step beyond the episode's last frame.
+    #[error(
+        "{}: episode {episode}: anchor step {step} is not in the episode (steps 0..{frames})",
+        dir.display()
+    )]
+    Anchor {
+        /// The dataset folder.
+        dir: PathBuf,
+        /// The episode.
+        episode: u64,
+        /// The anchor asked for.
+        step: usize,
+        /// Frames of the episode.
+        frames: usize,
+    },
+    /// The episode's scene could not be generated from its seed.
+    #[error("{}: episode {episode}: scene {scene_seed}: {source}", dir.display())]
+    Scene {
+        /// The dataset folder.
+        dir: PathBuf,
+        /// The episode.
+        episode: u64,
+        /// The scene seed recorded in the episode.
+        scene_seed: u64,
+        /// What went wrong.
+        #[source]
+        source: SceneError,
+    },
+    /// The scene seed generates another scene than the episode names (another generator version).
+    #[error(
+        "{}: episode {episode}: scene seed {scene_seed} generates scene {generated:?}, the episode \
+         says {recorded:?}",
+        dir.display()
+    )]
+    SceneMismatch {
+        /// The dataset folder.
+        dir: PathBuf,
+        /// The episode.
+        episode: u64,
+        /// The scene seed recorded in the episode.
+        scene_seed: u64,
+        /// The name of the scene the seed generates.
+        generated: String,
+        /// The scene name recorded in the episode.
+        recorded: String,
+    },
+    /// The simulator failed: building it (`at` names the scene), at a replayed step or in a
+    /// branch (`at` names the step and action).
+    #[error("{}: episode {episode}: {at}: simulator: {source}", dir.display())]
+    Simulator {
+        /// The dataset folder.
+        dir: PathBuf,
+        /// The episode.
+        episode: u64,
+        /// Where: `scene NAME`, `step T` or `branch at step T, action K (A)`.
+        at: String,
+        /// What went wrong.
+        #[source]
+        source: SimError,
+    },
+    /// A frame after the first has no recorded action.
+    #[error("{}: episode {episode}: step {step} has no recorded action", dir.display())]
+    NoAction {
+        /// The dataset folder.
+        dir: PathBuf,
+        /// The episode.
+        episode: u64,
+        /// The step.
+        step: usize,
+    },
+    /// The replayed pose or geodesic distance differs from the recorded one (the dataset was made
+    /// with another simulator version, or is not deterministic).
+    #[error(
+        "{}: episode {episode}: replay diverged at step {step}: pose {pose:?}, geodesic \
+         {geodesic_m} m; recorded pose {recorded_pose:?}, geodesic {recorded_geodesic_m} m",
+        dir.display()
+    )]
+    Diverged {
+        /// The dataset folder.
+        dir: PathBuf,
+        /// The episode.
+        episode: u64,
+        /// The first step that differs.
+        step: usize,
+        /// The replayed pose.
+        pose: Pose,
+        /// The replayed geodesic distance (m).
+        geodesic_m: f32,
+        /// The recorded pose.
+        recorded_pose: Pose,
+        /// The recorded geodesic distance (m).
+        recorded_geodesic_m: f32,
+    },
+    /// The dataset's audio encoding failed on a simulated frame.
+    #[error("audio encoding: {0}")]
+    Audio(#[source] DataError),
+}
+
+/// Result alias of this module.
+pub type Result<T> = std::result::Result<T, ResimError>;
 
 /// The simulator's observation and state after a replayed step or a branch action, with media as
 /// the dataset stores them (see the [module docs](self)).
@@ -76,6 +216,31 @@ pub struct Branches {
     pub anchors: Vec<Outcome>,
     /// `outcomes[i][j][k]`: after the `k`-th action of the `j`-th sequence from the `i`-th anchor.
     pub outcomes: Vec<Vec<Vec<Outcome>>>,
+}
+
+/// The dataset folder and episode that errors name.
+struct Episode {
+    dir: PathBuf,
+    episode: u64,
+}
+
+impl Episode {
+    fn data(&self, source: DataError) -> ResimError {
+        ResimError::Data {
+            dir: self.dir.clone(),
+            episode: self.episode,
+            source,
+        }
+    }
+
+    fn simulator(&self, at: String, source: SimError) -> ResimError {
+        ResimError::Simulator {
+            dir: self.dir.clone(),
+            episode: self.episode,
+            at,
+            source,
+        }
+    }
 }
 
 /// The simulator of one scene.
@@ -106,10 +271,6 @@ impl std::fmt::Debug for Resimulator {
     }
 }
 
-fn input(msg: String) -> EvalError {
-    EvalError::Input(msg)
-}
-
 /// Clears the end-of-episode flags so that the next action can be taken (a pause).
 fn keep_going(sim: &mut Simulator) {
     if sim.state().is_some_and(|s| s.done) {
@@ -124,20 +285,22 @@ impl Resimulator {
     /// Reads the generator config of `ds` (`info.json` → `generator.config`).
     ///
     /// # Errors
-    /// [`EvalError::Input`] naming the dataset folder if the config is missing or does not parse
-    /// as an `avwm-datagen` config (a dataset not made by the generator, or by another version).
+    /// [`ResimError::NoConfig`] or [`ResimError::BadConfig`] naming the dataset folder if the
+    /// config is missing or does not parse as an `avwm-datagen` config (a dataset not made by the
+    /// generator, or by another version).
     pub fn new(ds: &Dataset) -> Result<Resimulator> {
-        let dir = ds.dir().display();
-        let config_json = ds.info().generator.get("config").cloned().ok_or_else(|| {
-            input(format!(
-                "{dir}: info.json has no generator.config; cannot re-simulate this dataset"
-            ))
-        })?;
-        let config: GenConfig = serde_json::from_value(config_json.clone()).map_err(|e| {
-            input(format!(
-                "{dir}: info.json generator.config is not an avwm-datagen config: {e}"
-            ))
-        })?;
+        let dir = ds.dir().to_path_buf();
+        let config_json = ds
+            .info()
+            .generator
+            .get("config")
+            .cloned()
+            .ok_or_else(|| ResimError::NoConfig { dir: dir.clone() })?;
+        let config: GenConfig =
+            serde_json::from_value(config_json.clone()).map_err(|e| ResimError::BadConfig {
+                dir,
+                message: e.to_string(),
+            })?;
         Ok(Resimulator {
             config,
             config_json,
@@ -166,10 +329,9 @@ impl Resimulator {
     /// ends the episode (see the [module docs](self)). An empty sequence gives an empty list.
     ///
     /// # Errors
-    /// [`EvalError::Input`], naming the dataset folder and the episode: another dataset than the
-    /// one given to [`Resimulator::new`], unknown episode, anchor not a step of the episode,
-    /// unreadable rows, scene or simulator failure, or a replay that diverges from the recorded
-    /// poses.
+    /// A [`ResimError`] naming the dataset folder and the episode: another dataset than the one
+    /// given to [`Resimulator::new`], unknown episode or unreadable rows, anchor not a step of the
+    /// episode, scene or simulator failure, or a replay that diverges from the recorded poses.
     pub fn branch_episode(
         &mut self,
         ds: &Dataset,
@@ -196,24 +358,38 @@ impl Resimulator {
     }
 
     /// The simulator of the scene `scene_seed`, built on first use.
-    fn simulator(&mut self, scene_seed: u64, scene_id: &str, what: &str) -> Result<&mut Simulator> {
+    fn simulator(
+        &mut self,
+        at: &Episode,
+        scene_seed: u64,
+        scene_id: &str,
+    ) -> Result<&mut Simulator> {
         if self
             .cached
             .as_ref()
             .is_none_or(|c| c.scene_seed != scene_seed)
         {
             self.cached = None; // free the old scene first
-            let scene = avwm_scene::procedural::generate(scene_seed, &self.config.scene)
-                .map_err(|e| input(format!("{what}: scene {scene_seed}: {e}")))?;
+            let scene = avwm_scene::procedural::generate(scene_seed, &self.config.scene).map_err(
+                |source| ResimError::Scene {
+                    dir: at.dir.clone(),
+                    episode: at.episode,
+                    scene_seed,
+                    source,
+                },
+            )?;
             if scene.name != scene_id {
-                return Err(input(format!(
-                    "{what}: scene seed {scene_seed} generates scene {:?}, the episode says {scene_id:?}",
-                    scene.name
-                )));
+                return Err(ResimError::SceneMismatch {
+                    dir: at.dir.clone(),
+                    episode: at.episode,
+                    scene_seed,
+                    generated: scene.name.clone(),
+                    recorded: scene_id.to_string(),
+                });
             }
             let name = scene.name.clone();
             let sim = Simulator::new(Arc::new(scene), &self.config.sim)
-                .map_err(|e| input(format!("{what}: scene {name}: simulator: {e}")))?;
+                .map_err(|e| at.simulator(format!("scene {name}"), e))?;
             self.cached = Some(SceneSim {
                 scene_seed,
                 scene_id: name,
@@ -233,21 +409,21 @@ impl Resimulator {
         anchors: &[usize],
         sequences: &[Vec<Action>],
     ) -> Result<Branches> {
-        let what = format!("{}: episode {episode}", ds.dir().display());
+        let at = Episode {
+            dir: ds.dir().to_path_buf(),
+            episode,
+        };
         if ds.info().generator.get("config") != Some(&self.config_json) {
-            return Err(input(format!(
-                "{what}: the dataset's generator config differs from the one this Resimulator was made for"
-            )));
+            return Err(ResimError::OtherDataset { dir: at.dir });
         }
-        let frames = ds
-            .episode(episode)
-            .map_err(|e| input(format!("{what}: {e}")))?
-            .entry
-            .frames;
-        if let Some(&bad) = anchors.iter().find(|&&t| t >= frames) {
-            return Err(input(format!(
-                "{what}: anchor step {bad} is not in the episode (steps 0..{frames})"
-            )));
+        let frames = ds.episode(episode).map_err(|e| at.data(e))?.entry.frames;
+        if let Some(&step) = anchors.iter().find(|&&t| t >= frames) {
+            return Err(ResimError::Anchor {
+                dir: at.dir,
+                episode,
+                step,
+                frames,
+            });
         }
         let Some(&last) = anchors.iter().max() else {
             return Ok(Branches {
@@ -258,13 +434,11 @@ impl Resimulator {
         // Metadata only (header, actions, poses, geodesics), up to the last anchor.
         let rows: Vec<RawRow> = ds
             .raw_rows(episode, 0..last + 1, false)
-            .map_err(|e| input(format!("{what}: {e}")))?;
+            .map_err(|e| at.data(e))?;
         let header = &rows[0].header;
         let enc = self.config.audio;
-        let sim = self.simulator(header.scene_seed, &header.scene_id, &what)?;
-        let sim_err = |step: usize, e: avwm_sim::SimError| {
-            input(format!("{what}: step {step}: simulator: {e}"))
-        };
+        let sim = self.simulator(&at, header.scene_seed, &header.scene_id)?;
+        let sim_err = |step: usize, e: SimError| at.simulator(format!("step {step}"), e);
 
         // Anchor indices in step order (ties: any order; they share one computation).
         let mut order: Vec<usize> = (0..anchors.len()).collect();
@@ -281,24 +455,30 @@ impl Resimulator {
                 };
                 (sim.reset(&spec).map_err(|e| sim_err(0, e))?, 0.0)
             } else {
-                let action = row
-                    .frame
-                    .action
-                    .ok_or_else(|| input(format!("{what}: step {t} has no recorded action")))?;
+                let action = row.frame.action.ok_or_else(|| ResimError::NoAction {
+                    dir: at.dir.clone(),
+                    episode,
+                    step: t,
+                })?;
                 let step = sim.step(action).map_err(|e| sim_err(t, e))?;
                 keep_going(sim);
                 (step.obs, step.info.distance_reduction_m)
             };
-            let state = sim
-                .state()
-                .ok_or_else(|| input(format!("{what}: step {t}: simulator has no state")))?;
+            // The simulator has a state after a reset or a step.
+            let Some(state) = sim.state() else {
+                unreachable!("no simulator state after a reset or a step")
+            };
             let (pose, geodesic) = (state.pose, state.geodesic_m);
             if pose != row.frame.pose || geodesic != row.frame.geodesic_m {
-                return Err(input(format!(
-                    "{what}: replay diverged at step {t}: pose {pose:?}, geodesic {geodesic} m; \
-                     recorded pose {:?}, geodesic {} m",
-                    row.frame.pose, row.frame.geodesic_m
-                )));
+                return Err(ResimError::Diverged {
+                    dir: at.dir,
+                    episode,
+                    step: t,
+                    pose,
+                    geodesic_m: geodesic,
+                    recorded_pose: row.frame.pose,
+                    recorded_geodesic_m: row.frame.geodesic_m,
+                });
             }
             if next >= order.len() || anchors[order[next]] != t {
                 continue; // not an anchor: no media work at all
@@ -311,9 +491,7 @@ impl Resimulator {
                 let mut outs = Vec::with_capacity(seq.len());
                 for (k, &a) in seq.iter().enumerate() {
                     let step = sim.step(a).map_err(|e| {
-                        input(format!(
-                            "{what}: branch at step {t}, action {k} ({a:?}): simulator: {e}"
-                        ))
+                        at.simulator(format!("branch at step {t}, action {k} ({a:?})"), e)
                     })?;
                     keep_going(sim);
                     let i = step.info;
@@ -354,7 +532,7 @@ fn outcome(
         AudioEncoding::Float32 => obs.audio,
         AudioEncoding::Pcm16 => encode_wav(&obs.audio, AudioEncoding::Pcm16)
             .and_then(|w| decode_wav(&w))
-            .map_err(|e| input(format!("audio encoding: {e}")))?,
+            .map_err(ResimError::Audio)?,
     };
     Ok(Outcome {
         pose,
