@@ -340,6 +340,27 @@ impl ModelConfig {
         if self.depth == 0 || self.width <= 0 || self.heads <= 0 || self.mlp_ratio <= 0 {
             return bad("depth, width, heads and mlp_ratio must be positive".into());
         }
+        // Sizes from a model JSON reach libtorch's infallible constructors and the token and
+        // FLOP arithmetic: keep them far from overflow and from allocations that cannot succeed.
+        let caps: [(&str, i64, i64); 14] = [
+            ("depth", self.depth as i64, 256),
+            ("width", self.width, 1 << 14),
+            ("heads", self.heads, 1 << 10),
+            ("mlp_ratio", self.mlp_ratio, 64),
+            ("patch", self.patch, 64),
+            ("visual_size", self.visual_size, 1 << 12),
+            ("visual_channels", self.visual_channels, 1 << 12),
+            ("audio_dim", self.audio_dim, 1 << 16),
+            ("audio_latent_dim", self.audio_latent_dim, 1 << 16),
+            ("audio_frames", self.audio_frames, 1 << 12),
+            ("reward_dim", self.reward_dim, 1 << 12),
+            ("context", self.context, 1 << 10),
+            ("audio_memory", self.audio_memory, 1 << 12),
+            ("audio_period", self.audio_period, 1 << 12),
+        ];
+        if let Some((name, v, max)) = caps.iter().find(|(_, v, max)| v > max) {
+            return bad(format!("{name} {v} is above the largest allowed, {max}"));
+        }
         if self.width % self.heads != 0 {
             return bad(format!(
                 "width {} is not divisible by {} heads",
@@ -397,6 +418,17 @@ impl ModelConfig {
             return bad("the reward head reads the audio memory: it needs audio".into());
         }
         Ok(())
+    }
+
+    /// A lower bound on the number of parameters of the network this configuration builds,
+    /// computed without building it: per block the self-attention (`qkv`, `proj`), the
+    /// cross-attention (`q`, `kv`, `out`) and one MLP, `(8 + 2·mlp_ratio)·width²` weights
+    /// (embedders, modulation, experts beyond one, biases and the reward head are left out).
+    /// A loader compares it with the weights file before it allocates anything. Call on a valid
+    /// configuration.
+    pub fn min_parameters(&self) -> u128 {
+        let w = self.width.max(0) as u128;
+        self.depth as u128 * (8 + 2 * self.mlp_ratio.max(0) as u128) * w * w
     }
 
     /// Visual tokens per frame.

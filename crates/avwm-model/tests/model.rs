@@ -415,7 +415,10 @@ fn checkpoint_round_trip_and_broken_files() {
     assert!(WorldModel::load(&stem, Device::Cpu).is_err());
     std::fs::write(&w, &bytes).unwrap();
     let mut other = serde_json::to_value(ModelMeta::new(
-        ModelConfig { width: 48, ..cfg },
+        ModelConfig {
+            width: 48,
+            ..cfg.clone()
+        },
         Stage::Three,
         3,
         serde_json::Value::Null,
@@ -432,6 +435,34 @@ fn checkpoint_round_trip_and_broken_files() {
         .unwrap()
         .to_string();
     assert!(err.contains("shape"), "{err}");
+    // A JSON whose network is far larger than its weights is refused before it is built (it
+    // would allocate 8192² weights per layer), naming both files; sizes past the caps are
+    // configuration errors.
+    for (width, needle) in [(8192, "at least"), (1 << 20, "largest allowed")] {
+        other["config"]["width"] = width.into();
+        other["config"]["heads"] = 1.into();
+        std::fs::write(
+            stem.with_extension("json"),
+            serde_json::to_vec(&other).unwrap(),
+        )
+        .unwrap();
+        let err = WorldModel::load(&stem, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains(needle) && err.contains("m.json"), "{err}");
+    }
+    // The bound is a true lower bound, and a useful one at a real size.
+    for c in [cfg.clone(), ModelConfig::preset("small").unwrap().avwm()] {
+        let (vs, _) = build(&c, Seed(0), Device::Cpu);
+        let real: u128 = ckpt::named_variables(&vs)
+            .iter()
+            .map(|(_, t)| t.numel() as u128)
+            .sum();
+        let bound = c.min_parameters();
+        assert!(bound <= real, "{bound} vs {real}");
+        assert!(c.width < 64 || 4 * bound >= real, "{bound} vs {real}");
+    }
 }
 
 #[test]
