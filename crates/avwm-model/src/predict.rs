@@ -268,19 +268,9 @@ impl WorldModel {
         meta.config
             .validate()
             .map_err(|e| ModelError::Config(format!("{}: {e}", j.display())))?;
-        // Read the weights before building the network: a configuration that asks for far more
-        // parameters than the file holds is an error here, before libtorch allocates it.
-        let tensors = ckpt::load_tensors(&w)?;
-        let held: u128 = tensors.values().map(|t| t.numel() as u128).sum();
-        let needed = meta.config.min_parameters();
-        if needed > held {
-            return Err(ModelError::Config(format!(
-                "{}: its architecture has at least {needed} parameters, but the weights file {} \
-                 holds {held}",
-                j.display(),
-                w.display()
-            )));
-        }
+        // Read the weights before building the network (a config far larger than its weights
+        // is refused before libtorch allocates it).
+        let tensors = ckpt::load_tensors_for(&w, &j, meta.config.min_parameters())?;
         let mut vs = VarStore::new(device);
         let net = AvCdit::new(&vs.root(), &meta.config);
         ckpt::fill_var_store(&mut vs, tensors, &w, false)?;

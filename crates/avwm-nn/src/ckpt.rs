@@ -72,6 +72,32 @@ pub fn load_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
     Ok(list.into_iter().collect())
 }
 
+/// Reads the weights of a network described by the file `config` before the network is built:
+/// all tensors of `weights` ([`load_tensors`]), refused if they hold fewer elements than
+/// `needed`, the configuration's lower bound on its parameter count. A loader calls this
+/// first, so a configuration far larger than its weights never reaches libtorch's allocator;
+/// it then builds the network and fills it with [`fill_var_store`].
+///
+/// # Errors
+/// As [`load_tensors`]; [`NnError::TooFewParameters`] naming both files.
+pub fn load_tensors_for(
+    weights: &Path,
+    config: &Path,
+    needed: u128,
+) -> Result<BTreeMap<String, Tensor>> {
+    let tensors = load_tensors(weights)?;
+    let held: u128 = tensors.values().map(|t| t.numel() as u128).sum();
+    if needed > held {
+        return Err(NnError::TooFewParameters {
+            config: config.to_path_buf(),
+            weights: weights.to_path_buf(),
+            needed: u64::try_from(needed).unwrap_or(u64::MAX),
+            held: u64::try_from(held).unwrap_or(u64::MAX),
+        });
+    }
+    Ok(tensors)
+}
+
 /// All variables of a var store, sorted by name (the order used by optimiser state and EMA).
 pub fn named_variables(vs: &VarStore) -> Vec<(String, Tensor)> {
     let mut v: Vec<(String, Tensor)> = vs.variables().into_iter().collect();

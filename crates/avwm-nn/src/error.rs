@@ -38,6 +38,23 @@ pub enum NnError {
         /// What is wrong.
         message: String,
     },
+    /// A configuration describes a network larger than its weights file holds
+    /// ([`crate::ckpt::load_tensors_for`]); nothing was built.
+    #[error(
+        "{}: its architecture has at least {needed} parameters, but the weights file {} holds {held}",
+        config.display(),
+        weights.display()
+    )]
+    TooFewParameters {
+        /// The configuration (JSON) file.
+        config: PathBuf,
+        /// The weights file.
+        weights: PathBuf,
+        /// The configuration's lower bound on its parameter count (saturated at `u64::MAX`).
+        needed: u64,
+        /// Elements held by the weights file.
+        held: u64,
+    },
     /// A loss became NaN or infinite; the last good checkpoint is intact.
     #[error(
         "loss is not finite at step {step} ({name} = {value}); the last good checkpoint is kept"

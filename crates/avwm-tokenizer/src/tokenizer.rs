@@ -177,22 +177,12 @@ impl Tokenizer {
                 meta.format
             )));
         }
-        // Read the weights before building the network: a configuration that asks for far more
-        // parameters than the file holds is an error here, before libtorch allocates it.
+        // Read the weights before building the network (a config far larger than its weights
+        // is refused before libtorch allocates it).
         meta.arch
             .validate()
             .map_err(|e| TokError::Config(format!("{}: {e}", json.display())))?;
-        let tensors = ckpt::load_tensors(&weights)?;
-        let held: u128 = tensors.values().map(|t| t.numel() as u128).sum();
-        let needed = meta.arch.min_parameters();
-        if needed > held {
-            return Err(TokError::Config(format!(
-                "{}: its architecture has at least {needed} parameters, but the weights file {} \
-                 holds {held}",
-                json.display(),
-                weights.display()
-            )));
-        }
+        let tensors = ckpt::load_tensors_for(&weights, &json, meta.arch.min_parameters())?;
         let mut tok = Tokenizer::new(meta.arch.clone(), device)?;
         ckpt::fill_var_store(&mut tok.vs, tensors, &weights, false)?;
         tok.vs.freeze();
