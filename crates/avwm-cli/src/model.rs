@@ -3,22 +3,17 @@
 
 use crate::common::{progress, write_json};
 use anyhow::{Context as _, Result, bail};
-use avwm_core::{BinauralAudio, RgbImage, Seed};
 use avwm_data::Split;
-use avwm_data::media::{AudioEncoding, encode_png, encode_wav};
-use avwm_model::WorldModel;
 use avwm_model::config::{ModelConfig, Variant};
-use avwm_model::data::Transitions;
 use avwm_model::info::ModelInfo;
-use avwm_model::predict::{Context, Decoded, RolloutContext, Sampler, Tokenizers};
-use avwm_model::train::{Stage, StepLog, TrainConfig, train_stage};
-use avwm_tokenizer::cache::{CACHE_FILE, CacheMeta};
-use avwm_tokenizer::data::{tensor_to_audio, tensor_to_images};
+use avwm_model::predict::{RolloutContext, Sampler, Tokenizers};
+use avwm_model::run::{
+    PredictQuery, PredictRequest, TrainEvent, TrainRequest, predict_to_folder, train_run,
+};
+use avwm_model::train::StepLog;
 use clap::{Args, Subcommand};
-use serde::Serialize;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
-use tch::{Device, Tensor};
+use std::path::PathBuf;
+use tch::Device;
 
 /// Architecture selection shared by `model info`, `train` and the benchmarks.
 #[derive(Debug, Clone, Args)]
@@ -187,145 +182,80 @@ pub struct TrainArgs {
     share_stage1: Option<PathBuf>,
 }
 
-/// Reads `cache.json` of a latent cache.
-fn cache_meta(dir: &Path) -> Result<CacheMeta> {
-    let p = dir.join(CACHE_FILE);
-    let meta: CacheMeta = avwm_nn::ckpt::read_json(&p).with_context(|| {
-        format!(
-            "{} is not a latent cache (run `avwm tokenizer encode`)",
-            dir.display()
-        )
-    })?;
-    Ok(meta)
-}
-
 pub fn run_train(a: TrainArgs) -> Result<()> {
     avwm_nn::seed::set_threads(a.threads);
-    let device = avwm_nn::default_device();
-    let mut cfg = a.arch.config()?;
-    let meta = cache_meta(&a.data)?;
-    cfg.visual_scale = meta.visual_scale;
-    cfg.audio_scale = meta.audio_scale;
-    let stages = Stage::plan(&a.stage, &cfg, a.no_stagewise)?;
-    eprintln!("loading latent cache {} …", a.data.display());
-    let train = Transitions::open(&a.data, Split::Train)?;
-    let val = Transitions::open(&a.data, Split::Validation)?;
-    // The model adapts to the cache's latent shapes (the tokenizers decide them).
-    let (vshape, ashape) = train.latent_shapes();
-    if vshape.len() != 3 || vshape[1] != vshape[2] || ashape.len() != 2 {
-        bail!(
-            "{}: visual latents {vshape:?} are not square [C, S, S] or audio latents {ashape:?} are not [A, T]",
-            a.data.display()
-        );
-    }
-    cfg.visual_channels = vshape[0];
-    cfg.visual_size = vshape[1];
-    cfg.audio_dim = ashape[0];
-    cfg.audio_frames = ashape[1];
-    // avwm models the spectral tokenizer's band levels and carries its band shapes.
-    if let (avwm_tokenizer::Arch::AudioMdct(m), true, false) = (
-        &meta.audio.meta.arch,
-        cfg.prediction == avwm_model::config::Prediction::ResidualV,
-        a.arch.all_audio_channels,
-    ) {
-        cfg.audio_latent_dim = ashape[0];
-        cfg.audio_dim = m.channels * m.bands();
-    }
-    cfg.validate().with_context(|| {
-        format!(
-            "the latents of {} do not fit the architecture",
-            a.data.display()
-        )
-    })?;
-    std::fs::create_dir_all(&a.run).with_context(|| format!("creating {}", a.run.display()))?;
-    let vision_only = cfg.variant == Variant::VisionOnly;
-    if a.share_stage1.is_some() {
-        let no_experts_ablation = cfg.variant == Variant::Full && !cfg.experts;
-        let vision_baseline = vision_only && cfg.experts;
-        if a.no_stagewise || !(no_experts_ablation || vision_baseline) {
-            bail!(
-                "--share-stage1 is for the stagewise --no-experts ablation of the full model and for the vision-only baseline (with its visual expert)"
+    let req = TrainRequest {
+        config: a.arch.config()?,
+        preset: a.arch.preset.clone(),
+        stage: a.stage,
+        no_stagewise: a.no_stagewise,
+        all_audio_channels: a.arch.all_audio_channels,
+        data: a.data,
+        run: a.run,
+        steps: a.steps,
+        contexts: a.contexts,
+        seed: a.seed,
+        share_stage1: a.share_stage1,
+    };
+    let mut pb: Option<indicatif::ProgressBar> = None;
+    let mut on_event = |e: TrainEvent<'_>| match e {
+        TrainEvent::Loading(p) => eprintln!("loading latent cache {} …", p.display()),
+        TrainEvent::SharedStageOne(p) => eprintln!("stage1: shared from {}", p.display()),
+        TrainEvent::ContinuesStageOne(p) => {
+            eprintln!("joint: continues stage 1 of {}", p.display())
+        }
+        TrainEvent::StageStarted { stage, steps } => pb = Some(progress(steps, stage.dir_name())),
+        TrainEvent::Logged { stage, log } => {
+            if let Some(pb) = &pb {
+                pb.set_position(log.step);
+                pb.set_message(format!(
+                    "{} {:.4}{}",
+                    stage.dir_name(),
+                    log.loss,
+                    val_message(log)
+                ));
+            }
+        }
+        TrainEvent::StageFinished { summary, model } => {
+            if let Some(pb) = pb.take() {
+                pb.finish();
+            }
+            eprintln!(
+                "{}: {} steps in {:.0} s, final loss {:.4}; model: {}",
+                summary.stage.dir_name(),
+                summary.steps,
+                summary.train_seconds,
+                summary.final_loss,
+                model.display()
             );
         }
-    }
-    if let (Some(from), false) = (&a.share_stage1, vision_only) {
-        avwm_model::train::share_stage_one(from, &a.run).with_context(|| {
-            format!(
-                "sharing stage 1 of {} with {}",
-                from.display(),
-                a.run.display()
-            )
-        })?;
-        eprintln!("stage1: shared from {}", from.display());
-    }
-    let mut summaries = Vec::new();
-    for stage in stages {
-        let mut tc = TrainConfig::preset(&a.arch.preset, stage, cfg.clone())?;
-        tc.seed = a.seed;
-        if let Some(s) = a.steps {
-            tc.steps = s;
-        }
-        if let Some(c) = a.contexts {
-            tc.contexts = c;
-        }
-        if let (Some(from), true) = (&a.share_stage1, vision_only) {
-            avwm_model::train::continue_stage_one_as_vision_only(from, &a.run, &tc).with_context(
-                || {
-                    format!(
-                        "continuing stage 1 of {} as the vision-only model {}",
-                        from.display(),
-                        a.run.display()
-                    )
-                },
-            )?;
-            eprintln!("joint: continues stage 1 of {}", from.display());
-        }
-        let pb = progress(tc.steps, stage.dir_name());
-        let mut on_log = |l: &StepLog| {
-            pb.set_position(l.step);
-            let v = l
-                .val
-                .as_ref()
-                .map(|v| {
-                    // The one-step prediction's latent MSE over copying's (below 1: better).
-                    let ratio = |s: &str, p: Option<(f64, f64)>| {
-                        p.map(|(m, c)| format!(" {s}/copy {:.3}", m / c))
-                            .unwrap_or_default()
-                    };
-                    let ac = v.against_copy.clone().unwrap_or_default();
-                    let sign = v
-                        .terms
-                        .head_sign_agreement
-                        .map(|a| format!(" sign {a:.2}"))
-                        .unwrap_or_default();
-                    format!(
-                        " val {:.4}{}{}{sign}",
-                        v.loss,
-                        ratio("vis", ac.visual),
-                        ratio("aud", ac.audio)
-                    )
-                })
-                .unwrap_or_default();
-            pb.set_message(format!("{} {:.4}{v}", stage.dir_name(), l.loss));
-        };
-        let summary = train_stage(&tc, &a.run, &train, &val, device, &mut on_log)
-            .with_context(|| format!("training {} in {}", stage.dir_name(), a.run.display()))?;
-        pb.finish();
-        eprintln!(
-            "{}: {} steps in {:.0} s, final loss {:.4}; model: {}",
-            stage.dir_name(),
-            summary.steps,
-            summary.train_seconds,
-            summary.final_loss,
-            a.run
-                .join(stage.dir_name())
-                .join("model.safetensors")
-                .display()
-        );
-        summaries.push(summary);
-    }
-    write_json(&a.run.join("train-summary.json"), &summaries)?;
+    };
+    train_run(&req, avwm_nn::default_device(), &mut on_event)?;
     Ok(())
+}
+
+/// The validation part of a progress message: the one-step prediction's latent MSE over
+/// copying's (below 1: better) and the reward head's sign agreement.
+fn val_message(l: &StepLog) -> String {
+    let Some(v) = &l.val else {
+        return String::new();
+    };
+    let ratio = |s: &str, p: Option<(f64, f64)>| {
+        p.map(|(m, c)| format!(" {s}/copy {:.3}", m / c))
+            .unwrap_or_default()
+    };
+    let ac = v.against_copy.clone().unwrap_or_default();
+    let sign = v
+        .terms
+        .head_sign_agreement
+        .map(|a| format!(" sign {a:.2}"))
+        .unwrap_or_default();
+    format!(
+        " val {:.4}{}{}{sign}",
+        v.loss,
+        ratio("vis", ac.visual),
+        ratio("aud", ac.audio)
+    )
 }
 
 /// Sampler and rollout arguments shared by `avwm predict` and `avwm eval`.
@@ -350,11 +280,7 @@ impl SamplingArgs {
 
     /// How a rollout feeds its predictions back.
     pub fn rollout_context(&self) -> Result<RolloutContext> {
-        Ok(match self.rollout_context.as_str() {
-            "pixels" => RolloutContext::Pixels,
-            "latent" => RolloutContext::Latent,
-            o => bail!("--rollout-context {o}: expected pixels or latent"),
-        })
+        Ok(RolloutContext::parse(&self.rollout_context)?)
     }
 }
 
@@ -398,7 +324,8 @@ pub struct PredictArgs {
     /// Current step t (the last context frame; at least 3).
     #[arg(long, default_value_t = 3)]
     step: i64,
-    /// Fixed-step mode: predict t+dt with the recorded aggregated action (default mode, dt 1).
+    /// Fixed-step mode: predict t+dt (dt ≥ 1) with the recorded aggregated action (default
+    /// mode, dt 1).
     #[arg(long)]
     dt: Option<i64>,
     /// Rollout mode: comma-separated actions (forward, left, right, stop), one frame each.
@@ -419,215 +346,23 @@ pub struct PredictArgs {
     threads: usize,
 }
 
-#[derive(Debug, Serialize)]
-struct PredictReport {
-    model: String,
-    mode: &'static str,
-    sampler: Sampler,
-    episode: i64,
-    step: i64,
-    frames: Vec<PredictedFrame>,
-    /// Wall time of the prediction (sampling, and decoding of the predicted frames).
-    seconds: f64,
-}
-
-#[derive(Debug, Serialize)]
-struct PredictedFrame {
-    dt: i64,
-    action: [f64; 3],
-    image: Option<String>,
-    audio: Option<String>,
-    truth_image: Option<String>,
-    predicted_reward_m: Option<f64>,
-    true_reward_m: Option<f64>,
-}
-
-/// Nominal aggregated action of one discrete action, in the model's units (forward steps along
-/// and across the heading, yaw change in radians): [`avwm_core::Action::nominal`] from the origin.
-pub fn nominal_action(name: &str) -> Result<[f64; 3]> {
-    use avwm_core::Action;
-    let action = match name.trim() {
-        "forward" | "f" => Action::Forward,
-        "left" | "turn_left" | "l" => Action::TurnLeft,
-        "right" | "turn_right" | "r" => Action::TurnRight,
-        "stop" | "s" => Action::Stop,
-        other => bail!("unknown action `{other}` (forward, left, right, stop)"),
-    };
-    let q = action.nominal(avwm_core::Pose::new(0.0, 0.0, 0.0));
-    let unit = f64::from(avwm_core::FORWARD_STEP_M);
-    Ok([
-        f64::from(q.x) / unit,
-        f64::from(q.y) / unit,
-        f64::from(q.yaw),
-    ])
-}
-
-fn write_image(path: &Path, img: &Tensor) -> Result<()> {
-    let bytes = tensor_to_images(img);
-    let s = img.size();
-    let png = encode_png(&RgbImage {
-        width: s[3] as u32,
-        height: s[2] as u32,
-        data: bytes.into_iter().next().context("one image")?,
-    })?;
-    avwm_core::write_atomic(path, &png)?;
-    Ok(())
-}
-
-fn write_audio(path: &Path, wav: &Tensor) -> Result<()> {
-    let (left, right) = tensor_to_audio(wav)
-        .into_iter()
-        .next()
-        .context("one segment")?;
-    let bytes = encode_wav(
-        &BinauralAudio {
-            sample_rate_hz: avwm_core::SAMPLE_RATE_HZ,
-            left,
-            right,
-        },
-        AudioEncoding::Float32,
-    )?;
-    avwm_core::write_atomic(path, &bytes)?;
-    Ok(())
-}
-
 pub fn run_predict(a: PredictArgs) -> Result<()> {
     avwm_nn::seed::set_threads(a.threads);
-    let device = avwm_nn::default_device();
-    let wm = WorldModel::load(&a.model, device)
-        .with_context(|| format!("loading model {}", a.model.display()))?;
-    let tok = a.tokenizers.load(device)?;
-    wm.check_tokenizers(&tok)?;
-    let split = Split::parse(&a.split).with_context(|| format!("unknown split `{}`", a.split))?;
-    let data = Transitions::open(&a.data, split)?;
-    data.check_model(wm.config(), &a.model, &a.data)?;
-    let episode = match a.episode {
-        Some(e) => e,
-        None => *data
-            .episode
-            .first()
-            .with_context(|| format!("the {} split is empty", a.split))?,
-    };
-    let t = (0..data.len())
-        .find(|&i| data.episode[i] == episode && data.step[i] == a.step)
-        .with_context(|| {
-            format!(
-                "episode {episode} has no step {} in the {} split",
-                a.step, a.split
-            )
-        })?;
-    let cfg = wm.config().clone();
-    let (s, e) = data.episode_bounds(t);
-    if t - s + 1 < cfg.context as usize {
-        bail!(
-            "step {} has fewer than {} frames of context",
-            a.step,
-            cfg.context
-        );
-    }
-    let sampler = a.sampling.sampler()?;
-    let mode = a.sampling.rollout_context()?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let streams = wm.streams();
-    let ctx_batch = data.batch(&[(t, t)], streams, &cfg, device);
-    let ctx = Context::of(&ctx_batch);
-    let mut rng = Seed(a.seed).derive("predict", 0).rng();
-    let t0 = Instant::now();
-    // The rollout's frames, their offsets and actions, and in fixed-step mode the recorded
-    // target's visual latent (when the model predicts images).
-    let (preds, dts, actions, truth): (Vec<_>, Vec<i64>, Vec<[f64; 3]>, Option<Tensor>) =
-        match (&a.actions, a.dt) {
-            (Some(_), Some(_)) => bail!("give either --dt (fixed-step) or --actions (rollout)"),
-            (Some(list), None) => {
-                let acts: Vec<[f64; 3]> =
-                    list.split(',').map(nominal_action).collect::<Result<_>>()?;
-                let ts: Vec<Tensor> = acts
-                    .iter()
-                    .map(|v| {
-                        Tensor::from_slice(&v.map(|x| x as f32))
-                            .view([1, 3])
-                            .to_device(device)
-                    })
-                    .collect();
-                let steps = wm.rollout_decoded(&ctx, &ts, sampler, mode, &tok, &mut rng)?;
-                (steps, (1..=acts.len() as i64).collect(), acts, None)
-            }
-            (None, dt) => {
-                let dt = dt.unwrap_or(1);
-                let g = t as i64 + dt;
-                if g < s as i64 || g >= e as i64 {
-                    bail!(
-                        "t+dt = step {} is outside the episode (steps 0..{})",
-                        a.step + dt,
-                        e - s
-                    );
-                }
-                let b = data.batch(&[(t, g as usize)], streams, &cfg, device);
-                let act = data.action_between(t, g as usize, cfg.action_unit_m);
-                let p = wm.predict(&ctx, &b.action, &b.dt, sampler, &mut rng);
-                let (image, audio) = wm.decode(&tok, &p);
-                let step = Decoded {
-                    prediction: p,
-                    image,
-                    audio,
-                };
-                (vec![step], vec![dt], vec![act], b.visual)
-            }
-        };
-    let seconds = t0.elapsed().as_secs_f64();
-    let mut frames = Vec::new();
-    let rollout = a.actions.is_some();
-    for (i, step) in preds.iter().enumerate() {
-        let dt = dts[i];
-        let (p, img, wav) = (&step.prediction, &step.image, &step.audio);
-        let name = format!("pred-{:02}", i + 1);
-        let image = match &img {
-            Some(img) => {
-                write_image(&a.out.join(format!("{name}.png")), img)?;
-                Some(format!("{name}.png"))
-            }
-            None => None,
-        };
-        let audio = match &wav {
-            Some(w) => {
-                write_audio(&a.out.join(format!("{name}.wav")), w)?;
-                Some(format!("{name}.wav"))
-            }
-            None => None,
-        };
-        // The recorded future exists in fixed-step mode (rollout actions are the user's).
-        let g = t as i64 + dt;
-        let true_reward_m = (!rollout).then(|| data.reward_between(t, g as usize));
-        let truth_image = match (&truth, rollout) {
-            (Some(z), false) => {
-                let img =
-                    tch::no_grad(|| tok.visual.decode(&(z / cfg.visual_scale)).clamp(-1.0, 1.0));
-                let f = format!("truth-{:02}.png", i + 1);
-                write_image(&a.out.join(&f), &img)?;
-                Some(f)
-            }
-            _ => None,
-        };
-        frames.push(PredictedFrame {
-            dt,
-            action: actions[i],
-            image,
-            audio,
-            truth_image,
-            predicted_reward_m: p.reward_m.as_ref().map(|r| r.double_value(&[0])),
-            true_reward_m,
-        });
-    }
-    let report = PredictReport {
-        model: a.model.display().to_string(),
-        mode: if rollout { "rollout" } else { "fixed-step" },
-        sampler,
-        episode,
+    let req = PredictRequest {
+        model: a.model,
+        visual_tokenizer: a.tokenizers.visual_tokenizer,
+        audio_tokenizer: a.tokenizers.audio_tokenizer,
+        data: a.data,
+        split: Split::parse(&a.split).with_context(|| format!("unknown split `{}`", a.split))?,
+        episode: a.episode,
         step: a.step,
-        frames,
-        seconds,
+        query: PredictQuery::parse(a.dt, a.actions.as_deref())?,
+        sampler: a.sampling.sampler()?,
+        rollout_context: a.sampling.rollout_context()?,
+        seed: a.seed,
+        out: a.out,
     };
-    write_json(&a.out.join("prediction.json"), &report)?;
+    let report = predict_to_folder(&req, avwm_nn::default_device())?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -160,6 +160,45 @@ fn train_all_stages_resume_and_predict() {
         r["frames"][2]["predicted_reward_m"]
     );
 
+    // Impossible requests are refused, naming the cache and what is missing.
+    let refused = |extra: &[&str]| {
+        let mut args = vec![
+            "predict",
+            "--model",
+            &model as &str,
+            "--data",
+            &cache,
+            "--split",
+            "train",
+            "--visual-tokenizer",
+            &vt,
+            "--audio-tokenizer",
+            &at,
+            "--sampler-steps",
+            "1",
+            "--out",
+        ];
+        let o = p("refused");
+        args.push(&o);
+        args.extend_from_slice(extra);
+        let out = avwm(&args);
+        assert!(!out.status.success(), "{extra:?} was accepted");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let e = refused(&["--step", "100000"]);
+    assert!(
+        e.contains("has no step 100000") && e.contains(&cache),
+        "{e}"
+    );
+    let e = refused(&["--step", "1"]);
+    assert!(e.contains("frames of context"), "{e}");
+    let e = refused(&["--dt", "100000"]);
+    assert!(e.contains("is not a recorded step"), "{e}");
+    let e = refused(&["--dt", "1", "--actions", "forward"]);
+    assert!(e.contains("either --dt"), "{e}");
+    let e = refused(&["--actions", "forward,jump"]);
+    assert!(e.contains("`jump`"), "{e}");
+
     let info = json(&ok(&["model", "info", "--preset", "tiny", "--no-experts"]));
     assert!(info["parameters"].as_i64().unwrap() > 0);
     assert!(info["parameters_by_group"]["blocks.mlp"].as_i64().unwrap() > 0);

@@ -58,6 +58,19 @@ impl Action {
         }
     }
 
+    /// The action a user wrote: its [`Action::name`], a short form (`left`, `right`, or the
+    /// first letter) or its id (`0`–`3`); surrounding blanks are ignored. The one parser of
+    /// action names (the CLI's `--actions`, the viewer's `?action=`).
+    pub fn parse(s: &str) -> Option<Action> {
+        match s.trim() {
+            "stop" | "s" | "0" => Some(Action::Stop),
+            "forward" | "f" | "1" => Some(Action::Forward),
+            "turn_left" | "left" | "l" | "2" => Some(Action::TurnLeft),
+            "turn_right" | "right" | "r" | "3" => Some(Action::TurnRight),
+            _ => None,
+        }
+    }
+
     /// Lower-case name (`stop`, `forward`, `turn_left`, `turn_right`).
     pub fn name(self) -> &'static str {
         match self {
@@ -151,4 +164,23 @@ pub struct Observation {
     pub rgb: RgbImage,
     /// Binaural audio of the step (2 × [`crate::STEP_SAMPLES`] by default), time-aligned with the image.
     pub audio: BinauralAudio,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn every_action_parses_from_its_name_its_id_and_its_short_forms() {
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.name()), Some(a));
+            assert_eq!(Action::parse(&a.id().to_string()), Some(a));
+            assert_eq!(Action::from_id(a.id()), Some(a));
+        }
+        assert_eq!(Action::parse(" left "), Some(Action::TurnLeft));
+        assert_eq!(Action::parse("r"), Some(Action::TurnRight));
+        assert_eq!(Action::parse("4"), None);
+        assert_eq!(Action::parse("jump"), None);
+        assert_eq!(Action::from_id(4), None);
+    }
 }

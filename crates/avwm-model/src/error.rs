@@ -34,6 +34,46 @@ pub enum ModelError {
         /// The stages that may be asked for.
         allowed: &'static str,
     },
+    /// The latents of a cache do not fit the architecture asked for.
+    #[error("the latents of {} do not fit the architecture: {problem}", cache.display())]
+    Unfit {
+        /// The latent cache.
+        cache: std::path::PathBuf,
+        /// What does not fit.
+        problem: Box<ModelError>,
+    },
+    /// A training stage failed.
+    #[error("training {stage} in {}: {problem}", run.display())]
+    Training {
+        /// The stage folder's name.
+        stage: &'static str,
+        /// The run folder.
+        run: std::path::PathBuf,
+        /// What went wrong.
+        problem: Box<ModelError>,
+    },
+    /// The frame asked for is not in a latent cache (or lacks context or a recorded future).
+    #[error("{} ({split} split): {problem}", cache.display())]
+    NoSuchFrame {
+        /// The latent cache.
+        cache: std::path::PathBuf,
+        /// Its split.
+        split: &'static str,
+        /// The episode asked for (`None`: the split's first).
+        episode: Option<i64>,
+        /// The step asked for.
+        step: i64,
+        /// What is missing.
+        problem: String,
+    },
+    /// A predicted image or sound could not be encoded.
+    #[error("encoding {}: {problem}", path.display())]
+    Encode {
+        /// The file it was meant for.
+        path: std::path::PathBuf,
+        /// The encoder's error.
+        problem: avwm_data::DataError,
+    },
     /// Bad configuration, run folder or model file.
     #[error("{0}")]
     Config(String),
@@ -70,6 +110,16 @@ pub enum CacheProblem {
         latents: Vec<i64>,
         /// Rows of the pose column.
         poses: usize,
+    },
+    /// The latents are not `[C, S, S]` (visual) and `[A, T]` (audio).
+    #[error(
+        "visual latents {visual:?} are not square [C, S, S] or audio latents {audio:?} are not [A, T]"
+    )]
+    LatentShapes {
+        /// Shape of one visual latent.
+        visual: Vec<i64>,
+        /// Shape of one audio latent.
+        audio: Vec<i64>,
     },
     /// A pose or geodesic distance is NaN or infinite.
     #[error("non-finite pose or geodesic distance")]

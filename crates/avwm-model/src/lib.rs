@@ -24,6 +24,7 @@ pub mod net;
 pub mod noise;
 pub mod predict;
 pub mod reward;
+pub mod run;
 pub mod train;
 
 pub use config::{ModelConfig, Variant};

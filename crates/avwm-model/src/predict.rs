@@ -211,6 +211,22 @@ pub enum RolloutContext {
     Latent,
 }
 
+impl RolloutContext {
+    /// Parses `pixels` or `latent`.
+    ///
+    /// # Errors
+    /// Any other name.
+    pub fn parse(name: &str) -> Result<RolloutContext> {
+        match name {
+            "pixels" => Ok(RolloutContext::Pixels),
+            "latent" => Ok(RolloutContext::Latent),
+            _ => Err(ModelError::Config(format!(
+                "unknown rollout context `{name}` (pixels, latent)"
+            ))),
+        }
+    }
+}
+
 /// The frozen tokenizers a world model decodes (and, in pixel rollouts, re-encodes) with.
 pub struct Tokenizers {
     /// Visual autoencoder.

@@ -281,12 +281,18 @@ pub struct CacheSplitData {
     pub tensors: BTreeMap<String, Tensor>,
 }
 
-/// Reads `cache.json` and one split of a cache.
+/// Reads `cache.json` of a latent cache and checks its format and version.
 ///
 /// # Errors
-/// A missing or foreign cache, a split that was not written, a corrupt file or missing column.
-pub fn open_split(dir: &Path, split: Split) -> Result<(CacheMeta, CacheSplitData)> {
+/// The folder holds no `cache.json` (it is not a latent cache), or a broken or foreign one.
+pub fn read_meta(dir: &Path) -> Result<CacheMeta> {
     let meta_path: PathBuf = dir.join(CACHE_FILE);
+    if !meta_path.is_file() {
+        return Err(TokError::Config(format!(
+            "{} is not a latent cache: it has no {CACHE_FILE} (run `avwm tokenizer encode`)",
+            dir.display()
+        )));
+    }
     let meta: CacheMeta = ckpt::read_json(&meta_path)?;
     if meta.format != CACHE_FORMAT || meta.version != CACHE_VERSION {
         return Err(TokError::Config(format!(
@@ -294,6 +300,16 @@ pub fn open_split(dir: &Path, split: Split) -> Result<(CacheMeta, CacheSplitData
             meta_path.display()
         )));
     }
+    Ok(meta)
+}
+
+/// Reads `cache.json` and one split of a cache.
+///
+/// # Errors
+/// A missing or foreign cache, a split that was not written, a corrupt file or missing column.
+pub fn open_split(dir: &Path, split: Split) -> Result<(CacheMeta, CacheSplitData)> {
+    let meta_path: PathBuf = dir.join(CACHE_FILE);
+    let meta = read_meta(dir)?;
     let entry = meta.splits.get(split.name()).ok_or_else(|| {
         TokError::Config(format!(
             "{}: split `{}` is not in the cache",

@@ -90,16 +90,6 @@ fn query<'a>(url: &'a str, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn parse_action(s: &str) -> Option<Action> {
-    match s {
-        "forward" | "f" | "1" => Some(Action::Forward),
-        "left" | "turn_left" | "l" | "2" => Some(Action::TurnLeft),
-        "right" | "turn_right" | "r" | "3" => Some(Action::TurnRight),
-        "stop" | "s" | "0" => Some(Action::Stop),
-        _ => None,
-    }
-}
-
 /// An HTTP answer: status and JSON or HTML body.
 struct Answer {
     status: u16,
@@ -153,7 +143,7 @@ fn route(session: &mut Session, method: &Method, url: &str, seed: &mut u64) -> O
                 .and_then(|()| state_json(session))
         }
         ("/api/step", true) => {
-            let Some(action) = query(url, "action").and_then(parse_action) else {
+            let Some(action) = query(url, "action").and_then(Action::parse) else {
                 return Some(Answer::error(
                     400,
                     "action must be forward, left, right or stop",
@@ -255,9 +245,9 @@ mod tests {
         assert_eq!(query("/api/step?action=left&k=3", "k"), Some("3"));
         assert_eq!(query("/api/step?action=left&k=3", "action"), Some("left"));
         assert_eq!(query("/api/step", "k"), None);
-        assert_eq!(parse_action("forward"), Some(Action::Forward));
-        assert_eq!(parse_action("stop"), Some(Action::Stop));
-        assert_eq!(parse_action("jump"), None);
+        assert_eq!(Action::parse("forward"), Some(Action::Forward));
+        assert_eq!(Action::parse("stop"), Some(Action::Stop));
+        assert_eq!(Action::parse("jump"), None);
     }
 
     #[test]
