@@ -11,7 +11,7 @@
 
 use crate::error::{EvalError, Result};
 use avwm_core::RgbImage;
-use avwm_plot::LineChart;
+use avwm_plot::{Chart as _, LineChart};
 use std::path::Path;
 
 pub use avwm_plot::{BAND_ALPHA, PALETTE, Series, band_colour, series_colour};

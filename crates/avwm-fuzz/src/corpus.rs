@@ -166,6 +166,35 @@ pub fn build_corpus(corpus: &Path, fixtures: &Path) -> Result<(), String> {
     };
     let codec_json = serde_json::to_vec_pretty(&codec_meta).map_err(|e| e.to_string())?;
     w(&corpus.join("tokenizer_json/codec-tiny.json"), &codec_json)?;
+    // World model: the tiny AV-CDiT saved by save_model (fixture and seed), and the avwm
+    // design's JSON (its weights do not match the fixture: the load must refuse, not build).
+    tch::manual_seed(0);
+    let cfg = avwm_model::ModelConfig::preset("tiny").map_err(|e| e.to_string())?;
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let _net = avwm_model::net::AvCdit::new(&vs.root(), &cfg);
+    let stem = fixtures.join("model/model");
+    std::fs::create_dir_all(fixtures.join("model")).map_err(|e| e.to_string())?;
+    let meta = avwm_model::predict::ModelMeta::new(
+        cfg.clone(),
+        avwm_model::train::Stage::Three,
+        0,
+        serde_json::json!({"fuzz fixture": "avwm-fuzz build-corpus"}),
+    );
+    avwm_model::predict::save_model(&vs, &meta, &stem).map_err(|e| e.to_string())?;
+    w(
+        &corpus.join("model_json/tiny.json"),
+        std::fs::read(stem.with_extension("json")).map_err(|e| e.to_string())?,
+    )?;
+    let avwm_meta = avwm_model::predict::ModelMeta::new(
+        cfg.avwm(),
+        avwm_model::train::Stage::Head,
+        0,
+        serde_json::Value::Null,
+    );
+    w(
+        &corpus.join("model_json/tiny-avwm.json"),
+        serde_json::to_vec_pretty(&avwm_meta).map_err(|e| e.to_string())?,
+    )?;
     // Safetensors of several dtypes and ranks.
     let mixed = vec![
         (

@@ -6,7 +6,7 @@ use crate::engine::{RunResult, Target};
 use std::path::{Path, PathBuf};
 
 /// Every target's name, in the order `all` runs them.
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 18] = [
     "scene_toml",
     "mesh_obj",
     "mesh_ply",
@@ -22,6 +22,7 @@ pub const NAMES: [&str; 17] = [
     "safetensors",
     "tokenizer_json",
     "tokenizer_weights",
+    "model_json",
     "cache_json",
     "cache_split",
 ];
@@ -36,7 +37,9 @@ pub fn loader_of(name: &str) -> &'static str {
         "mesh_glb" => "avwm_scene::file::load_scene_file (fixed scene.toml naming mesh.glb)",
         "sofa" => "avwm_audio::Hrtf::from_sofa (16 kHz)",
         "wav" => "avwm_audio::SourceSignal::from_wav (read_wav, mix, resample)",
-        "sim_config" => "toml::from_str::<avwm_sim::SimConfig> (as `avwm sim --config`)",
+        "sim_config" => {
+            "toml::from_str::<avwm_sim::SimConfig> + SimConfig::validate (what Simulator::new checks first)"
+        }
         "gen_config" => "toml::from_str::<avwm_datagen::GenConfig> + GenConfig::validate",
         "episodes" => "avwm_datagen::episodes::read_episodes",
         "dataset_shard" => {
@@ -50,6 +53,7 @@ pub fn loader_of(name: &str) -> &'static str {
         "tokenizer_weights" => {
             "avwm_tokenizer::Tokenizer::load (weights replaced: ckpt::load_var_store)"
         }
+        "model_json" => "avwm_model::WorldModel::load (JSON replaced, tiny AV-CDiT weights fixed)",
         "cache_json" => "avwm_tokenizer::cache::open_split (cache.json replaced)",
         "cache_split" => "avwm_tokenizer::cache::open_split (train.safetensors replaced)",
         _ => "?",
@@ -202,9 +206,8 @@ pub fn build(name: &str, scratch: &Path, paths: &Paths) -> Result<Target, String
             scratch.join("sim.toml"),
             |p| {
                 let text = std::fs::read_to_string(p).map_err(err)?;
-                toml::from_str::<avwm_sim::SimConfig>(&text)
-                    .map(drop)
-                    .map_err(err)
+                let cfg: avwm_sim::SimConfig = toml::from_str(&text).map_err(err)?;
+                cfg.validate().map_err(err)
             },
         ),
         "gen_config" => file_target(
@@ -271,6 +274,22 @@ pub fn build(name: &str, scratch: &Path, paths: &Paths) -> Result<Target, String
                     .map(drop)
                     .map_err(err)
             })
+        }
+        "model_json" => {
+            let dir = scratch.join("model");
+            copy_dir(&paths.fixtures.join("model"), &dir).map_err(err)?;
+            let stem = dir.join("model");
+            file_target(
+                "model_json",
+                true,
+                seeds_of(name),
+                dir.join("model.json"),
+                move |_| {
+                    avwm_model::WorldModel::load(&stem, tch::Device::Cpu)
+                        .map(drop)
+                        .map_err(err)
+                },
+            )
         }
         "cache_json" | "cache_split" => {
             let dir = scratch.join("cache");

@@ -21,7 +21,7 @@ fn known(target: &str, message: &str) -> bool {
 fn budget(name: &str) -> u64 {
     match name {
         "sofa" => 200,
-        "dataset_shard" | "dataset_info" | "scene_toml" | "tokenizer_json" => 300,
+        "dataset_shard" | "dataset_info" | "scene_toml" | "tokenizer_json" | "model_json" => 300,
         _ => 600,
     }
 }

@@ -3,15 +3,13 @@
 use crate::axis::{Ticked, nice_axis, tick_label};
 use crate::line::{quiet_corner, rgb, text_w};
 use crate::style::{AXIS, GRID, LABEL, LEGEND, MARGIN, TICK, TITLE};
-use crate::{Draw, FONT, Result};
-use avwm_core::RgbImage;
+use crate::{Chart, FONT, Result};
 use plotters::backend::DrawingBackend;
 use plotters::chart::ChartBuilder;
 use plotters::coord::Shift;
 use plotters::drawing::DrawingArea;
 use plotters::element::Rectangle;
 use plotters::style::{Color, RGBColor, TRANSPARENT, WHITE};
-use std::path::{Path, PathBuf};
 
 /// A grouped bar chart: group `g` spans `[g, g + 1)` on the x axis and holds one bar per series
 /// (`values[g][s]`, from 0), side by side; a legend names the series in the corner that covers the
@@ -40,34 +38,9 @@ impl BarChart<'_> {
     pub const WIDTH: u32 = 640;
     /// Height of a bar chart (px).
     pub const HEIGHT: u32 = 360;
-
-    /// The chart as a `WIDTH × HEIGHT` RGB image.
-    ///
-    /// # Errors
-    /// [`crate::PlotError::Draw`] if plotters fails (it does not for any data).
-    pub fn to_image(&self) -> Result<RgbImage> {
-        crate::render_image(self)
-    }
-
-    /// The chart as an SVG document.
-    ///
-    /// # Errors
-    /// [`crate::PlotError::Draw`] if plotters fails (it does not for any data).
-    pub fn to_svg(&self) -> Result<String> {
-        crate::render_svg(self)
-    }
-
-    /// Writes the chart to `png` and, beside it, to [`crate::svg_path`]`(png)` (atomically;
-    /// creates the folder); returns both paths.
-    ///
-    /// # Errors
-    /// [`crate::PlotError::Io`] naming the file; [`crate::PlotError::Draw`].
-    pub fn write(&self, png: &Path) -> Result<[PathBuf; 2]> {
-        crate::write_chart(self, png)
-    }
 }
 
-impl Draw for BarChart<'_> {
+impl Chart for BarChart<'_> {
     fn size(&self) -> (u32, u32) {
         (Self::WIDTH, Self::HEIGHT)
     }

@@ -111,14 +111,52 @@ fn register_font() -> Result<(), String> {
         .clone()
 }
 
-/// A chart that can be drawn on any plotters backend.
-pub(crate) trait Draw {
+/// A chart, drawn from one description into an RGB image ([`Chart::to_image`]) and an SVG
+/// document ([`Chart::to_svg`]), and written as both ([`Chart::write`]).
+pub trait Chart {
     /// Size in pixels (SVG user units).
     fn size(&self) -> (u32, u32);
     /// What to call the chart in errors.
     fn name(&self) -> &str;
     /// Draws the whole chart on `root` (which covers the backend).
+    ///
+    /// # Errors
+    /// plotters' drawing error, as text.
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+
+    /// The chart as a [`Chart::size`] RGB image.
+    ///
+    /// # Errors
+    /// [`PlotError::Draw`] if plotters fails (it does not for any data).
+    fn to_image(&self) -> Result<RgbImage>
+    where
+        Self: Sized,
+    {
+        render_image(self)
+    }
+
+    /// The chart as an SVG document.
+    ///
+    /// # Errors
+    /// [`PlotError::Draw`] if plotters fails (it does not for any data).
+    fn to_svg(&self) -> Result<String>
+    where
+        Self: Sized,
+    {
+        render_svg(self)
+    }
+
+    /// Writes the chart to `png` and, beside it, to [`svg_path`]`(png)` (atomically; creates
+    /// the folder); returns both paths.
+    ///
+    /// # Errors
+    /// [`PlotError::Io`] naming the file; [`PlotError::Draw`].
+    fn write(&self, png: &Path) -> Result<[PathBuf; 2]>
+    where
+        Self: Sized,
+    {
+        write_chart(self, png)
+    }
 }
 
 fn draw_error(what: &str, message: impl std::fmt::Display) -> PlotError {
@@ -129,7 +167,7 @@ fn draw_error(what: &str, message: impl std::fmt::Display) -> PlotError {
 }
 
 /// Draws `chart` into an RGB image.
-pub(crate) fn render_image(chart: &impl Draw) -> Result<RgbImage> {
+fn render_image(chart: &impl Chart) -> Result<RgbImage> {
     register_font().map_err(|e| draw_error(chart.name(), e))?;
     let (w, h) = chart.size();
     let mut img = RgbImage::new(w, h);
@@ -143,7 +181,7 @@ pub(crate) fn render_image(chart: &impl Draw) -> Result<RgbImage> {
 }
 
 /// Draws `chart` as an SVG document.
-pub(crate) fn render_svg(chart: &impl Draw) -> Result<String> {
+fn render_svg(chart: &impl Chart) -> Result<String> {
     register_font().map_err(|e| draw_error(chart.name(), e))?;
     let mut svg = String::new();
     {
@@ -172,7 +210,7 @@ pub fn write_png(path: &Path, img: &RgbImage) -> Result<()> {
 }
 
 /// Draws `chart` and writes it to `png` and to [`svg_path`]`(png)`; returns both paths.
-pub(crate) fn write_chart(chart: &impl Draw, png: &Path) -> Result<[PathBuf; 2]> {
+fn write_chart(chart: &impl Chart, png: &Path) -> Result<[PathBuf; 2]> {
     let img = render_image(chart)?;
     let svg = render_svg(chart)?;
     write_png(png, &img)?;

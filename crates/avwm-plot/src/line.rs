@@ -2,8 +2,7 @@
 
 use crate::axis::{nice_axis, tick_label};
 use crate::style::{AXIS, GRID, LABEL, LEGEND, MARGIN, TICK, TITLE};
-use crate::{Draw, FONT, Result, series_colour};
-use avwm_core::RgbImage;
+use crate::{Chart, FONT, Result, series_colour};
 use plotters::backend::DrawingBackend;
 use plotters::chart::{ChartBuilder, SeriesLabelPosition};
 use plotters::coord::Shift;
@@ -11,7 +10,6 @@ use plotters::drawing::DrawingArea;
 use plotters::element::{Circle, EmptyElement, PathElement, Polygon, Rectangle, Text};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, IntoFont, RGBColor, TRANSPARENT, TextStyle, WHITE};
-use std::path::{Path, PathBuf};
 
 /// Opacity of a series' ±std band (drawn in the series colour over what lies under it).
 pub const BAND_ALPHA: f64 = 0.25;
@@ -61,31 +59,6 @@ impl LineChart<'_> {
     pub const WIDTH: u32 = 640;
     /// Height of a line chart (px).
     pub const HEIGHT: u32 = 400;
-
-    /// The chart as a `WIDTH × HEIGHT` RGB image.
-    ///
-    /// # Errors
-    /// [`crate::PlotError::Draw`] if plotters fails (it does not for any data).
-    pub fn to_image(&self) -> Result<RgbImage> {
-        crate::render_image(self)
-    }
-
-    /// The chart as an SVG document.
-    ///
-    /// # Errors
-    /// [`crate::PlotError::Draw`] if plotters fails (it does not for any data).
-    pub fn to_svg(&self) -> Result<String> {
-        crate::render_svg(self)
-    }
-
-    /// Writes the chart to `png` and, beside it, to [`crate::svg_path`]`(png)` (atomically;
-    /// creates the folder); returns both paths.
-    ///
-    /// # Errors
-    /// [`crate::PlotError::Io`] naming the file; [`crate::PlotError::Draw`].
-    pub fn write(&self, png: &Path) -> Result<[PathBuf; 2]> {
-        crate::write_chart(self, png)
-    }
 }
 
 /// Valid points of a series sorted by x, split into runs of finite means (a non-finite mean
@@ -158,7 +131,7 @@ pub(crate) fn quiet_corner(
     best.1
 }
 
-impl Draw for LineChart<'_> {
+impl Chart for LineChart<'_> {
     fn size(&self) -> (u32, u32) {
         (Self::WIDTH, Self::HEIGHT)
     }

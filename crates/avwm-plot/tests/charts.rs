@@ -1,7 +1,9 @@
 //! Line and bar charts: PNG and SVG contents, determinism, odd data.
 
 use avwm_core::RgbImage;
-use avwm_plot::{BarChart, LineChart, PALETTE, Series, band_colour, series_colour, svg_path};
+use avwm_plot::{
+    BarChart, Chart as _, LineChart, PALETTE, Series, band_colour, series_colour, svg_path,
+};
 
 fn pixels(img: &RgbImage, c: [u8; 3]) -> usize {
     img.data.chunks_exact(3).filter(|p| *p == c).count()

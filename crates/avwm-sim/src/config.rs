@@ -40,6 +40,13 @@ pub enum SourceChoice {
 /// The default source level (dBFS): see [`SimConfig::source_level_dbfs`].
 pub const DEFAULT_SOURCE_LEVEL_DBFS: f32 = -40.0;
 
+/// The lowest source level [`SimConfig::validate`] accepts (dBFS at 1 m): quieter than PCM16 can
+/// represent at any distance.
+pub const MIN_SOURCE_LEVEL_DBFS: f32 = -200.0;
+/// The highest source level [`SimConfig::validate`] accepts (dBFS at 1 m): every frame would
+/// clip, but the float pipeline stays finite.
+pub const MAX_SOURCE_LEVEL_DBFS: f32 = 40.0;
+
 /// Everything the simulator needs besides the scene.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -96,6 +103,29 @@ impl SimConfig {
         cfg
     }
 
+    /// Checks every part (camera, navigation grid, acoustics, binaural rendering) and the source
+    /// level, without building anything: what [`crate::Simulator::new`] does first, and what a
+    /// configuration file must pass.
+    ///
+    /// # Errors
+    /// The first part that is out of range, named by the part's own error.
+    pub fn validate(&self) -> Result<(), crate::SimError> {
+        self.camera.validate()?;
+        self.nav.validate()?;
+        self.acoustics.validate()?;
+        self.binaural.validate()?;
+        if !(self.source_level_dbfs.is_finite()
+            && (MIN_SOURCE_LEVEL_DBFS..=MAX_SOURCE_LEVEL_DBFS).contains(&self.source_level_dbfs))
+        {
+            return Err(avwm_audio::AudioError::Config(format!(
+                "source_level_dbfs must be in [{MIN_SOURCE_LEVEL_DBFS}, {MAX_SOURCE_LEVEL_DBFS}] dBFS, got {}",
+                self.source_level_dbfs
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     /// The named preset: `tiny` or `default`.
     pub fn preset(name: &str) -> Option<SimConfig> {
         match name {
@@ -103,5 +133,35 @@ impl SimConfig {
             "default" => Some(SimConfig::default()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid_and_every_part_is_checked() {
+        SimConfig::default().validate().unwrap();
+        SimConfig::tiny().validate().unwrap();
+        let refused = |f: fn(&mut SimConfig), what: &str| {
+            let mut c = SimConfig::tiny();
+            f(&mut c);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(what), "expected `{what}` in: {e}");
+        };
+        refused(|c| c.source_level_dbfs = f32::NAN, "source_level_dbfs");
+        refused(|c| c.source_level_dbfs = 300.0, "source_level_dbfs");
+        refused(|c| c.acoustics.field_rays = 0, "field_rays");
+        refused(|c| c.acoustics.field_rays = usize::MAX, "field_rays");
+        refused(|c| c.acoustics.max_bounces = 1 << 40, "max_bounces");
+        refused(|c| c.nav.cell_m = 0.0, "cell_m");
+        refused(|c| c.camera.width = 0, "width");
+        refused(|c| c.binaural.sample_rate_hz = 1, "sample_rate_hz");
+        // The extremes allowed are allowed.
+        let mut c = SimConfig::tiny();
+        c.source_level_dbfs = MAX_SOURCE_LEVEL_DBFS;
+        c.acoustics.field_rays = 1_000_000;
+        c.validate().unwrap();
     }
 }

@@ -15,5 +15,8 @@ pub mod policy;
 pub mod record;
 mod sim;
 
-pub use config::{DEFAULT_SOURCE_LEVEL_DBFS, HrtfChoice, SimConfig, SourceChoice};
+pub use config::{
+    DEFAULT_SOURCE_LEVEL_DBFS, HrtfChoice, MAX_SOURCE_LEVEL_DBFS, MIN_SOURCE_LEVEL_DBFS, SimConfig,
+    SourceChoice,
+};
 pub use sim::{EpisodeState, SimError, Simulator, StepTimings};

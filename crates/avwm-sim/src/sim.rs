@@ -117,8 +117,10 @@ impl Simulator {
     /// Builds navigation, camera and acoustics for `scene`.
     ///
     /// # Errors
-    /// Navigation (no free space), renderer, HRTF or source-file problems.
+    /// A configuration out of range ([`SimConfig::validate`]); navigation (no free space),
+    /// renderer, HRTF or source-file problems.
     pub fn new(scene: Arc<Scene>, cfg: &SimConfig) -> Result<Simulator, SimError> {
+        cfg.validate()?;
         let bvh = Arc::new(Bvh::build(&scene.mesh));
         let nav = NavGrid::build(&scene, &cfg.nav)?;
         let renderer = Renderer::new(&scene, bvh.clone(), &cfg.camera)?;

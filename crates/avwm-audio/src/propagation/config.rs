@@ -113,8 +113,16 @@ impl AcousticsConfig {
         if self.guide_rays == 0 || self.guide_rays > 100_000 {
             return bad("guide_rays must be in 1..=100000");
         }
-        if self.field_rays == 0 || self.receiver_rays == 0 {
-            return bad("field_rays and receiver_rays must be positive");
+        // The ray counts scale the precomputation's cost by design; the caps (50× and 500× the
+        // defaults) only refuse values no run could finish.
+        if self.field_rays == 0 || self.field_rays > 1_000_000 {
+            return bad("field_rays must be in 1..=1000000");
+        }
+        if self.receiver_rays == 0 || self.receiver_rays > 1_000_000 {
+            return bad("receiver_rays must be in 1..=1000000");
+        }
+        if self.max_bounces == 0 || self.max_bounces > 100_000 {
+            return bad("max_bounces must be in 1..=100000");
         }
         if !(self.energy_cutoff_db.is_finite()
             && self.energy_cutoff_db > 0.0

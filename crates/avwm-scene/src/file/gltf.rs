@@ -30,8 +30,17 @@ fn load_buffers(
                         .decode(payload)
                         .map_err(|e| format!("buffer {}: bad base64 data: {e}", buffer.index()))?
                 } else {
-                    let rel = uri.replace("%20", " ");
-                    let p = dir.join(&rel);
+                    // A relative URI reference (RFC 3986): percent-encoded octets decode to
+                    // UTF-8 (`my%20mesh.bin`, `b%C3%BCro.bin`).
+                    let rel = percent_encoding::percent_decode_str(uri)
+                        .decode_utf8()
+                        .map_err(|e| {
+                            format!(
+                                "buffer {}: URI {uri:?} is not UTF-8 once decoded: {e}",
+                                buffer.index()
+                            )
+                        })?;
+                    let p = dir.join(rel.as_ref());
                     std::fs::read(&p).map_err(|e| {
                         format!(
                             "buffer {}: cannot read {}: {e}",

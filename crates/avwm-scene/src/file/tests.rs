@@ -295,6 +295,20 @@ fn gltf_with_embedded_base64_and_glb_load_with_y_up_conversion() {
         "[mesh]\npath = \"e.gltf\"\nceiling_h = 2.5\n{SOURCE}[materials]\nwall = \"plaster\"\n"
     );
     check_gltf_triangle(&load_scene_file(&write(dir.path(), "e.toml", toml)).unwrap());
+    // An external buffer whose URI is percent-encoded (a space and a UTF-8 "ü").
+    write(dir.path(), "my b\u{fc}ro.bin", &bin);
+    let (json, _) = gltf_json(Some("my%20b%C3%BCro.bin"));
+    write(dir.path(), "p.gltf", &json);
+    let toml = format!(
+        "[mesh]\npath = \"p.gltf\"\nceiling_h = 2.5\n{SOURCE}[materials]\nwall = \"plaster\"\n"
+    );
+    check_gltf_triangle(&load_scene_file(&write(dir.path(), "p.toml", toml)).unwrap());
+    // Octets that are not UTF-8 once decoded are named, not guessed at.
+    let (json, _) = gltf_json(Some("b%FFd.bin"));
+    write(dir.path(), "bad.gltf", &json);
+    let toml = format!("[mesh]\npath = \"bad.gltf\"\n{SOURCE}");
+    let e = load_scene_file(&write(dir.path(), "bad.toml", toml)).unwrap_err();
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
 
     // Same file, declared z-up: no rotation (the node's y translation stays on y).
     let toml = format!("[mesh]\npath = \"t.glb\"\nup_axis = \"z\"\n{SOURCE}");
