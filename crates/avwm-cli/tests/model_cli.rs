@@ -94,7 +94,8 @@ fn train_all_stages_resume_and_predict() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("latent cache"));
 
     // Fixed-step and rollout predictions write images, audio and a report.
-    let predict = |extra: &[&str], out: &str| {
+    let predict_args = |extra: &[&str], out: &str| -> Vec<String> {
+        let o = p(out);
         let mut args = vec![
             "predict",
             "--model",
@@ -110,11 +111,14 @@ fn train_all_stages_resume_and_predict() {
             "--sampler-steps",
             "3",
             "--out",
+            &o,
         ];
-        let o = p(out);
-        args.push(&o);
         args.extend_from_slice(extra);
-        json(&ok(&args))
+        args.into_iter().map(String::from).collect()
+    };
+    let predict = |extra: &[&str], out: &str| {
+        let args = predict_args(extra, out);
+        json(&ok(&args.iter().map(String::as_str).collect::<Vec<_>>()))
     };
     let r = predict(&["--dt", "2"], "fixed");
     assert_eq!(r["mode"], "fixed-step");
@@ -162,26 +166,8 @@ fn train_all_stages_resume_and_predict() {
 
     // Impossible requests are refused, naming the cache and what is missing.
     let refused = |extra: &[&str]| {
-        let mut args = vec![
-            "predict",
-            "--model",
-            &model as &str,
-            "--data",
-            &cache,
-            "--split",
-            "train",
-            "--visual-tokenizer",
-            &vt,
-            "--audio-tokenizer",
-            &at,
-            "--sampler-steps",
-            "1",
-            "--out",
-        ];
-        let o = p("refused");
-        args.push(&o);
-        args.extend_from_slice(extra);
-        let out = avwm(&args);
+        let args = predict_args(extra, "refused");
+        let out = avwm(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(!out.status.success(), "{extra:?} was accepted");
         String::from_utf8_lossy(&out.stderr).to_string()
     };
