@@ -195,6 +195,26 @@ pub fn build_corpus(corpus: &Path, fixtures: &Path) -> Result<(), String> {
         &corpus.join("model_json/tiny-avwm.json"),
         serde_json::to_vec_pretty(&avwm_meta).map_err(|e| e.to_string())?,
     )?;
+    // A training checkpoint (model, EMA, optimiser, state) of the small network
+    // `targets::training_vars` after one AdamW step (fixture and optimiser seed).
+    let dir = fixtures.join("training");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (vs, mut ema, mut opt) = crate::targets::training_vars();
+    tch::manual_seed(0);
+    let loss = vs
+        .trainable_variables()
+        .iter()
+        .map(|v| (v * v).sum(Kind::Float))
+        .fold(Tensor::from(0f32), |a, b| a + b);
+    loss.backward();
+    opt.step(1e-3);
+    ema.update(&vs);
+    avwm_nn::resume::save_training(&dir, &vs, &ema, &opt, &serde_json::json!({"step": 1}))
+        .map_err(|e| e.to_string())?;
+    w(
+        &corpus.join("training_optim/optim.safetensors"),
+        std::fs::read(dir.join("optim.safetensors")).map_err(|e| e.to_string())?,
+    )?;
     // Safetensors of several dtypes and ranks.
     let mixed = vec![
         (

@@ -6,7 +6,7 @@ use crate::engine::{RunResult, Target};
 use std::path::{Path, PathBuf};
 
 /// Every target's name, in the order `all` runs them.
-pub const NAMES: [&str; 18] = [
+pub const NAMES: [&str; 19] = [
     "scene_toml",
     "mesh_obj",
     "mesh_ply",
@@ -23,6 +23,7 @@ pub const NAMES: [&str; 18] = [
     "tokenizer_json",
     "tokenizer_weights",
     "model_json",
+    "training_optim",
     "cache_json",
     "cache_split",
 ];
@@ -54,10 +55,25 @@ pub fn loader_of(name: &str) -> &'static str {
             "avwm_tokenizer::Tokenizer::load (weights replaced: ckpt::load_var_store)"
         }
         "model_json" => "avwm_model::WorldModel::load (JSON replaced, tiny AV-CDiT weights fixed)",
+        "training_optim" => {
+            "avwm_nn::resume::load_training (optim.safetensors replaced: AdamW::load)"
+        }
         "cache_json" => "avwm_tokenizer::cache::open_split (cache.json replaced)",
         "cache_split" => "avwm_tokenizer::cache::open_split (train.safetensors replaced)",
         _ => "?",
     }
+}
+
+/// The network, EMA and optimiser whose checkpoint is the `training_optim` fixture: two
+/// variables, `layer.weight` [4, 3] and `layer.bias` [4], with zero-initialised AdamW moments.
+pub fn training_vars() -> (tch::nn::VarStore, avwm_nn::ema::Ema, avwm_nn::optim::AdamW) {
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let root = vs.root() / "layer";
+    let _w = root.ones("weight", &[4, 3]);
+    let _b = root.zeros("bias", &[4]);
+    let ema = avwm_nn::ema::Ema::new(&vs, 0.999);
+    let opt = avwm_nn::optim::AdamW::new(&vs, avwm_nn::optim::AdamWConfig::default(), |_| true);
+    (vs, ema, opt)
 }
 
 /// Where the seed corpus and fixtures are (the crate's `corpus/` and `fixtures/`).
@@ -288,6 +304,24 @@ pub fn build(name: &str, scratch: &Path, paths: &Paths) -> Result<Target, String
                     avwm_model::WorldModel::load(&stem, tch::Device::Cpu)
                         .map(drop)
                         .map_err(err)
+                },
+            )
+        }
+        "training_optim" => {
+            let dir = scratch.join("ckpt");
+            copy_dir(&paths.fixtures.join("training"), &dir).map_err(err)?;
+            file_target(
+                "training_optim",
+                false,
+                seeds_of(name),
+                dir.join("optim.safetensors"),
+                move |_| {
+                    let (mut vs, mut ema, mut opt) = training_vars();
+                    avwm_nn::resume::load_training::<serde_json::Value>(
+                        &dir, &mut vs, &mut ema, &mut opt,
+                    )
+                    .map(drop)
+                    .map_err(err)
                 },
             )
         }

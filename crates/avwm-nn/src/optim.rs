@@ -23,6 +23,15 @@ pub struct AdamWConfig {
     pub weight_decay: f64,
 }
 
+/// The step count stored in an optimiser file: one non-negative `i64` (`None` otherwise).
+fn step_count(step: &Tensor) -> Option<u64> {
+    if step.kind() != tch::Kind::Int64 || step.numel() != 1 {
+        return None;
+    }
+    let n = step.reshape([1]).f_int64_value(&[0]).ok()?;
+    u64::try_from(n).ok()
+}
+
 impl Default for AdamWConfig {
     fn default() -> Self {
         AdamWConfig {
@@ -215,7 +224,51 @@ impl AdamW {
                 message: format!("optimiser state for `{extra}`, which is not trainable here"),
             });
         }
-        self.step = step.int64_value(&[]) as u64;
+        self.step = step_count(&step).ok_or_else(|| NnError::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!(
+                "`step` must be one non-negative 64-bit integer, found {:?} of shape {:?}",
+                step.kind(),
+                step.size()
+            ),
+        })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_that_is_not_one_non_negative_integer_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let vs = VarStore::new(tch::Device::Cpu);
+        let _w = vs.root().zeros("w", &[2, 3]);
+        let mut opt = AdamW::new(&vs, AdamWConfig::default(), |_| true);
+        let path = dir.path().join("optim.safetensors");
+        opt.save(&path).unwrap();
+        opt.load(&path).unwrap();
+        let slots = |step: Tensor| {
+            let z = Tensor::zeros([2, 3], (tch::Kind::Float, tch::Device::Cpu));
+            vec![
+                ("step".to_string(), step),
+                ("m.w".to_string(), z.shallow_clone()),
+                ("v.w".to_string(), z),
+            ]
+        };
+        for (step, what) in [
+            (Tensor::from_slice(&[1i64, 2, 3]), "a vector"),
+            (Tensor::from_slice::<i64>(&[]), "an empty tensor"),
+            (Tensor::from(-4i64), "a negative count"),
+            (Tensor::from(2.5f64), "a float"),
+        ] {
+            ckpt::save_tensors(&path, &slots(step)).unwrap();
+            let e = opt.load(&path).expect_err(what).to_string();
+            assert!(e.contains("`step` must be one non-negative"), "{what}: {e}");
+        }
+        ckpt::save_tensors(&path, &slots(Tensor::from_slice(&[7i64]))).unwrap();
+        opt.load(&path).unwrap();
+        assert_eq!(opt.step, 7, "a one-element vector is a count");
     }
 }
