@@ -217,38 +217,16 @@ fn shoebox_image_delays_equal_mirrored_distances_in_both_engines() {
 /// (paths + late histogram), linear fit of the decay between −5 and −25 dB (T20 × 3).
 fn schroeder_rt60(r: &AcousticResponse, b: usize) -> f32 {
     let bin = r.late.bin_s;
-    let mut e = r.late.bins.iter().map(|x| x[b]).collect::<Vec<f32>>();
+    let mut e: Vec<f64> = r.late.bins.iter().map(|x| f64::from(x[b])).collect();
     for p in &r.paths {
         let i = (p.delay_s / bin) as usize;
         if i >= e.len() {
             e.resize(i + 1, 0.0);
         }
-        e[i] += p.gain[b] * p.gain[b];
+        e[i] += f64::from(p.gain[b] * p.gain[b]);
     }
-    let mut edc = vec![0.0f64; e.len()];
-    let mut acc = 0.0f64;
-    for i in (0..e.len()).rev() {
-        acc += f64::from(e[i]);
-        edc[i] = acc;
-    }
-    let pts: Vec<(f64, f64)> = edc
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            (
-                (i as f64 + 0.5) * f64::from(bin),
-                10.0 * (v / edc[0]).log10(),
-            )
-        })
-        .filter(|&(_, d)| (-25.0..=-5.0).contains(&d))
-        .collect();
-    assert!(pts.len() > 5, "not enough decay to fit");
-    let n = pts.len() as f64;
-    let (sx, sy) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
-    let (mx, my) = (sx / n, sy / n);
-    let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
-        / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
-    (-60.0 / slope) as f32
+    avwm_audio::dsp::decay::energy_decay_rt(&e, f64::from(bin), 20.0)
+        .expect("not enough decay to fit") as f32
 }
 
 #[test]

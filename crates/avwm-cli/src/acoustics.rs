@@ -83,37 +83,6 @@ fn load_hrtf(spec: &str) -> Result<Hrtf> {
     })
 }
 
-/// Reverberation time (s) from Schroeder backward integration of `h`, fitting the decay between
-/// −5 dB and −5−`range_db` dB and extrapolating to −60 dB (T20 with 20, T30 with 30).
-pub fn schroeder_rt(h: &[f32], fs: f32, range_db: f32) -> Option<f32> {
-    let mut edc: Vec<f64> = h.iter().map(|x| f64::from(*x) * f64::from(*x)).collect();
-    for i in (0..edc.len().saturating_sub(1)).rev() {
-        edc[i] += edc[i + 1];
-    }
-    let total = *edc.first()?;
-    if total <= 0.0 {
-        return None;
-    }
-    let db: Vec<f64> = edc
-        .iter()
-        .map(|e| 10.0 * (e / total).max(1e-30).log10())
-        .collect();
-    let hi = db.iter().position(|d| *d <= -5.0)?;
-    let lo = db.iter().position(|d| *d <= -5.0 - f64::from(range_db))?;
-    // Least-squares slope of dB against time over [hi, lo].
-    let n = (lo - hi + 1) as f64;
-    let (mut st, mut sd, mut stt, mut std_) = (0.0, 0.0, 0.0, 0.0);
-    for (i, d) in db.iter().enumerate().take(lo + 1).skip(hi) {
-        let t = i as f64 / f64::from(fs);
-        st += t;
-        sd += d;
-        stt += t * t;
-        std_ += t * d;
-    }
-    let slope = (n * std_ - st * sd) / (n * stt - st * st);
-    (slope < 0.0).then(|| (-60.0 / slope) as f32)
-}
-
 #[derive(Debug, Serialize)]
 struct RirSummary {
     source: [f32; 3],
@@ -188,8 +157,8 @@ fn write_outputs(
         early_energy: early,
         late_energy: late,
         rir_samples: omni.len(),
-        t20_s: schroeder_rt(&omni, fs as f32, 20.0),
-        t30_s: schroeder_rt(&omni, fs as f32, 30.0),
+        t20_s: avwm_audio::dsp::decay::schroeder_rt(&omni, fs as f32, 20.0),
+        t30_s: avwm_audio::dsp::decay::schroeder_rt(&omni, fs as f32, 30.0),
         eyring_rt60_s: eyring,
         compute_ms,
     };
@@ -272,22 +241,5 @@ pub fn run(cmd: AcousticsCmd) -> Result<()> {
                 t.elapsed().as_secs_f64() * 1e3,
             )
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schroeder_rt_of_an_exponential_decay_is_its_rt60() {
-        // h(t) = exp(-6.91 t / T) has energy decaying 60 dB in T seconds.
-        let fs = 16000.0;
-        let t60 = 0.5f32;
-        let h: Vec<f32> = (0..32000)
-            .map(|i| (-6.9078 * i as f32 / fs / t60).exp())
-            .collect();
-        let t30 = schroeder_rt(&h, fs, 30.0).unwrap();
-        assert!((t30 - t60).abs() / t60 < 0.02, "T30 {t30} vs {t60}");
     }
 }

@@ -1,8 +1,9 @@
 //! Signal processing shared by the binaural renderer and the step audio: octave-band masks,
-//! FFT plan caching, fractional delays, resampling, and [`StepAudio`] (the looping source
+//! FFT plan caching, fractional delays, resampling, reverberation time from a decay, and [`StepAudio`] (the looping source
 //! convolved with consecutive RIRs and crossfaded between them).
 
 pub mod bands;
+pub mod decay;
 pub mod fft;
 pub(crate) mod resample;
 pub mod step;
