@@ -34,6 +34,9 @@ pub enum AudioError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A thread pool could not be started (benchmarks).
+    #[error("could not start a thread pool: {0}")]
+    Threads(String),
     /// An invalid configuration value.
     #[error("invalid audio configuration: {0}")]
     Config(String),

@@ -8,6 +8,7 @@
 //! * step audio convolves a looping source with consecutive RIRs, crossfading between them.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod binaural;
 pub mod dsp;
 pub mod error;

@@ -2,20 +2,11 @@
 
 use crate::common::{Preset, progress, sim_config, write_json};
 use anyhow::{Context, Result};
-use avwm_audio::binaural::{Hrtf, RenderConfig, render_binaural, render_omni};
-use avwm_audio::propagation::AcousticsConfig;
-use avwm_audio::propagation::shoebox::ShoeboxRoom;
-use avwm_core::{NUM_BANDS, Seed};
-use avwm_geom::Vec3;
 use avwm_sim::SimConfig;
 use avwm_sim::bench::{SimBenchReport, bench_sim};
 use clap::Subcommand;
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::Instant;
-
-/// The pyroomacoustics reference script, embedded so the binary runs it from anywhere.
-const PRA_SCRIPT: &str = include_str!("../../../scripts/bench_pyroomacoustics.py");
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
@@ -153,128 +144,11 @@ pub enum BenchCmd {
 }
 
 #[derive(Debug, Serialize)]
-struct ShoeboxBench {
-    room_m: [f32; 3],
-    ism_order: usize,
-    late_rays: usize,
-    paths: usize,
-    rir_samples: usize,
-    /// Propagation only: image sources to order 10 + ray-traced late histogram (ms, median).
-    propagation_ms: f64,
-    /// Propagation + omnidirectional RIR waveform for two microphones, what pyroomacoustics'
-    /// `compute_rir` produces in the reference script (ms, median).
-    hybrid_omni_2mic_ms: f64,
-    /// Propagation + binaural (KEMAR) RIR waveform (ms, median).
-    hybrid_binaural_ms: f64,
-    target_ms: f64,
-    pyroomacoustics_median_ms: Option<f64>,
-    /// pyroomacoustics time / avwm `hybrid_omni_2mic_ms` (same machine, same run).
-    speedup_vs_pyroomacoustics: Option<f64>,
-}
-
-#[derive(Debug, Serialize)]
 struct Report {
     sim_one_core: SimBenchReport,
     sim_all_cores: SimBenchReport,
     target_steps_per_s_per_core: f64,
-    shoebox: ShoeboxBench,
-}
-
-fn shoebox_bench(reps: usize, reference: bool) -> Result<ShoeboxBench> {
-    // The acoustics.md anchor, with pyroomacoustics 0.10.1's own material tables (first six octave
-    // bands, 125 Hz … 4 kHz) so that both engines simulate the same room.
-    let plasterboard = [0.15, 0.10, 0.06, 0.04, 0.04, 0.05];
-    let glass = [0.10, 0.05, 0.04, 0.03, 0.03, 0.03];
-    let wood_door = [0.14, 0.10, 0.06, 0.08, 0.10, 0.10];
-    let carpet = [0.07, 0.31, 0.49, 0.81, 0.66, 0.54];
-    let ceiling = [0.20, 0.15, 0.10, 0.08, 0.04, 0.02];
-    let room = ShoeboxRoom {
-        size: Vec3::new(6.0, 5.0, 3.0),
-        absorption: [
-            plasterboard,
-            plasterboard,
-            wood_door,
-            glass,
-            carpet,
-            ceiling,
-        ], // west, east, south, north (pyroomacoustics names)
-        scattering: [[0.1; NUM_BANDS]; 6],
-    };
-    let cfg = AcousticsConfig::default();
-    let hrtf = Hrtf::kemar_default().context("loading the KEMAR HRTF")?;
-    let rcfg = RenderConfig::default();
-    let (src, lis) = (Vec3::new(4.5, 3.5, 1.2), Vec3::new(1.5, 1.8, 1.5));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .context("thread pool")?;
-    let (mut prop, mut omni, mut bin) = (Vec::new(), Vec::new(), Vec::new());
-    let mut last = (0, 0);
-    let lis2 = lis + Vec3::new(0.0, 0.18, 0.0);
-    pool.install(|| -> Result<()> {
-        for i in 0..reps.max(1) + 1 {
-            let seed = Seed(i as u64);
-            let t = Instant::now();
-            let resp = room.response(src, lis, &cfg, seed)?;
-            let t_prop = t.elapsed().as_secs_f64() * 1e3;
-            let t = Instant::now();
-            let h1 = render_omni(&resp, &rcfg, seed);
-            let resp2 = room.response(src, lis2, &cfg, seed.derive("mic2", 0))?;
-            let h2 = render_omni(&resp2, &rcfg, seed.derive("mic2", 0));
-            let t_omni = t.elapsed().as_secs_f64() * 1e3;
-            let t = Instant::now();
-            let rir = render_binaural(&resp, 0.0, &hrtf, &rcfg, seed);
-            let t_bin = t.elapsed().as_secs_f64() * 1e3;
-            // The first round warms caches (FFT plans, noise bank).
-            if i > 0 {
-                prop.push(t_prop);
-                // Two microphones: two propagations and two waveforms.
-                omni.push(t_prop + t_omni);
-                bin.push(t_prop + t_bin);
-            }
-            last = (resp.paths.len(), rir.len().max(h1.len()).max(h2.len()));
-        }
-        Ok(())
-    })?;
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (prop, omni, bin) = (median(&mut prop), median(&mut omni), median(&mut bin));
-    let pra = if reference {
-        pyroomacoustics_ms()
-    } else {
-        None
-    };
-    Ok(ShoeboxBench {
-        room_m: [6.0, 5.0, 3.0],
-        ism_order: cfg.shoebox_ism_order,
-        late_rays: cfg.receiver_rays,
-        paths: last.0,
-        rir_samples: last.1,
-        propagation_ms: prop,
-        hybrid_omni_2mic_ms: omni,
-        hybrid_binaural_ms: bin,
-        target_ms: 10.0,
-        pyroomacoustics_median_ms: pra,
-        speedup_vs_pyroomacoustics: pra.map(|p| p / omni),
-    })
-}
-
-/// Runs the embedded pyroomacoustics script with `python3`; `None` if Python or the package is missing.
-fn pyroomacoustics_ms() -> Option<f64> {
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(PRA_SCRIPT)
-        .arg("5")
-        .output()
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    if v.get("available")?.as_bool()? {
-        v.get("median_ms")?.as_f64()
-    } else {
-        None
-    }
+    shoebox: avwm_audio::bench::ShoeboxBench,
 }
 
 pub fn run(cmd: BenchCmd) -> Result<()> {
@@ -343,7 +217,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             let all = bench_sim(scene, &cfg, steps, cores)
                 .context("simulator benchmark (all threads)")?;
             eprintln!("bench: shoebox hybrid RIR…");
-            let shoebox = shoebox_bench(shoebox_reps, !no_reference)?;
+            let shoebox = avwm_audio::bench::shoebox_bench(shoebox_reps, !no_reference)?;
             let report = Report {
                 sim_one_core: one,
                 sim_all_cores: all,
