@@ -113,22 +113,6 @@ pub enum DataCmd {
     },
 }
 
-fn merge(base: &mut toml::Value, over: toml::Value) {
-    match (base, over) {
-        (toml::Value::Table(b), toml::Value::Table(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(bv) => merge(bv, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o,
-    }
-}
-
 /// The preset with the file's fields on top and the seed override.
 fn resolve(preset: DataPreset, config: Option<&Path>, seed: Option<u64>) -> Result<GenConfig> {
     let base = match preset {
@@ -138,16 +122,7 @@ fn resolve(preset: DataPreset, config: Option<&Path>, seed: Option<u64>) -> Resu
     };
     let mut cfg = match config {
         None => base,
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let over: toml::Value =
-                toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?;
-            let mut v = toml::Value::try_from(&base).context("serialising the preset")?;
-            merge(&mut v, over);
-            v.try_into()
-                .with_context(|| format!("{}: not a valid generator config", p.display()))?
-        }
+        Some(p) => base.with_overrides(p)?,
     };
     if let Some(s) = seed {
         cfg.seed = s;

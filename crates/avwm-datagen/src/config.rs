@@ -1,5 +1,6 @@
 //! Generator configuration and presets.
 
+use crate::generate::GenError;
 use avwm_data::AudioEncoding;
 use avwm_scene::procedural::ProceduralConfig;
 use avwm_sim::SimConfig;
@@ -180,6 +181,97 @@ impl GenConfig {
                 return Err(format!("variation.{name} = {p}: a probability in [0, 1]"));
             }
         }
+        self.sim.validate().map_err(|e| format!("sim: {e}"))?;
         self.scene.validate().map_err(|e| e.to_string())
+    }
+
+    /// This configuration with the fields of the TOML file `path` on top (tables merge key by
+    /// key, any other value replaces), then validated: how `avwm data generate --config` applies
+    /// a file to its preset, so that a file need only hold what differs.
+    ///
+    /// # Errors
+    /// [`GenError::Io`] if the file cannot be read; [`GenError::Config`] naming the file if it is
+    /// not TOML, does not fit the generator's configuration, or the result is out of range.
+    pub fn with_overrides(&self, path: &std::path::Path) -> Result<GenConfig, GenError> {
+        let bad = |what: String| GenError::Config(format!("{}: {what}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|source| GenError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let over: toml::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let mut merged = toml::Value::try_from(self).map_err(|e| bad(e.to_string()))?;
+        overlay(&mut merged, over);
+        let cfg: GenConfig = merged
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(format!("not a generator configuration: {e}")))?;
+        cfg.validate().map_err(bad)?;
+        Ok(cfg)
+    }
+}
+
+/// Puts `over` on top of `base`: tables merge key by key, any other value replaces.
+fn overlay(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(bv) => overlay(bv, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_override_file_changes_only_what_it_names_and_is_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let base = GenConfig::tiny();
+        let p = file("ok.toml", "episodes = 12\n[sim.camera]\nwidth = 48\n");
+        let cfg = base.with_overrides(&p).unwrap();
+        assert_eq!((cfg.episodes, cfg.sim.camera.width), (12, 48));
+        // Everything else is the preset's, nested tables included.
+        let mut expected = base.clone();
+        expected.episodes = 12;
+        expected.sim.camera.width = 48;
+        assert_eq!(cfg, expected);
+        // Refusals name the file and the problem.
+        for (name, text, what) in [
+            ("syntax.toml", "episodes = = 3", "syntax.toml"),
+            (
+                "unknown.toml",
+                "episodez = 3",
+                "not a generator configuration",
+            ),
+            ("range.toml", "scenes = 1", "at least 3"),
+            (
+                "sim.toml",
+                "[sim]\nsource_level_dbfs = 1000.0",
+                "source_level_dbfs",
+            ),
+        ] {
+            let e = base
+                .with_overrides(&file(name, text))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(what) && e.contains(name), "{name}: {e}");
+        }
+        let e = base
+            .with_overrides(&dir.path().join("missing.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing.toml"), "{e}");
     }
 }
