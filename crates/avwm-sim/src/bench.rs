@@ -64,7 +64,7 @@ impl StageMs {
 /// that every step computes a fresh acoustic response, as the target demands.
 ///
 /// # Errors
-/// Simulator construction or stepping failures.
+/// Simulator construction or stepping failures; a thread pool that cannot be started.
 pub fn bench_sim(
     scene: Arc<Scene>,
     cfg: &SimConfig,
@@ -74,7 +74,7 @@ pub fn bench_sim(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
-        .expect("a rayon pool of n threads");
+        .map_err(|e| SimError::Threads(e.to_string()))?;
     pool.install(|| {
         let t0 = Instant::now();
         let mut sim = Simulator::new(scene.clone(), cfg)?;

@@ -32,6 +32,9 @@ pub enum SimError {
     /// Acoustics, HRTF or source signal failed.
     #[error("audio: {0}")]
     Audio(#[from] AudioError),
+    /// A thread pool could not be started (benchmarks).
+    #[error("could not start a thread pool: {0}")]
+    Threads(String),
     /// `step` was called before `reset`.
     #[error("step() called before reset()")]
     NotReset,
