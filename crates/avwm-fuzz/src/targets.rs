@@ -65,7 +65,7 @@ pub fn loader_of(name: &str) -> &'static str {
 }
 
 /// The network, EMA and optimiser whose checkpoint is the `training_optim` fixture: two
-/// variables, `layer.weight` [4, 3] and `layer.bias` [4], with zero-initialised AdamW moments.
+/// variables, `layer.weight` (4 × 3) and `layer.bias` (4), with zero-initialised AdamW moments.
 pub fn training_vars() -> (tch::nn::VarStore, avwm_nn::ema::Ema, avwm_nn::optim::AdamW) {
     let vs = tch::nn::VarStore::new(tch::Device::Cpu);
     let root = vs.root() / "layer";
