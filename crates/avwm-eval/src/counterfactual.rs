@@ -19,9 +19,9 @@ use crate::protocol::{EvalConfig, Output, TrueFrame, mean_std, outputs_of};
 use crate::sheet::{SheetCell, SheetRow, write_sheet};
 use crate::{EvalError, Result};
 use avwm_core::{Action, Pose, Seed};
-use avwm_data::AggregatedAction;
 use avwm_datagen::resim::Resimulator;
 use avwm_metrics::audio::{AudioAnalyzer, StftConfig};
+use avwm_model::data::action_units;
 use avwm_model::predict::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -265,12 +265,8 @@ pub fn run(
             let mut dts = Vec::new();
             for &(a, s) in chunk {
                 let p = t.pose[a];
-                let g = AggregatedAction::between(p, commanded_pose(p, &all[s].actions));
-                act.extend([
-                    (f64::from(g.forward_m) / unit) as f32,
-                    (f64::from(g.left_m) / unit) as f32,
-                    g.yaw_rad,
-                ]);
+                let g = action_units(p, commanded_pose(p, &all[s].actions), unit);
+                act.extend(g.map(|x| x as f32));
                 dts.push(all[s].actions.len() as f32);
             }
             let action = Tensor::from_slice(&act)
@@ -603,7 +599,7 @@ mod tests {
         let lf = commanded_pose(p, &[Action::TurnLeft, Action::TurnLeft, Action::Forward]);
         let yaw = 0.5 + 20f32.to_radians();
         assert!((lf.x - (1.0 + 0.15 * yaw.cos())).abs() < 1e-6);
-        let a = AggregatedAction::between(p, lf);
+        let a = avwm_data::AggregatedAction::between(p, lf);
         assert!((a.forward_m - 0.15 * 20f32.to_radians().cos()).abs() < 1e-5);
         assert!((a.left_m - 0.15 * 20f32.to_radians().sin()).abs() < 1e-5);
     }

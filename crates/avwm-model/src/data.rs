@@ -22,6 +22,19 @@ use rand::Rng;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
+/// The pose `to` seen from the pose `from`, as the model reads actions and context poses:
+/// forward and left displacement in units of `unit_m` (the config's `action_unit_m`) and the
+/// wrapped yaw difference in radians. The one conversion from poses to model inputs, shared by
+/// the training data, the evaluation, the viewer and the planners.
+pub fn action_units(from: Pose, to: Pose, unit_m: f64) -> [f64; 3] {
+    let a = AggregatedAction::between(from, to);
+    [
+        f64::from(a.forward_m) / unit_m,
+        f64::from(a.left_m) / unit_m,
+        f64::from(a.yaw_rad),
+    ]
+}
+
 /// All frames of one cache split, with episode bounds.
 pub struct Transitions {
     visual_mean: Tensor,
@@ -286,12 +299,7 @@ impl Transitions {
 
     /// Aggregated action from frame `from` to frame `to` in action units.
     pub fn action_between(&self, from: usize, to: usize, unit_m: f64) -> [f64; 3] {
-        let a = AggregatedAction::between(self.pose[from], self.pose[to]);
-        [
-            f64::from(a.forward_m) / unit_m,
-            f64::from(a.left_m) / unit_m,
-            f64::from(a.yaw_rad),
-        ]
+        action_units(self.pose[from], self.pose[to], unit_m)
     }
 
     /// Reward (geodesic-distance reduction, m) from frame `from` to frame `to`.

@@ -12,8 +12,8 @@
 
 use crate::{Result, ViewError};
 use avwm_core::{Action, BinauralAudio, Observation, Pose, RgbImage, SAMPLE_RATE_HZ, Seed};
-use avwm_data::AggregatedAction;
 use avwm_eval::counterfactual::commanded_pose;
+use avwm_model::data::action_units;
 use avwm_model::predict::{Context, Decoded, RolloutContext, Sampler, Tokenizers};
 use avwm_model::{ModelConfig, WorldModel};
 use avwm_tokenizer::data::{images_to_tensor, tensor_to_audio, tensor_to_images};
@@ -214,7 +214,7 @@ impl Imaginer {
         let origin = Pose::new(0.0, 0.0, 0.0);
         let v: Vec<f32> = actions
             .iter()
-            .flat_map(|&a| action_units(origin, commanded_pose(origin, &[a]), unit))
+            .flat_map(|&a| f32s(action_units(origin, commanded_pose(origin, &[a]), unit)))
             .collect();
         Tensor::from_slice(&v)
             .view([actions.len() as i64, 3])
@@ -237,7 +237,7 @@ impl Imaginer {
             .map(|f| f.audio.shallow_clone())
             .collect();
         let pose: Vec<f32> = last(cfg.memory())
-            .flat_map(|f| action_units(anchor.pose, f.pose, cfg.action_unit_m))
+            .flat_map(|f| f32s(action_units(anchor.pose, f.pose, cfg.action_unit_m)))
             .collect();
         Ok(Context {
             visual: Some(Tensor::stack(&visual, 0).unsqueeze(0)),
@@ -322,13 +322,7 @@ pub fn decoded_observations(images: &Tensor, audio: &Tensor) -> Vec<Observation>
         .collect()
 }
 
-/// The pose `to` in `from`'s frame in action units (forward, left) and radians (yaw), as the
-/// latent cache's aggregated actions.
-fn action_units(from: Pose, to: Pose, unit_m: f64) -> [f32; 3] {
-    let a = AggregatedAction::between(from, to);
-    [
-        (f64::from(a.forward_m) / unit_m) as f32,
-        (f64::from(a.left_m) / unit_m) as f32,
-        a.yaw_rad,
-    ]
+/// Model inputs are f32.
+fn f32s(a: [f64; 3]) -> [f32; 3] {
+    a.map(|x| x as f32)
 }
