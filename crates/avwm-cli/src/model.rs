@@ -57,6 +57,11 @@ pub struct ArchArgs {
     /// avwm design without the deterministic reward head (ablation).
     #[arg(long)]
     pub no_reward_head: bool,
+    /// avwm design with a reward head that predicts the reward itself instead of the reward
+    /// per metre of displacement (ablation; the form changes no parameter, so it trains on the
+    /// same joint stage).
+    #[arg(long)]
+    pub direct_reward_head: bool,
     /// avwm design modelling every channel of the spectral tokenizer's latent (ablation; by
     /// default it models the band levels and carries the band shapes from the audio base).
     #[arg(long)]
@@ -90,12 +95,15 @@ impl ArchArgs {
         if let Some(a) = self.audio_dim {
             cfg.audio_dim = a;
         }
-        let ablations =
-            self.no_memory || self.no_residual || self.no_reward_head || self.all_audio_channels;
+        let ablations = self.no_memory
+            || self.no_residual
+            || self.no_reward_head
+            || self.direct_reward_head
+            || self.all_audio_channels;
         match self.design {
             Design::Paper if ablations => {
                 bail!(
-                    "--no-memory, --no-residual, --no-reward-head and --all-audio-channels ablate the avwm design (--design avwm)"
+                    "--no-memory, --no-residual, --no-reward-head, --direct-reward-head and --all-audio-channels ablate the avwm design (--design avwm)"
                 )
             }
             Design::Paper => {}
@@ -110,6 +118,9 @@ impl ArchArgs {
                 }
                 if self.no_reward_head {
                     cfg.reward_head = false;
+                }
+                if self.direct_reward_head {
+                    cfg.reward_form = avwm_model::config::RewardForm::Direct;
                 }
             }
         }

@@ -68,7 +68,8 @@ fn paper_design() -> String {
 impl ModelInfo {
     /// The row this model fills in the tables: `av-cdit`, `stage1`, `stage1+2`, `no-experts`,
     /// `no-stagewise`, `vision-only`, `audio-only` (the paper's), `avwm`, `avwm-no-memory`,
-    /// `avwm-no-residual`, `avwm-no-reward-head` (avwm's design and its ablations), or `other`.
+    /// `avwm-no-residual`, `avwm-no-reward-head`, `avwm-direct-reward` (avwm's design and its
+    /// ablations), or `other`.
     pub fn kind(&self) -> &'static str {
         match self.design.as_str() {
             "paper" => {}
@@ -76,6 +77,7 @@ impl ModelInfo {
             "avwm-no-memory" => return "avwm-no-memory",
             "avwm-no-residual" => return "avwm-no-residual",
             "avwm-no-reward-head" => return "avwm-no-reward-head",
+            "avwm-direct-reward" => return "avwm-direct-reward",
             _ => return "other",
         }
         match (self.variant.as_str(), self.stage.as_str(), self.experts) {

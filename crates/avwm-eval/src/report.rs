@@ -28,12 +28,13 @@ pub fn kind_label(kind: &str) -> &'static str {
         "avwm-no-memory" => "avwm w/o audio memory",
         "avwm-no-residual" => "avwm w/o residual bases",
         "avwm-no-reward-head" => "avwm w/o reward head",
+        "avwm-direct-reward" => "avwm, reward head not per metre",
         _ => "other",
     }
 }
 
 /// Every model kind the report knows, in the order of its figures and lists (the full model first).
-const MODEL_KINDS: [&str; 11] = [
+const MODEL_KINDS: [&str; 12] = [
     "av-cdit",
     "stage1",
     "stage1+2",
@@ -45,6 +46,7 @@ const MODEL_KINDS: [&str; 11] = [
     "avwm-no-memory",
     "avwm-no-residual",
     "avwm-no-reward-head",
+    "avwm-direct-reward",
 ];
 
 /// The paper's metric columns (plus SSIM for images, which the paper omits).

@@ -83,6 +83,22 @@ pub enum Prediction {
     ResidualV,
 }
 
+/// How the deterministic reward head turns its output into the expected reward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardForm {
+    /// The head's output is the expected reward itself (models trained before this choice).
+    #[default]
+    Direct,
+    /// The head's output is the expected reward **per metre of displacement**, multiplied by the
+    /// length of the action's displacement. The reward is the drop of the geodesic distance to
+    /// the source, a function of the start and end positions only: a turn or STOP earns exactly
+    /// 0, and a move earns about the displacement times the cosine between it and the direction
+    /// in which the distance falls. The form makes the first exact and leaves the head to learn
+    /// the second, a bounded number that the sound's direction decides.
+    PerMetre,
+}
+
 /// Which streams take part in one forward pass (a training stage may use a subset of the
 /// model's modalities: stage 1 is vision only, stage 2 audio only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +184,10 @@ pub struct ModelConfig {
     /// probability that the target frame is within the success radius (where STOP succeeds).
     #[serde(default)]
     pub reward_head: bool,
+    /// How the reward head's output becomes the expected reward ([`RewardForm`]). The form
+    /// changes no parameter, so a head of either form trains on the same joint stage.
+    #[serde(default)]
+    pub reward_form: RewardForm,
     /// Channels per frame of the audio tokenizer's latent when the model diffuses only its first
     /// `audio_dim` channels (0: the same as `audio_dim`). With the spectral tokenizer avwm models
     /// the band levels (its first `2·bands` channels) and carries the rest, the normalised band
@@ -220,25 +240,39 @@ impl ModelConfig {
             audio_memory: 0,
             audio_period: 0,
             reward_head: false,
+            reward_form: RewardForm::Direct,
             audio_latent_dim: 0,
         })
     }
 
     /// avwm's model on top of a preset's size: residual v-prediction against the last frame
     /// and the period-aligned audio frame, 16 frames (2.4 s) of audio memory, the
-    /// deterministic reward head.
+    /// deterministic reward head predicting the reward per metre of displacement.
     pub fn avwm(mut self) -> ModelConfig {
         self.prediction = Prediction::ResidualV;
         self.audio_memory = 16;
         self.audio_period = 8;
         self.reward_head = true;
+        self.reward_form = RewardForm::PerMetre;
         self
+    }
+
+    /// Whether `other` has the same network (every parameter's name and shape, and what the
+    /// diffusion learns), differing at most in the reward head's [`RewardForm`]: a head stage
+    /// of either form trains on the same joint stage.
+    pub fn same_network(&self, other: &ModelConfig) -> bool {
+        *self
+            == ModelConfig {
+                reward_form: self.reward_form,
+                ..other.clone()
+            }
     }
 
     /// The design this configuration follows: `paper` (none of avwm's changes), `avwm` (all of
     /// them: [`ModelConfig::avwm`], modelling a part of the audio latent's channels), `avwm-no-memory`,
-    /// `avwm-no-residual`, `avwm-no-reward-head` or `avwm-all-audio` (one ablated; the last
-    /// models every channel of the audio latent), `avwm-custom` (another mix).
+    /// `avwm-no-residual`, `avwm-no-reward-head`, `avwm-direct-reward` or `avwm-all-audio` (one
+    /// ablated; `avwm-direct-reward`'s head predicts the reward itself, [`RewardForm::Direct`];
+    /// the last models every channel of the audio latent), `avwm-custom` (another mix).
     pub fn design_name(&self) -> &'static str {
         let parts = [
             self.audio_memory > self.context,
@@ -248,6 +282,9 @@ impl ModelConfig {
         ];
         match parts {
             [false, false, false, false] => "paper",
+            [true, true, true, true] if self.reward_form == RewardForm::Direct => {
+                "avwm-direct-reward"
+            }
             [true, true, true, true] => "avwm",
             [false, true, true, true] => "avwm-no-memory",
             [true, false, true, false] => "avwm-no-residual",
@@ -548,6 +585,32 @@ mod tests {
             ..a
         };
         assert_eq!(no_head.design_name(), "avwm-no-reward-head");
+        let direct = ModelConfig {
+            reward_form: RewardForm::Direct,
+            ..no_head.clone()
+        };
+        assert_eq!(direct.design_name(), "avwm-no-reward-head");
+        let direct = ModelConfig {
+            reward_head: true,
+            ..direct
+        };
+        assert_eq!(direct.design_name(), "avwm-direct-reward");
+        assert!(direct.same_network(&ModelConfig {
+            reward_head: true,
+            ..no_head.clone()
+        }));
+        assert!(!direct.same_network(&no_head));
+    }
+
+    #[test]
+    fn configs_written_before_the_reward_form_read_as_direct() {
+        let cfg = ModelConfig::preset("small").unwrap().avwm();
+        assert_eq!(cfg.reward_form, RewardForm::PerMetre);
+        let mut json = serde_json::to_value(&cfg).unwrap();
+        json.as_object_mut().unwrap().remove("reward_form");
+        let old: ModelConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(old.reward_form, RewardForm::Direct);
+        assert!(old.same_network(&cfg) && old != cfg);
     }
 
     #[test]

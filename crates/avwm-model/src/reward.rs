@@ -13,12 +13,15 @@
 //! * two pre-norm transformer layers over these tokens;
 //! * from the query token: the expected reward (the geodesic-distance reduction in units of
 //!   `reward_scale_m`) and the logit of "the target frame is within the success radius", the
-//!   probability that STOP there succeeds.
+//!   probability that STOP there succeeds. With [`RewardForm::PerMetre`] (avwm's default) the
+//!   first output is the reward per metre of the action's displacement, and the head returns
+//!   it times the displacement's length: a turn or STOP, which leave the geodesic distance
+//!   as it was, earns exactly 0.
 //!
 //! Parameters live under `rhead.` and train jointly with the diffusion loss (their own terms;
 //! no gradient reaches the diffusion network, which shares no parameter with the head).
 
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, RewardForm};
 use crate::net::{FramePool, pose_features};
 use tch::nn::{self, Init, LinearConfig, Module};
 use tch::{Kind, Tensor};
@@ -106,6 +109,9 @@ pub struct RewardEstimate {
 #[derive(Debug)]
 pub struct RewardHead {
     audio_dim: i64,
+    /// Metres of displacement per action unit, in reward units, where the head predicts the
+    /// reward per metre ([`RewardForm::PerMetre`]); `None` for [`RewardForm::Direct`].
+    per_unit: Option<f64>,
     pool: FramePool,
     pose: nn::Linear,
     pos: Tensor,
@@ -120,6 +126,8 @@ impl RewardHead {
         let w = HEAD_WIDTH;
         RewardHead {
             audio_dim: cfg.audio_dim,
+            per_unit: (cfg.reward_form == RewardForm::PerMetre)
+                .then(|| cfg.action_unit_m / cfg.reward_scale_m),
             pool: FramePool::new(&(p / "pool"), cfg.audio_dim, w),
             pose: linear(p, "pose", 5, w),
             pos: p.var(
@@ -178,9 +186,67 @@ impl RewardHead {
             x = l.forward(&x);
         }
         let o = self.out.forward(&layer_norm(&x.select(1, m)));
+        let mean = match self.per_unit {
+            None => o.select(1, 0),
+            Some(k) => {
+                let length =
+                    (action
+                        .narrow(1, 0, 2)
+                        .square()
+                        .sum_dim_intlist(1, false, Kind::Float)
+                        * (k * k))
+                        .sqrt();
+                o.select(1, 0) * length
+            }
+        };
         RewardEstimate {
-            mean: o.select(1, 0),
+            mean,
             success_logit: o.select(1, 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    fn head(form: RewardForm) -> RewardHead {
+        let cfg = ModelConfig {
+            reward_form: form,
+            ..ModelConfig::preset("tiny").unwrap().avwm()
+        };
+        tch::manual_seed(3);
+        let vs = nn::VarStore::new(Device::Cpu);
+        RewardHead::new(&vs.root(), &cfg)
+    }
+
+    /// Rows: a left turn, STOP, one forward step, two forward steps, a step to the left.
+    fn estimate(h: &RewardHead) -> Vec<f64> {
+        tch::manual_seed(4);
+        let (b, m) = (5, 16);
+        let audio = Tensor::randn([b, m, h.audio_dim, 15], (Kind::Float, Device::Cpu));
+        let pose = Tensor::randn([b, m, 3], (Kind::Float, Device::Cpu));
+        let action = Tensor::from_slice(&[
+            0.0f32, 0.0, 0.17, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0,
+        ])
+        .view([b, 3]);
+        let dt = Tensor::from_slice(&[1i64, 1, 1, 2, 1]);
+        let e = tch::no_grad(|| h.forward(&audio, &pose, &action, &dt));
+        Vec::<f64>::try_from(e.mean.to_kind(Kind::Double)).unwrap()
+    }
+
+    #[test]
+    fn per_metre_head_gives_turns_and_stop_exactly_nothing() {
+        let r = estimate(&head(RewardForm::PerMetre));
+        assert_eq!((r[0], r[1]), (0.0, 0.0), "{r:?}");
+        assert!(r[2..].iter().all(|x| x.is_finite() && *x != 0.0), "{r:?}");
+        // The same head and inputs, read as the reward itself: nothing forces a turn to 0.
+        let d = estimate(&head(RewardForm::Direct));
+        assert!(d[0] != 0.0 && d[1] != 0.0, "{d:?}");
+        // The per-metre output is the direct one times the displacement (0.15 m per unit).
+        for (i, metres) in [(2, 0.15), (3, 0.30), (4, 0.15)] {
+            assert!((r[i] - d[i] * metres).abs() < 1e-6, "row {i}: {r:?} {d:?}");
         }
     }
 }

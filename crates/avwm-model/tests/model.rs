@@ -940,6 +940,38 @@ fn residual_model_trains_deterministically_and_resumes() {
         }
     }
     assert!(head_changed, "the head stage did not train the head");
+    // The head's form changes no parameter: a head of the other form trains on the same joint
+    // stage, and starts from the same weights.
+    let other = tmp.path().join("direct");
+    std::fs::create_dir_all(&other).unwrap();
+    std::os::unix::fs::symlink(dir.join("joint"), other.join("joint")).unwrap();
+    let direct = ModelConfig {
+        reward_form: avwm_model::config::RewardForm::Direct,
+        ..cfg.clone()
+    };
+    let mut t = tiny_train(Stage::Head, direct, 12);
+    t.min_offset = 1;
+    train_stage(&t, &other, &data, &data, Device::Cpu, &mut |_| {}).unwrap();
+    // A head stage of another network does not.
+    let wider = tiny_train(
+        Stage::Head,
+        ModelConfig {
+            width: 96,
+            heads: 2,
+            ..cfg.clone()
+        },
+        12,
+    );
+    let err = train_stage(
+        &wider,
+        &tmp.path().join("c"),
+        &data,
+        &data,
+        Device::Cpu,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("another architecture"), "{err}");
 }
 
 #[test]

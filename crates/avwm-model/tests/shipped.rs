@@ -207,7 +207,7 @@ fn shipped_paper_model_predicts_an_unseen_scene() {
 /// The default model. Measured at shipping (10-step DDIM, seed 0), Δt = 1, 2, 3: PSNR to the true
 /// frame 27.49, 25.09, 22.35 dB against at most 14.90 dB to any frame of scene 9002 (copying
 /// frame t: 27.83, 24.98, 23.23 dB); level errors (left, right) 0.7/−0.1, 0.4/0.7, 0.8/0.6 dB;
-/// reward head 0.070, 0.090, 0.112 m and reward token −0.058, −0.350, −0.296 m against 0.028,
+/// reward head (per metre) 0.036, 0.079, 0.127 m and reward token −0.058, −0.350, −0.296 m against 0.028,
 /// 0.007, −0.016 m.
 #[test]
 fn shipped_default_model_predicts_an_unseen_scene() {
