@@ -49,6 +49,15 @@ const MODEL_KINDS: [&str; 12] = [
     "avwm-direct-reward",
 ];
 
+/// avwm's model and its ablations, in the order of its table.
+const AVWM_KINDS: [&str; 5] = [
+    "avwm",
+    "avwm-direct-reward",
+    "avwm-no-memory",
+    "avwm-no-residual",
+    "avwm-no-reward-head",
+];
+
 /// The paper's metric columns (plus SSIM for images, which the paper omits).
 fn paper_groups() -> Vec<(Group, Vec<&'static str>)> {
     let col = |m: &str| Column {
@@ -92,6 +101,36 @@ fn spatial_groups() -> Vec<(Group, Vec<&'static str>)> {
     )]
 }
 
+/// The columns of avwm's table: what the improved model was built to beat copying on.
+fn avwm_groups() -> Vec<(Group, Vec<&'static str>)> {
+    let g = |name: &str, ms: Vec<&'static str>| {
+        let columns = ms
+            .iter()
+            .map(|m| Column {
+                name: short_label(m).to_string(),
+                better: if higher_is_better(m) {
+                    Better::Higher
+                } else {
+                    Better::Lower
+                },
+            })
+            .collect();
+        (
+            Group {
+                name: name.to_string(),
+                columns,
+            },
+            ms,
+        )
+    };
+    vec![
+        g("Vision", vec!["psnr", "ssim"]),
+        g("Audio", vec!["lsd", "spec_ssim"]),
+        g("Binaural cues (error)", vec!["ild_db", "itd_us"]),
+        g("Reward", vec!["reward_head_mse", "reward_mse"]),
+    ]
+}
+
 fn short_label(m: &str) -> &'static str {
     match m {
         "lpips" => "LPIPS",
@@ -103,6 +142,7 @@ fn short_label(m: &str) -> &'static str {
         "spec_ssim" => "SSIM",
         "fad" => "FAD",
         "reward_mse" => "MSE",
+        "reward_head_mse" => "head MSE",
         "ild_db" => "ILD dB",
         "itd_us" => "ITD µs",
         "doa_deg" => "DOA °",
@@ -191,8 +231,14 @@ fn model_row(ev: &Evals, kind: &str, mode: &str, groups: &[(Group, Vec<&'static 
     }
 }
 
-fn reference_rows(ev: &Evals, mode: &str, groups: &[(Group, Vec<&'static str>)]) -> Vec<Row> {
-    let Some(s) = ev.get("av-cdit", mode) else {
+/// The reference rows (copying, the tokenizer ceiling) of the evaluation of `kind` in `mode`.
+fn reference_rows(
+    ev: &Evals,
+    kind: &str,
+    mode: &str,
+    groups: &[(Group, Vec<&'static str>)],
+) -> Vec<Row> {
+    let Some(s) = ev.get(kind, mode) else {
         return vec![];
     };
     s.references
@@ -225,14 +271,14 @@ fn table(
     mode: &str,
     kinds: &[&str],
     groups: &[(Group, Vec<&'static str>)],
-    references: bool,
+    references: Option<&str>,
 ) -> Table {
     let mut rows: Vec<Row> = kinds
         .iter()
         .map(|k| model_row(ev, k, mode, groups))
         .collect();
-    if references {
-        rows.extend(reference_rows(ev, mode, groups));
+    if let Some(kind) = references {
+        rows.extend(reference_rows(ev, kind, mode, groups));
     }
     Table {
         id: id.into(),
@@ -430,7 +476,7 @@ fn fmt_score(s: &Option<Score>) -> Cell {
     }
 }
 
-fn counterfactual_table(cf: &CounterfactualSummary) -> Table {
+fn counterfactual_table(cf: &CounterfactualSummary, id: &str, title: &str) -> Table {
     let col = |n: &str| Column {
         name: n.into(),
         better: Better::Higher,
@@ -497,8 +543,8 @@ fn counterfactual_table(cf: &CounterfactualSummary) -> Table {
         reference: false,
     });
     Table {
-        id: "counterfactual".into(),
-        title: "Counterfactual prediction (beyond the paper)".into(),
+        id: id.into(),
+        title: title.into(),
         caption: format!(
             "{} test contexts; every alternative re-simulated exactly from the saved simulator \
              state. Spearman ρ between predicted and true rewards per context (contexts with tied \
@@ -626,12 +672,25 @@ pub struct RewardAgreement {
     pub samples: usize,
 }
 
-/// The agreement of predicted and true rewards over `records`; `None` when none has a
-/// predicted reward.
+/// The agreement of predicted (the diffused reward token) and true rewards over `records`;
+/// `None` when none has a predicted reward.
 pub fn reward_agreement(records: &[SampleRecord]) -> Option<RewardAgreement> {
+    agreement(records, |r| r.reward_pred)
+}
+
+/// The agreement of the reward head's expected and the true rewards over `records`; `None`
+/// when the model has no reward head.
+pub fn head_reward_agreement(records: &[SampleRecord]) -> Option<RewardAgreement> {
+    agreement(records, |r| r.reward_head)
+}
+
+fn agreement(
+    records: &[SampleRecord],
+    predicted: impl Fn(&SampleRecord) -> Option<f64>,
+) -> Option<RewardAgreement> {
     let (p, t): (Vec<f64>, Vec<f64>) = records
         .iter()
-        .filter_map(|r| Some((r.reward_pred?, r.reward_true)))
+        .filter_map(|r| Some((predicted(r)?, r.reward_true)))
         .unzip();
     if p.is_empty() {
         return None;
@@ -674,15 +733,20 @@ fn read_samples(dir: &Path) -> Result<Vec<SampleRecord>> {
         .collect()
 }
 
-/// The reward agreement of every evaluation whose model predicts rewards, keyed `kind-mode`.
+/// The reward agreement of every evaluation whose model predicts rewards, keyed `kind-mode`
+/// (the reward token) and `kind-mode-head` (the reward head's expectation).
 fn reward_agreements(ev: &Evals) -> Result<BTreeMap<String, RewardAgreement>> {
     let mut out = BTreeMap::new();
     for ((kind, mode), (dir, _)) in &ev.by_key {
         if mode == "counterfactual" {
             continue;
         }
-        if let Some(a) = reward_agreement(&read_samples(dir)?) {
+        let records = read_samples(dir)?;
+        if let Some(a) = reward_agreement(&records) {
             out.insert(format!("{kind}-{mode}"), a);
+        }
+        if let Some(a) = head_reward_agreement(&records) {
+            out.insert(format!("{kind}-{mode}-head"), a);
         }
     }
     Ok(out)
@@ -697,17 +761,20 @@ fn reward_reading(ev: &Evals, agreements: &BTreeMap<String, RewardAgreement>) ->
             .by_key
             .keys()
             .filter(|(_, m)| m == mode)
-            .filter_map(|(kind, _)| {
-                let a = agreements.get(&format!("{kind}-{mode}"))?;
-                Some(format!(
-                    "{} r = {}, magnitudes r = {}, signs agree {} of {}",
-                    kind_label(kind),
-                    f(a.pearson),
-                    f(a.magnitude_pearson),
-                    f(a.sign_agreement),
-                    a.signed
-                ))
+            .flat_map(|(kind, _)| {
+                [("", ""), ("-head", "'s reward head")].map(|(key, whose)| {
+                    let a = agreements.get(&format!("{kind}-{mode}{key}"))?;
+                    Some(format!(
+                        "{}{whose} r = {}, magnitudes r = {}, signs agree {} of {}",
+                        kind_label(kind),
+                        f(a.pearson),
+                        f(a.magnitude_pearson),
+                        f(a.sign_agreement),
+                        a.signed
+                    ))
+                })
             })
+            .flatten()
             .collect();
         if !parts.is_empty() {
             out.push(format!(
@@ -731,7 +798,8 @@ pub struct ReportSummary {
     pub tables: Vec<Table>,
     /// Claims.
     pub claims: Vec<Claim>,
-    /// How each model's predicted rewards relate to the true ones, keyed `kind-mode`.
+    /// How each model's predicted rewards relate to the true ones, keyed `kind-mode` (the
+    /// reward token) and `kind-mode-head` (the reward head, where the model has one).
     pub reward_agreement: BTreeMap<String, RewardAgreement>,
     /// Files written (relative to the output folder).
     pub files: Vec<String>,
@@ -798,7 +866,7 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
             mode,
             &["vision-only", "audio-only", "av-cdit"],
             &pg,
-            false,
+            None,
         ));
     }
     for (mode, n) in [("fixed", 4), ("rollout", 5)] {
@@ -815,7 +883,7 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
             mode,
             &["stage1", "stage1+2", "av-cdit"],
             &pg,
-            true,
+            Some("av-cdit"),
         ));
     }
     for (mode, n) in [("fixed", 6), ("rollout", 7)] {
@@ -830,7 +898,7 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
             mode,
             &["no-experts", "no-stagewise", "av-cdit"],
             &pg,
-            false,
+            None,
         ));
     }
     for mode in ["fixed", "rollout"] {
@@ -853,14 +921,57 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
                 "no-stagewise",
             ],
             &sp,
-            true,
+            Some("av-cdit"),
         ));
     }
     if let Some(cf) = ev
         .get("av-cdit", "counterfactual")
         .and_then(|s| s.counterfactual.as_ref())
     {
-        tables.push(counterfactual_table(cf));
+        tables.push(counterfactual_table(
+            cf,
+            "counterfactual",
+            "Counterfactual prediction (beyond the paper)",
+        ));
+    }
+    for mode in ["fixed", "rollout"] {
+        if ev.get("avwm", mode).is_none() {
+            continue;
+        }
+        let kinds: Vec<&str> = AVWM_KINDS
+            .into_iter()
+            .filter(|k| *k == "avwm" || ev.get(k, mode).is_some())
+            .chain(ev.get("av-cdit", mode).map(|_| "av-cdit"))
+            .collect();
+        tables.push(table(
+            &ev,
+            &format!("avwm-{mode}"),
+            &format!(
+                "avwm's model and its ablations ({}), beyond the paper",
+                mode_name(mode)
+            ),
+            "avwm's design (`avwm train --design avwm`): residual v-prediction against bases from \
+             the context, 16 frames of audio memory, the deterministic reward head (its expected \
+             reward: head MSE) beside the paper's diffused reward token (MSE), and the band levels \
+             of the spectral tokenizer modelled. Each ablation row removes one change; AV-CDiT is \
+             the paper's model on its own tokenizers. The reference rows are those of avwm's \
+             evaluation (its tokenizers' ceiling; copying frame t; copying frame t with the audio \
+             a ringtone period back, which is avwm's audio base). Mean ± std over 3 sampling runs.",
+            mode,
+            &kinds,
+            &avwm_groups(),
+            Some("avwm"),
+        ));
+    }
+    if let Some(cf) = ev
+        .get("avwm", "counterfactual")
+        .and_then(|s| s.counterfactual.as_ref())
+    {
+        tables.push(counterfactual_table(
+            cf,
+            "counterfactual-avwm",
+            "Counterfactual prediction of avwm's model (beyond the paper)",
+        ));
     }
     let claims = claims(&ev);
     // Figures: per-horizon comparisons (Fig. 6) and the full model's sheets (Fig. 5).
@@ -1149,5 +1260,17 @@ mod tests {
         assert_eq!(a.sign_agreement, Some(0.75));
         assert_eq!((a.signed, a.samples), (4, 6));
         assert_eq!(reward_agreement(&[record(None, 0.3)]), None);
+        // The reward head's expectations are read from their own field, the same way.
+        assert_eq!(head_reward_agreement(&recs), None);
+        let heads: Vec<SampleRecord> = recs
+            .iter()
+            .map(|r| SampleRecord {
+                reward_pred: Some(0.0),
+                reward_head: r.reward_pred,
+                ..r.clone()
+            })
+            .collect();
+        assert_eq!(head_reward_agreement(&heads), Some(a));
+        assert_ne!(reward_agreement(&heads), Some(a));
     }
 }
