@@ -956,7 +956,9 @@ pub fn write_report(root: &Path, out: &Path, commands: &[String]) -> Result<Repo
              of the spectral tokenizer modelled. Each ablation row removes one change; AV-CDiT is \
              the paper's model on its own tokenizers. The reference rows are those of avwm's \
              evaluation (its tokenizers' ceiling; copying frame t; copying frame t with the audio \
-             a ringtone period back, which is avwm's audio base). Mean ± std over 3 sampling runs.",
+             a ringtone period back, which is avwm's audio base). avwm's rows are sampled with one \
+             DDIM step (the posterior mean; ten steps score worse) from the spectral tokenizer's \
+             latent cache, on the same test anchors. Mean ± std over 3 sampling runs.",
             mode,
             &kinds,
             &avwm_groups(),
