@@ -58,76 +58,52 @@ const AVWM_KINDS: [&str; 5] = [
     "avwm-no-reward-head",
 ];
 
+/// A table column group: `name` over the metrics `ms`, each column named by [`short_label`] and
+/// marked better-higher or better-lower by [`higher_is_better`].
+fn metric_group(name: &str, ms: Vec<&'static str>) -> (Group, Vec<&'static str>) {
+    let columns = ms
+        .iter()
+        .map(|m| Column {
+            name: short_label(m).to_string(),
+            better: if higher_is_better(m) {
+                Better::Higher
+            } else {
+                Better::Lower
+            },
+        })
+        .collect();
+    (
+        Group {
+            name: name.to_string(),
+            columns,
+        },
+        ms,
+    )
+}
+
 /// The paper's metric columns (plus SSIM for images, which the paper omits).
 fn paper_groups() -> Vec<(Group, Vec<&'static str>)> {
-    let col = |m: &str| Column {
-        name: short_label(m).to_string(),
-        better: if higher_is_better(m) {
-            Better::Higher
-        } else {
-            Better::Lower
-        },
-    };
-    let g = |name: &str, ms: Vec<&'static str>| {
-        (
-            Group {
-                name: name.to_string(),
-                columns: ms.iter().map(|m| col(m)).collect(),
-            },
-            ms,
-        )
-    };
     vec![
-        g("Vision", vec!["lpips", "dreamsim", "psnr", "ssim", "fid"]),
-        g("Audio", vec!["lsd", "spec_ssim", "fad"]),
-        g("Reward", vec!["reward_mse"]),
+        metric_group("Vision", vec!["lpips", "dreamsim", "psnr", "ssim", "fid"]),
+        metric_group("Audio", vec!["lsd", "spec_ssim", "fad"]),
+        metric_group("Reward", vec!["reward_mse"]),
     ]
 }
 
 fn spatial_groups() -> Vec<(Group, Vec<&'static str>)> {
-    let ms = vec!["ild_db", "itd_us", "doa_deg"];
-    vec![(
-        Group {
-            name: "Binaural cues (error to the truth)".into(),
-            columns: ms
-                .iter()
-                .map(|m| Column {
-                    name: short_label(m).to_string(),
-                    better: Better::Lower,
-                })
-                .collect(),
-        },
-        ms,
+    vec![metric_group(
+        "Binaural cues (error to the truth)",
+        vec!["ild_db", "itd_us", "doa_deg"],
     )]
 }
 
 /// The columns of avwm's table: what the improved model was built to beat copying on.
 fn avwm_groups() -> Vec<(Group, Vec<&'static str>)> {
-    let g = |name: &str, ms: Vec<&'static str>| {
-        let columns = ms
-            .iter()
-            .map(|m| Column {
-                name: short_label(m).to_string(),
-                better: if higher_is_better(m) {
-                    Better::Higher
-                } else {
-                    Better::Lower
-                },
-            })
-            .collect();
-        (
-            Group {
-                name: name.to_string(),
-                columns,
-            },
-            ms,
-        )
-    };
     vec![
-        g("Vision", vec!["psnr", "ssim"]),
-        g("Audio", vec!["lsd", "spec_ssim"]),
-        g("Binaural cues (error)", vec!["ild_db", "itd_us"]),
-        g("Reward", vec!["reward_head_mse", "reward_mse"]),
+        metric_group("Vision", vec!["psnr", "ssim"]),
+        metric_group("Audio", vec!["lsd", "spec_ssim"]),
+        metric_group("Binaural cues (error)", vec!["ild_db", "itd_us"]),
+        metric_group("Reward", vec!["reward_head_mse", "reward_mse"]),
     ]
 }
 
