@@ -215,6 +215,28 @@ pub fn build_corpus(corpus: &Path, fixtures: &Path) -> Result<(), String> {
         &corpus.join("training_optim/optim.safetensors"),
         std::fs::read(dir.join("optim.safetensors")).map_err(|e| e.to_string())?,
     )?;
+    w(
+        &corpus.join("training_ema/ema.safetensors"),
+        std::fs::read(dir.join("ema.safetensors")).map_err(|e| e.to_string())?,
+    )?;
+    // The world model trainer's state after 3 steps with one validation (every field set),
+    // checked by reading it as that type.
+    let state: avwm_model::train::State = serde_json::from_value(serde_json::json!({
+        "step": 3,
+        "train_seconds": 1.25,
+        "val_curve": [[2, {
+            "loss": 0.5,
+            "terms": {"mse_visual": 0.25, "mse_audio": 0.125, "mse_reward": 0.0625, "vb": 0.0,
+                      "head_reward_mse": 0.03125},
+            "against_copy": {"visual": [0.25, 0.5], "audio": [0.125, 0.25]}
+        }]],
+        "last_loss": 0.75
+    }))
+    .map_err(|e| format!("the training state seed: {e}"))?;
+    w(
+        &corpus.join("training_state/state.json"),
+        serde_json::to_vec_pretty(&state).map_err(|e| e.to_string())?,
+    )?;
     // Safetensors of several dtypes and ranks.
     let mixed = vec![
         (

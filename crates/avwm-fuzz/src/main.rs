@@ -2,13 +2,21 @@
 //!
 //! ```text
 //! avwm-fuzz list
-//! avwm-fuzz run --target NAME|all [--inputs N] [--seed S] [--out fuzz/results] [--in-process]
+//! avwm-fuzz run --target NAME|all [--inputs N] [--seed S] [--out fuzz/results] [--segment N]
+//!               [--resume] [--in-process]
+//! avwm-fuzz summary [--out fuzz/results] [--inputs N]
 //! avwm-fuzz build-corpus [--corpus DIR] [--fixtures DIR]
 //! ```
 //! `run` executes each target in a child process (`avwm-fuzz __child …`, a re-exec of this
 //! binary). The child writes the input it is about to run to `<scratch>/current.bin` (8-byte
 //! index, then the bytes); when the child dies (abort, stack overflow, signal) or reports no
 //! progress for 10 s, the parent records that input as a finding and restarts the child after it.
+//!
+//! Inputs run in segments of `--segment` (a fresh child, and so a fresh feedback corpus, at each
+//! segment's first index): after each segment the report so far is written to
+//! `<out>/resume/<target>.json`, and `--resume` continues from there, so a killed run resumed
+//! runs exactly the inputs an uninterrupted one runs (the stream of input `i` depends only on the
+//! seed, the segment and the inputs of its segment before it).
 
 use avwm_fuzz::engine::{Finding, Fuzzer, Kind, Report, RunOptions, hash_hex};
 use avwm_fuzz::targets::{self, NAMES, Paths};
@@ -40,6 +48,9 @@ enum Cmd {
     List,
     /// Fuzzes targets; writes `<out>/<target>.json` and the findings' inputs beside `<out>`.
     Run(RunArgs),
+    /// Tabulates the results of every target (`<out>/summary.json` and a Markdown table);
+    /// fails if a target is missing, short of `--inputs`, or has findings.
+    Summary(SummaryArgs),
     /// Regenerates the seeds and fixtures that are written by the library.
     BuildCorpus(PathArgs),
     /// One child process of `run` (internal).
@@ -72,11 +83,29 @@ struct RunArgs {
     /// Results folder.
     #[arg(long, default_value = "fuzz/results")]
     out: PathBuf,
-    /// Run in this process instead of child processes (an abort then ends the run).
+    /// Run in this process instead of child processes (an abort then ends the run; no
+    /// segments, no resuming).
     #[arg(long)]
     in_process: bool,
+    /// Inputs per segment: each starts a fresh child and ends with a resumable checkpoint.
+    #[arg(long, default_value_t = 50_000)]
+    segment: u64,
+    /// Continue each target from its checkpoint in `<out>/resume/` (same seed and segment);
+    /// a target already at `--inputs` is not run again.
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     paths: PathArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct SummaryArgs {
+    /// Results folder.
+    #[arg(long, default_value = "fuzz/results")]
+    out: PathBuf,
+    /// Inputs each target must have run.
+    #[arg(long, default_value_t = 1_000_000)]
+    inputs: u64,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -108,6 +137,8 @@ struct Args {
     scratch: Option<PathBuf>,
     findings: Option<PathBuf>,
     in_process: bool,
+    segment: u64,
+    resume: bool,
     paths: PathArgs,
 }
 
@@ -122,6 +153,8 @@ impl From<RunArgs> for Args {
             scratch: None,
             findings: None,
             in_process: r.in_process,
+            segment: r.segment.max(1),
+            resume: r.resume,
             paths: r.paths,
         }
     }
@@ -138,6 +171,8 @@ impl From<ChildArgs> for Args {
             scratch: Some(c.scratch),
             findings: Some(c.findings),
             in_process: true,
+            segment: u64::MAX,
+            resume: false,
             paths: c.paths,
         }
     }
@@ -170,6 +205,7 @@ fn main() -> ExitCode {
             })
         }
         Cmd::Run(r) => run(&r.into()),
+        Cmd::Summary(s) => summary(&s),
         Cmd::Child(c) => child(&c.into()).map(|()| true),
     };
     match r {
@@ -234,9 +270,10 @@ fn run(a: &Args) -> Result<bool, String> {
                 seeds_first: true,
             };
             f.run(&opts, |i| pb.set_position(i + 1));
+            f.report.redact_scratch(&scratch);
             f.report.clone()
         } else {
-            supervise(a, name, &scratch, &findings, &pb)?
+            segments(a, name, &scratch, &findings, &pb)?
         };
         report
             .save_findings(&findings)
@@ -244,7 +281,7 @@ fn run(a: &Args) -> Result<bool, String> {
         pb.finish_with_message(format!("{name}: {} findings", report.findings()));
         let path = a.out.join(format!("{name}.json"));
         let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
-        std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_atomic(&path, &json)?;
         reports.push(report);
     }
     let summary = avwm_fuzz::engine::summary(&reports);
@@ -255,15 +292,174 @@ fn run(a: &Args) -> Result<bool, String> {
     Ok(reports.iter().all(|r| r.findings() == 0))
 }
 
+/// `summary`: every target's report in `a.out`, tabulated; returns whether each ran
+/// `a.inputs` inputs without findings.
+fn summary(a: &SummaryArgs) -> Result<bool, String> {
+    let mut reports = Vec::new();
+    let mut missing = Vec::new();
+    for name in NAMES {
+        let path = a.out.join(format!("{name}.json"));
+        match std::fs::read(&path) {
+            Ok(b) => reports.push(
+                serde_json::from_slice::<Report>(&b)
+                    .map_err(|e| format!("{}: not a report of avwm-fuzz: {e}", path.display()))?,
+            ),
+            Err(_) => missing.push(name),
+        }
+    }
+    let short: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.inputs < a.inputs)
+        .map(|r| r.target.as_str())
+        .collect();
+    let findings: usize = reports.iter().map(Report::findings).sum();
+    let inputs: u64 = reports.iter().map(|r| r.inputs).sum();
+    let cpu_hours: f64 = reports.iter().map(|r| r.seconds).sum::<f64>() / 3600.0;
+    println!(
+        "| target | inputs | inputs/s | distinct errors | slowest (s, wall / CPU) | panics | aborts | hangs |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in &reports {
+        println!(
+            "| `{}` | {} | {:.0} | {} | {:.3} / {:.3} | {} | {} | {} |",
+            r.target,
+            r.inputs,
+            r.inputs_per_s,
+            r.distinct_errors,
+            r.slowest_s,
+            r.slowest_cpu_s,
+            r.panics.len(),
+            r.aborts.len(),
+            r.hangs.len()
+        );
+    }
+    let complete = missing.is_empty() && short.is_empty();
+    println!(
+        "{} targets, {inputs} inputs, {findings} findings, {cpu_hours:.2} h; missing: {missing:?}; \
+         short of {}: {short:?}",
+        reports.len(),
+        a.inputs
+    );
+    let json = serde_json::json!({
+        "inputs_required": a.inputs,
+        "complete": complete,
+        "findings": findings,
+        "inputs": inputs,
+        "target_hours": (cpu_hours * 100.0).round() / 100.0,
+        "missing": missing,
+        "short": short,
+        "targets": avwm_fuzz::engine::summary(&reports),
+    });
+    let bytes = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
+    write_atomic(&a.out.join("summary.json"), &bytes)?;
+    Ok(complete && findings == 0)
+}
+
 enum Msg {
     Line(String),
     Eof,
 }
 
-/// Runs target `name` in child processes until `a.inputs` inputs are done.
+/// A target's checkpoint between segments (`<out>/resume/<target>.json`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Checkpoint {
+    /// Seed of the run.
+    seed: u64,
+    /// Inputs per segment.
+    segment: u64,
+    /// The next input to run (a segment boundary, or the end of the run).
+    next: u64,
+    /// The report of inputs `0..next` (findings' inputs already saved).
+    report: Report,
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Runs target `name` segment by segment, checkpointing after each; with `--resume`, starts
+/// after the checkpoint's last segment.
+fn segments(
+    a: &Args,
+    name: &str,
+    scratch: &Path,
+    findings: &Path,
+    pb: &ProgressBar,
+) -> Result<Report, String> {
+    let dir = a.out.join("resume");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let ckpt_path = dir.join(format!("{name}.json"));
+    let mut ckpt = Checkpoint {
+        seed: a.seed,
+        segment: a.segment,
+        next: 0,
+        report: Report {
+            target: name.to_string(),
+            seed: a.seed,
+            ..Report::default()
+        },
+    };
+    if a.resume && ckpt_path.is_file() {
+        let saved: Checkpoint = std::fs::read(&ckpt_path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                format!(
+                    "{}: not a checkpoint of avwm-fuzz: {e}",
+                    ckpt_path.display()
+                )
+            })?;
+        if saved.seed != a.seed || saved.segment != a.segment {
+            return Err(format!(
+                "{}: the checkpoint is of seed {} with segments of {}, not seed {} with segments of \
+                 {} (run without --resume to start again)",
+                ckpt_path.display(),
+                saved.seed,
+                saved.segment,
+                a.seed,
+                a.segment
+            ));
+        }
+        if saved.next > a.inputs || (!saved.next.is_multiple_of(a.segment) && saved.next != a.inputs) {
+            return Err(format!(
+                "{}: the checkpoint has run {} inputs, more than --inputs {} or not at a segment \
+                 boundary",
+                ckpt_path.display(),
+                saved.next,
+                a.inputs
+            ));
+        }
+        ckpt = saved;
+    }
+    pb.set_position(ckpt.next);
+    let base_seconds = ckpt.report.seconds;
+    let t0 = Instant::now();
+    while ckpt.next < a.inputs {
+        let end = (ckpt.next / a.segment + 1)
+            .saturating_mul(a.segment)
+            .min(a.inputs);
+        let r = supervise(a, name, ckpt.next, end, scratch, findings, pb)?;
+        merge(&mut ckpt.report, r);
+        ckpt.next = end;
+        ckpt.report
+            .save_findings(findings)
+            .map_err(|e| format!("{}: {e}", findings.display()))?;
+        ckpt.report.seconds = base_seconds + t0.elapsed().as_secs_f64();
+        ckpt.report.inputs_per_s = ckpt.report.inputs as f64 / ckpt.report.seconds.max(1e-9);
+        let json = serde_json::to_vec_pretty(&ckpt).map_err(|e| e.to_string())?;
+        write_atomic(&ckpt_path, &json)?;
+    }
+    Ok(ckpt.report)
+}
+
+/// Runs inputs `first..end` of target `name` in child processes (a new one after each death).
 fn supervise(
     a: &Args,
     name: &str,
+    first: u64,
+    end: u64,
     scratch: &Path,
     findings: &Path,
     pb: &ProgressBar,
@@ -276,9 +472,9 @@ fn supervise(
         ..Report::default()
     };
     let t0 = Instant::now();
-    let mut start = 0u64;
+    let mut start = first;
     let current = scratch.join("current.bin");
-    while start < a.inputs {
+    while start < end {
         std::fs::create_dir_all(scratch).map_err(|e| e.to_string())?;
         let _ = std::fs::remove_file(&current);
         let mut cmd = if prlimit {
@@ -292,7 +488,7 @@ fn supervise(
         };
         cmd.arg("__child")
             .args(["--target", name])
-            .args(["--inputs", &a.inputs.to_string()])
+            .args(["--inputs", &end.to_string()])
             .args(["--seed", &a.seed.to_string()])
             .args(["--start", &start.to_string()])
             .arg("--scratch")
@@ -422,6 +618,7 @@ fn merge(total: &mut Report, r: Report) {
     total.distinct_errors = total.distinct_errors.max(r.distinct_errors);
     total.corpus = total.corpus.max(r.corpus);
     total.slowest_s = total.slowest_s.max(r.slowest_s);
+    total.slowest_cpu_s = total.slowest_cpu_s.max(r.slowest_cpu_s);
     for s in r.error_sample {
         if total.error_sample.len() < 50 && !total.error_sample.contains(&s) {
             total.error_sample.push(s);
@@ -458,6 +655,7 @@ fn child(a: &Args) -> Result<(), String> {
         }
     }
     f.finish(t.elapsed().as_secs_f64());
+    f.report.redact_scratch(&scratch);
     f.report
         .save_findings(&findings)
         .map_err(|e| format!("{}: {e}", findings.display()))?;

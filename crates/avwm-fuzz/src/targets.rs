@@ -3,10 +3,11 @@
 //! fixtures) and calls the library's public loader.
 
 use crate::engine::{RunResult, Target};
+use avwm_nn::resume::{STATE_FILE, load_training};
 use std::path::{Path, PathBuf};
 
 /// Every target's name, in the order `all` runs them.
-pub const NAMES: [&str; 19] = [
+pub const NAMES: [&str; 21] = [
     "scene_toml",
     "mesh_obj",
     "mesh_ply",
@@ -24,6 +25,8 @@ pub const NAMES: [&str; 19] = [
     "tokenizer_weights",
     "model_json",
     "training_optim",
+    "training_ema",
+    "training_state",
     "cache_json",
     "cache_split",
 ];
@@ -57,6 +60,10 @@ pub fn loader_of(name: &str) -> &'static str {
         "model_json" => "avwm_model::WorldModel::load (JSON replaced, tiny AV-CDiT weights fixed)",
         "training_optim" => {
             "avwm_nn::resume::load_training (optim.safetensors replaced: AdamW::load)"
+        }
+        "training_ema" => "avwm_nn::resume::load_training (ema.safetensors replaced: Ema::load)",
+        "training_state" => {
+            "avwm_nn::resume::load_training::<avwm_model::train::State> (state.json replaced)"
         }
         "cache_json" => "avwm_tokenizer::cache::open_split (cache.json replaced)",
         "cache_split" => "avwm_tokenizer::cache::open_split (train.safetensors replaced)",
@@ -307,20 +314,30 @@ pub fn build(name: &str, scratch: &Path, paths: &Paths) -> Result<Target, String
                 },
             )
         }
-        "training_optim" => {
+        "training_optim" | "training_ema" | "training_state" => {
             let dir = scratch.join("ckpt");
             copy_dir(&paths.fixtures.join("training"), &dir).map_err(err)?;
+            let (static_name, file, text) = match name {
+                "training_optim" => ("training_optim", "optim.safetensors", false),
+                "training_ema" => ("training_ema", "ema.safetensors", false),
+                _ => ("training_state", STATE_FILE, true),
+            };
             file_target(
-                "training_optim",
-                false,
+                static_name,
+                text,
                 seeds_of(name),
-                dir.join("optim.safetensors"),
+                dir.join(file),
                 move |_| {
                     let (mut vs, mut ema, mut opt) = training_vars();
-                    avwm_nn::resume::load_training::<serde_json::Value>(
-                        &dir, &mut vs, &mut ema, &mut opt,
-                    )
-                    .map(drop)
+                    // The state as the world model's trainer reads it (the other files' target
+                    // reads it as any JSON: the fixture's state is `{"step": 1}`).
+                    if static_name == "training_state" {
+                        load_training::<avwm_model::train::State>(&dir, &mut vs, &mut ema, &mut opt)
+                            .map(drop)
+                    } else {
+                        load_training::<serde_json::Value>(&dir, &mut vs, &mut ema, &mut opt)
+                            .map(drop)
+                    }
                     .map_err(err)
                 },
             )

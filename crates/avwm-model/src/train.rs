@@ -678,14 +678,18 @@ pub struct StageSummary {
     pub resumed_from: u64,
 }
 
+/// The progress of a training stage, its checkpoint's `state.json` (read back on resuming).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct State {
-    step: u64,
-    train_seconds: f64,
-    val_curve: Vec<(u64, Val)>,
+pub struct State {
+    /// Steps taken.
+    pub step: u64,
+    /// Training time so far (s, over every resumed run).
+    pub train_seconds: f64,
+    /// Validation losses so far, by step.
+    pub val_curve: Vec<(u64, Val)>,
     /// Training loss of the last step taken (so a finished stage re-run reports it).
     #[serde(default)]
-    last_loss: Option<f64>,
+    pub last_loss: Option<f64>,
 }
 
 fn ckpt_dir(stage_dir: &Path) -> PathBuf {
