@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Fuzzes every loader of user files with 1,000,000 inputs each (crates/avwm-fuzz): builds
-# avwm-fuzz in release and runs every target; per-target results go to fuzz/results/<target>.json,
-# the inputs of findings (panics, aborts, hangs) to fuzz/findings/<target>/<hash>.bin, and the
-# table of all targets to fuzz/results/summary.json. Exits 1 if there were findings.
+# avwm-fuzz in release and runs every target; per-target results go to
+# docs/results/fuzz/results/<target>.json (the record kept in the repository),
+# the inputs of findings (panics, aborts, hangs) to docs/results/fuzz/findings/<target>/<hash>.bin,
+# and the table of all targets to docs/results/fuzz/results/summary.json. Exits 1 if there were
+# findings.
 #
-# Resumable: each target checkpoints after every segment of inputs (fuzz/results/resume/), and a
+# Resumable: each target checkpoints after every segment of inputs (<out>/resume/), and a
 # re-run continues where the last one stopped (a finished target is not run again), running
 # exactly the inputs an uninterrupted run runs. JOBS workers take the targets one at a time.
 #
-# usage: scripts/fuzz.sh [INPUTS] [SEED]   (TARGET=a,b|all, OUT=fuzz/results, JOBS=1, SEGMENT=50000)
+# usage: scripts/fuzz.sh [INPUTS] [SEED]   (TARGET=a,b|all, OUT=docs/results/fuzz/results, JOBS=1,
+#                                           SEGMENT=50000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 inputs=${1:-1000000}
 seed=${2:-0}
-out=${OUT:-fuzz/results}
+out=${OUT:-docs/results/fuzz/results}
 jobs=${JOBS:-1}
 segment=${SEGMENT:-50000}
 cargo build --release -p avwm-fuzz
