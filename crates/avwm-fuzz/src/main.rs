@@ -422,7 +422,9 @@ fn segments(
                 a.segment
             ));
         }
-        if saved.next > a.inputs || (!saved.next.is_multiple_of(a.segment) && saved.next != a.inputs) {
+        if saved.next > a.inputs
+            || (!saved.next.is_multiple_of(a.segment) && saved.next != a.inputs)
+        {
             return Err(format!(
                 "{}: the checkpoint has run {} inputs, more than --inputs {} or not at a segment \
                  boundary",
