@@ -373,10 +373,9 @@ struct Checkpoint {
     report: Report,
 }
 
+/// [`avwm_core::fs::write_atomic`], its error as a message.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    avwm_core::fs::write_atomic(path, bytes).map_err(|e| e.to_string())
 }
 
 /// Runs target `name` segment by segment, checkpointing after each; with `--resume`, starts
