@@ -93,9 +93,13 @@ pub struct Report {
     pub ok: u64,
     /// Inputs the loader rejected with an error.
     pub errors: u64,
-    /// Distinct error messages (digits stripped).
+    /// Distinct error messages (digits stripped). In a report of several segments (`run
+    /// --segment`, a resumed run) the largest count of one segment: each segment's feedback
+    /// starts afresh from the seeds and only the count is checkpointed, so this is a lower
+    /// bound on the messages of the whole run.
     pub distinct_errors: usize,
-    /// Corpus size at the end (seeds plus inputs kept for a new error message).
+    /// Corpus size at the end (seeds plus inputs kept for a new error message); over several
+    /// segments the largest of one segment.
     pub corpus: usize,
     /// Slowest input (wall-clock s).
     pub slowest_s: f64,

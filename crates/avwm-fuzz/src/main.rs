@@ -260,7 +260,7 @@ fn run(a: &Args) -> Result<bool, String> {
         pb.set_message(name);
         let scratch = scratch_root.path().join(name);
         let findings = findings_root.join(name);
-        let mut report = if a.in_process {
+        let (mut report, ran) = if a.in_process {
             let target = targets::build(name, &scratch, &paths(&a.paths))?;
             let mut f = Fuzzer::new(target, a.seed, 0);
             let opts = RunOptions {
@@ -271,7 +271,7 @@ fn run(a: &Args) -> Result<bool, String> {
             };
             f.run(&opts, |i| pb.set_position(i + 1));
             f.report.redact_scratch(&scratch);
-            f.report.clone()
+            (f.report.clone(), true)
         } else {
             segments(a, name, &scratch, &findings, &pb)?
         };
@@ -280,8 +280,12 @@ fn run(a: &Args) -> Result<bool, String> {
             .map_err(|e| format!("{}: {e}", findings.display()))?;
         pb.finish_with_message(format!("{name}: {} findings", report.findings()));
         let path = a.out.join(format!("{name}.json"));
-        let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
-        write_atomic(&path, &json)?;
+        // A target that was already complete keeps its report as written (re-serialising the
+        // parsed checkpoint would only move the last digit of its floats).
+        if ran || !path.is_file() {
+            let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
+            write_atomic(&path, &json)?;
+        }
         reports.push(report);
     }
     let summary = avwm_fuzz::engine::summary(&reports);
@@ -379,14 +383,15 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Runs target `name` segment by segment, checkpointing after each; with `--resume`, starts
-/// after the checkpoint's last segment.
+/// after the checkpoint's last segment. Returns the report and whether any segment ran (false
+/// for a target whose checkpoint was already complete).
 fn segments(
     a: &Args,
     name: &str,
     scratch: &Path,
     findings: &Path,
     pb: &ProgressBar,
-) -> Result<Report, String> {
+) -> Result<(Report, bool), String> {
     let dir = a.out.join("resume");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let ckpt_path = dir.join(format!("{name}.json"));
@@ -435,6 +440,7 @@ fn segments(
         ckpt = saved;
     }
     pb.set_position(ckpt.next);
+    let ran = ckpt.next < a.inputs;
     let base_seconds = ckpt.report.seconds;
     let t0 = Instant::now();
     while ckpt.next < a.inputs {
@@ -452,7 +458,7 @@ fn segments(
         let json = serde_json::to_vec_pretty(&ckpt).map_err(|e| e.to_string())?;
         write_atomic(&ckpt_path, &json)?;
     }
-    Ok(ckpt.report)
+    Ok((ckpt.report, ran))
 }
 
 /// Runs inputs `first..end` of target `name` in child processes (a new one after each death).

@@ -87,9 +87,10 @@ fn a_run_stopped_at_a_segment_and_resumed_equals_an_uninterrupted_one() {
     assert_eq!(a["inputs"], 300, "{a:#}");
     assert!(a["errors"].as_u64().unwrap() > 0, "{a:#}");
     assert_eq!(a, b);
-    // Resuming a finished run runs nothing more.
+    // Resuming a finished run runs nothing more and leaves its report as it was, byte for byte.
+    let before = std::fs::read(parts.join("episodes.json")).unwrap();
     assert_eq!(run_episodes(&parts, 300, 100, true), Some(0));
-    assert_eq!(untimed(&parts.join("episodes.json")), a);
+    assert_eq!(std::fs::read(parts.join("episodes.json")).unwrap(), before);
     // A checkpoint of other segments is refused, naming it.
     assert_eq!(run_episodes(&parts, 400, 50, true), Some(2));
 }
